@@ -1,0 +1,46 @@
+"""The public transformations. Thin: each wires an interpreter to pytrees."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from funcgrad import core, tree
+from funcgrad.array import Array, from_numpy
+from funcgrad.jit import jit, make_ir
+from xla_backend import runtime
+
+__all__ = ["jit", "make_ir", "device_put", "device_get", "devices", "block_until_ready"]
+
+
+def devices(backend: str | None = None) -> list[Any]:
+    """The devices XLA offers (GPU/TPU when present, else CPU)."""
+    return runtime.devices(backend)
+
+
+def device_put(x: Any, device: Any = None) -> Any:
+    """Copy a pytree of arrays (NumPy, lists, scalars) to a device as funcgrad Arrays."""
+    def put(leaf: Any) -> Any:
+        if isinstance(leaf, core.Tracer):
+            return leaf
+        if type(leaf) is Array:
+            if device is None or leaf.device == device:
+                return leaf
+            return Array(runtime.copy_to_device(leaf._buf, device), leaf.aval)
+        return from_numpy(leaf, device=device)
+    return tree.map(put, x)
+
+
+def device_get(x: Any) -> Any:
+    """A pytree of NumPy arrays with the values of `x` (Arrays are copied to host)."""
+    return tree.map(lambda leaf: np.asarray(leaf) if type(leaf) is Array else leaf, x)
+
+
+def block_until_ready(x: Any) -> Any:
+    for leaf in tree.leaves(x):
+        if type(leaf) is Array:
+            leaf.block_until_ready()
+    return x
+
+

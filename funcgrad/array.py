@@ -1,0 +1,144 @@
+"""`Array`: an immutable handle on a device buffer (decision 3).
+
+An Array never changes after it is made; ``x[i] = v`` raises and points to
+``x.at[i].set(v)``. Its host copy is made once, on first request, and kept
+read-only. Arithmetic, indexing and the NumPy-like methods are installed by
+funcgrad.numpy (the same ones tracers get), so eager and traced code behave
+alike.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from funcgrad import core, dtypes
+from funcgrad.core import ShapedArray
+from xla_backend import runtime
+
+
+class Array:
+    __slots__ = ("_buf", "aval", "_npy", "__weakref__")
+    __array_priority__ = 100
+
+    def __init__(self, buf: runtime.Buffer, aval: ShapedArray):
+        self._buf = buf
+        self.aval = aval
+        self._npy: np.ndarray | None = None
+
+    shape = property(lambda self: self.aval.shape)
+    dtype = property(lambda self: self.aval.dtype)
+    ndim = property(lambda self: self.aval.ndim)
+    size = property(lambda self: self.aval.size)
+    weak_type = property(lambda self: self.aval.weak_type)
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self.dtype.itemsize
+
+    @property
+    def device(self) -> runtime.Device:
+        return runtime.buffer_device(self._buf)
+
+    def _value(self) -> np.ndarray:
+        v = self._npy
+        if v is None:
+            v = runtime.to_host(self._buf)
+            if v.flags.writeable:
+                v = v.copy()
+                v.flags.writeable = False
+            self._npy = v
+        return v
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        v = self._value()
+        if copy:
+            return np.array(v, dtype=dtype, copy=True)
+        return v if dtype is None else v.astype(dtype)
+
+    def block_until_ready(self) -> Array:
+        runtime.block_until_ready(self._buf)
+        return self
+
+    def item(self, *args: Any) -> Any:
+        return self._value().item(*args)
+
+    def tolist(self) -> Any:
+        return self._value().tolist()
+
+    def __bool__(self) -> bool:
+        return bool(self._value())
+
+    def __int__(self) -> int:
+        return int(self._value())
+
+    def __float__(self) -> float:
+        return float(self._value())
+
+    def __complex__(self) -> complex:
+        return complex(self._value())
+
+    def __index__(self) -> int:
+        if not dtypes.is_integer(self.dtype) and self.dtype != dtypes.bool_:
+            raise TypeError(f"only integer arrays can be used as an index, not {self.dtype}")
+        return self._value().__index__()
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of unsized object (a 0-d array)")
+        return self.shape[0]
+
+    def __iter__(self) -> Any:
+        if not self.shape:
+            raise TypeError("iteration over a 0-d array")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __setitem__(self, idx: Any, value: Any) -> None:
+        raise TypeError(core.immutable_message("Array"))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        v = self._value()
+        body = np.array2string(v, separator=", ", prefix="Array(")
+        dt = self.dtype
+        default = v.dtype in (np.dtype(np.float64), np.dtype(np.int64), np.dtype(np.bool_)) \
+            and v.size > 0
+        suffix = "" if default and not self.weak_type else f", dtype={dt}"
+        if self.weak_type:
+            suffix += ", weak_type=True"
+        return f"Array({body}{suffix})"
+
+    def __str__(self) -> str:
+        return str(self._value())
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value()[()] if self.ndim == 0 else self._value(), spec)
+
+    def __reduce__(self) -> Any:
+        return (_rebuild, (np.asarray(self._value()), self.weak_type))
+
+    def __dlpack__(self, *args: Any, **kwargs: Any) -> Any:
+        return np.asarray(self._value()).__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self) -> Any:
+        return np.asarray(self._value()).__dlpack_device__()
+
+
+def _rebuild(value: np.ndarray, weak: bool) -> Array:
+    return from_numpy(value, weak_type=weak)
+
+
+core.register_aval_handler(Array, lambda x: x.aval)
+
+
+def from_numpy(x: Any, dtype: Any = None, weak_type: bool = False,
+               device: runtime.Device | None = None) -> Array:
+    """Copy host data to the device as an Array of `dtype` (NumPy's inferred dtype,
+    with Python floats/ints as float64/int64 or the configured default)."""
+    arr = np.asarray(x, dtype=None if dtype is None else dtypes.canonicalize(dtype))
+    if dtype is None and arr.dtype == np.float64 and isinstance(x, (float, list, tuple)):
+        arr = arr.astype(dtypes.default_float(), copy=False)
+    dt = dtypes.canonicalize(arr.dtype)
+    arr = arr.astype(dt, copy=False)
+    return Array(runtime.to_device(arr, device), ShapedArray(arr.shape, dt, weak_type))

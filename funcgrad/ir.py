@@ -1,0 +1,214 @@
+"""funcgrad's IR: a Program is a list of equations over SSA variables.
+
+The IR is plain data: `Var` (compared by identity), `Literal` (a scalar
+constant with its aval), `Eqn` (primitive, inputs, params, outputs, the user's
+source line) and `Program`. Sub-programs of higher-order primitives sit in
+their params. `check_program` replays the shape rules; `str(program)` prints it:
+
+    { lambda ; a:f64[3]. let
+        b:f64[3] = sin a
+        c:f64[3] = mul b 2.0:f64[]
+      in (c,) }
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+import numpy as np
+
+from funcgrad import core
+from funcgrad.core import Primitive, ShapedArray
+
+
+class Var:
+    """An SSA variable. Two Vars are the same only if they are the same object."""
+
+    __slots__ = ("aval",)
+
+    def __init__(self, aval: ShapedArray):
+        self.aval = aval
+
+    def __repr__(self) -> str:
+        return f"Var({self.aval.str_short()})"
+
+
+class Literal:
+    """A scalar constant inline in the IR (a Python scalar, or a 0-d NumPy value)."""
+
+    __slots__ = ("val", "aval")
+
+    def __init__(self, val: Any, aval: ShapedArray):
+        self.val = val
+        self.aval = aval
+
+    @staticmethod
+    def of(x: Any, dtype: np.dtype | None = None, weak_type: bool | None = None) -> Literal:
+        aval = core.get_aval(x)
+        dt = aval.dtype if dtype is None else dtype
+        weak = aval.weak_type if weak_type is None else weak_type
+        return Literal(np.asarray(x, dtype=dt)[()], ShapedArray((), dt, weak))
+
+    def __repr__(self) -> str:
+        return f"{_fmt_scalar(self.val)}:{self.aval.str_short()}"
+
+
+core.register_aval_handler(Literal, lambda lit: lit.aval)
+
+Atom = Union[Var, Literal]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Eqn:
+    prim: Primitive
+    inputs: tuple[Atom, ...]
+    params: dict[str, Any]
+    outvars: tuple[Var, ...]
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Program:
+    """constvars and invars are both inputs; constvars hold closed-over arrays."""
+
+    constvars: tuple[Var, ...]
+    invars: tuple[Var, ...]
+    eqns: tuple[Eqn, ...]
+    outvars: tuple[Atom, ...]
+    name: str = field(default="main")
+
+    @property
+    def in_avals(self) -> list[ShapedArray]:
+        return [v.aval for v in (*self.constvars, *self.invars)]
+
+    @property
+    def out_avals(self) -> list[ShapedArray]:
+        return [v.aval for v in self.outvars]
+
+    def __str__(self) -> str:
+        return pretty_print(self)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+def _fmt_scalar(v: Any) -> str:
+    v = np.asarray(v)
+    if v.dtype == np.bool_:
+        return str(bool(v))
+    if v.dtype.kind in "iu":
+        return str(int(v))
+    if v.dtype.kind == "c":
+        return str(complex(v))
+    return repr(float(v))
+
+
+# ---------------------------------------------------------------------------
+# Printing
+
+
+class _Namer:
+    def __init__(self) -> None:
+        self.names: dict[int, str] = {}
+
+    def __call__(self, v: Atom) -> str:
+        if isinstance(v, Literal):
+            return repr(v)
+        name = self.names.get(id(v))
+        if name is None:
+            n = len(self.names)
+            name = ""
+            while True:
+                name = chr(ord("a") + n % 26) + name
+                n = n // 26 - 1
+                if n < 0:
+                    break
+            self.names[id(v)] = name
+        return name
+
+    def binder(self, v: Var) -> str:
+        return f"{self(v)}:{v.aval.str_short()}"
+
+
+def _fmt_param(value: Any, namer: _Namer, indent: int) -> str:
+    if isinstance(value, Program):
+        inner = pretty_print(value, indent + 4, _Namer())
+        return "\n" + inner
+    if isinstance(value, np.dtype):
+        return str(value)
+    return repr(value)
+
+
+def pretty_print(prog: Program, indent: int = 0, namer: _Namer | None = None) -> str:
+    namer = namer or _Namer()
+    pad = " " * indent
+    consts = " ".join(namer.binder(v) for v in prog.constvars)
+    ins = " ".join(namer.binder(v) for v in prog.invars)
+    head = f"lambda {consts} ;" if consts else "lambda ;"
+    lines = [f"{pad}{{ {head} {ins}. let"]
+    for eqn in prog.eqns:
+        lhs = " ".join(namer.binder(v) for v in eqn.outvars)
+        params = ""
+        if eqn.params:
+            params = "[" + " ".join(f"{k}={_fmt_param(v, namer, indent + 4)}"
+                                    for k, v in eqn.params.items()) + "]"
+        args = " ".join(namer(a) for a in eqn.inputs)
+        lines.append(f"{pad}    {lhs} = {eqn.prim.name}{params} {args}")
+    outs = ", ".join(namer(v) for v in prog.outvars)
+    lines.append(f"{pad}  in ({outs}{',' if len(prog.outvars) == 1 else ''}) }}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# Checking
+
+
+class ProgramError(Exception):
+    """A Program that breaks an IR invariant: an internal bug, never user error."""
+
+
+def check_program(prog: Program) -> None:
+    """Replay every shape rule and check SSA form; raises ProgramError."""
+    defined: set[int] = set()
+
+    def read(a: Atom, where: str) -> ShapedArray:
+        if isinstance(a, Literal):
+            return a.aval
+        if id(a) not in defined:
+            raise ProgramError(f"{where}: variable {a} used before it is defined\n{prog}")
+        return a.aval
+
+    for v in (*prog.constvars, *prog.invars):
+        if id(v) in defined:
+            raise ProgramError(f"input variable {v} bound twice\n{prog}")
+        defined.add(id(v))
+    for eqn in prog.eqns:
+        in_avals = [read(a, eqn.prim.name) for a in eqn.inputs]
+        for p in eqn.params.values():
+            if isinstance(p, Program):
+                check_program(p)
+        out_avals = eqn.prim.abstract_eval(*in_avals, **eqn.params)
+        if [a.strong() for a in out_avals] != [v.aval.strong() for v in eqn.outvars]:
+            raise ProgramError(f"{eqn.prim.name}: outputs typed "
+                               f"{[v.aval for v in eqn.outvars]} but the rule gives {out_avals}")
+        for v in eqn.outvars:
+            if id(v) in defined:
+                raise ProgramError(f"{eqn.prim.name}: variable {v} assigned twice")
+            defined.add(id(v))
+    for v in prog.outvars:
+        read(v, "output")
+
+
+def subprograms(params: dict[str, Any]) -> list[Program]:
+    out: list[Program] = []
+    for p in params.values():
+        if isinstance(p, Program):
+            out.append(p)
+        elif isinstance(p, tuple):
+            out.extend(q for q in p if isinstance(q, Program))
+    return out
+
+
+def program_inputs(prog: Program) -> Sequence[Var]:
+    return (*prog.constvars, *prog.invars)

@@ -1,0 +1,131 @@
+"""funcgrad.numpy: NumPy's API over funcgrad arrays, with NumPy 2's semantics.
+
+Every function is written in terms of funcgrad primitives, so each works
+eagerly and under jit, grad and vmap alike. Results have the dtypes NumPy
+gives (float64 by default); arguments funcgrad does not support (``out=``,
+``where=``) raise instead of being ignored.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as _np
+
+from funcgrad import dtypes as _dtypes
+from funcgrad import primitives as _P
+from funcgrad.array import Array as ndarray
+from funcgrad.numpy import _methods  # noqa: F401  (installs operators on Array/Tracer)
+from funcgrad.numpy._contract import dot, inner, matmul, outer, tensordot, vdot
+from funcgrad.numpy._creation import (arange, array, asarray, copy, empty, empty_like, eye,
+                                      full, full_like, identity, linspace, ones, ones_like,
+                                      zeros, zeros_like)
+from funcgrad.numpy._indexing import nonzero
+from funcgrad.numpy._reductions import (all, amax, amin, any, argmax, argmin, cumprod,
+                                        cumsum, cumulative_prod, cumulative_sum, max, mean,
+                                        min, prod, std, sum, var)
+from funcgrad.numpy._shape import (atleast_1d, atleast_2d, atleast_3d, broadcast_arrays,
+                                   broadcast_shapes, broadcast_to, clip, column_stack,
+                                   concatenate, dstack, expand_dims, hstack, matrix_transpose,
+                                   moveaxis, ndim, permute_dims, ravel, reshape, shape, size,
+                                   squeeze, stack, swapaxes, transpose, vstack, where)
+from funcgrad.numpy._ufuncs import (UFUNCS, abs, absolute, add, arccos, arccosh, arcsin,
+                                    arcsinh, arctan, arctan2, arctanh, bitwise_and,
+                                    bitwise_not, bitwise_or, bitwise_xor, cbrt, ceil, conj,
+                                    conjugate, copysign, cos, cosh, deg2rad, degrees, divide,
+                                    equal, exp, exp2, expm1, fabs, fix, floor, floor_divide,
+                                    fmod, greater, greater_equal, hypot, invert, isfinite,
+                                    isinf, isnan, left_shift, less, less_equal, log, log1p,
+                                    log2, log10, logaddexp, logical_and, logical_not,
+                                    logical_or, logical_xor, maximum, minimum, mod, multiply,
+                                    negative, nextafter, not_equal, positive, power, rad2deg,
+                                    radians, reciprocal, remainder, right_shift, rint, sign,
+                                    sin, sinh, sqrt, square, subtract, tan, tanh, true_divide,
+                                    trunc)
+from funcgrad.numpy._util import asarray_operand as _operand
+from funcgrad.numpy._util import aval_of as _aval
+from funcgrad.numpy._util import convert as _convert
+
+bool_ = _np.bool_
+int8, int16, int32, int64 = _np.int8, _np.int16, _np.int32, _np.int64
+uint8, uint16, uint32, uint64 = _np.uint8, _np.uint16, _np.uint32, _np.uint64
+float16, float32, float64 = _np.float16, _np.float32, _np.float64
+bfloat16 = _dtypes.bfloat16.type
+complex64, complex128 = _np.complex64, _np.complex128
+pi, e, inf, nan, euler_gamma = _np.pi, _np.e, _np.inf, _np.nan, _np.euler_gamma
+newaxis = None
+dtype = _np.dtype
+finfo, iinfo = _dtypes.finfo, _dtypes.iinfo
+pow = power  # noqa: A001  (NumPy 2 / array API name)
+acos, acosh, asin, asinh, atan, atanh, atan2 = (arccos, arccosh, arcsin, arcsinh, arctan,
+                                                arctanh, arctan2)
+
+
+def result_type(*args: Any) -> _np.dtype:
+    return _dtypes.result_type(*(a if isinstance(a, (bool, int, float, complex)) else
+                                 a if isinstance(a, _np.dtype) else _aval(_operand(a))
+                                 for a in args))[0]
+
+
+def promote_types(a: Any, b: Any) -> _np.dtype:
+    return _dtypes.result_type(_dtypes.canonicalize(a), _dtypes.canonicalize(b))[0]
+
+
+def issubdtype(arg1: Any, arg2: Any) -> bool:
+    return _np.issubdtype(arg1, arg2)
+
+
+def round(a: Any, decimals: int = 0, out: Any = None) -> Any:  # noqa: A001
+    """Round half to even, like NumPy; `decimals` scales by 10**decimals first."""
+    from funcgrad.numpy._util import reject
+    reject("round", out=out)
+    x = _operand(a)
+    dt = _aval(x).dtype
+    if not _dtypes.is_inexact(dt):
+        return x
+    if _dtypes.is_complex(dt):
+        return _P.complex_p.bind(round(_P.real_p.bind(x), decimals),
+                                 round(_P.imag_p.bind(x), decimals))
+    if decimals == 0:
+        return _P.round_p.bind(x)
+    f = _convert(10.0 ** decimals, dt)
+    return _P.div_p.bind(_P.round_p.bind(_P.mul_p.bind(x, f)), f)
+
+
+around = round
+
+
+def real(a: Any) -> Any:
+    return _operand(a).real
+
+
+def imag(a: Any) -> Any:
+    return _operand(a).imag
+
+
+def isscalar(x: Any) -> bool:
+    return _np.isscalar(x)
+
+
+def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> Any:
+    return all(isclose(a, b, rtol, atol, equal_nan))
+
+
+def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Any:
+    x, y = _operand(a), _operand(b)
+    close = less_equal(abs(subtract(x, y)), add(atol, multiply(rtol, abs(y))))
+    close = logical_or(close, equal(x, y))
+    if equal_nan:
+        close = logical_or(close, logical_and(isnan(x), isnan(y)))
+    return close
+
+
+def array_equal(a1: Any, a2: Any, equal_nan: bool = False) -> Any:
+    x, y = _operand(a1), _operand(a2)
+    if _aval(x).shape != _aval(y).shape:
+        return False
+    eq = equal(x, y)
+    if equal_nan:
+        eq = logical_or(eq, logical_and(isnan(x), isnan(y)))
+    return all(eq)

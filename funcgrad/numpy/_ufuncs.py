@@ -1,0 +1,264 @@
+"""Elementwise math with NumPy's broadcasting and NumPy's result dtypes.
+
+Each function asks NumPy's own type resolution (``ufunc.resolve_dtypes``)
+for its loop and output dtypes, converts the operands, and binds one
+primitive (or a short composition where NumPy's semantics differ from the
+primitive's, e.g. floor division and Python-style remainder).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from funcgrad import dtypes
+from funcgrad import primitives as P
+from funcgrad.core import Primitive
+from funcgrad.numpy._util import asarray_operand, aval_of, convert, reject, ufunc_dtypes
+
+Fn = Callable[..., Any]
+
+
+def _prepare(ufunc: np.ufunc, args: tuple[Any, ...], keep_weak: bool) -> tuple[list[Any], np.dtype, bool]:
+    ops = [asarray_operand(a) for a in args]
+    in_dts, out_dts, weak = ufunc_dtypes(ufunc, *ops)
+    weak = weak and keep_weak
+    return [convert(o, d, weak) for o, d in zip(ops, in_dts, strict=True)], out_dts[0], weak
+
+
+def _finish(r: Any, out_dt: np.dtype, weak: bool) -> Any:
+    a = aval_of(r)
+    if a.dtype != out_dt or a.weak_type != weak:
+        return convert(r, out_dt, weak)
+    return r
+
+
+class Ufunc:
+    """A NumPy-style elementwise function; `impl(*operands)` gets dtype-resolved operands."""
+
+    def __init__(self, name: str, np_ufunc: np.ufunc, impl: Fn):
+        self.__name__ = self.name = name
+        self.np_ufunc = np_ufunc
+        self.impl = impl
+        self.nin = np_ufunc.nin
+        self.__doc__ = f"funcgrad's ``{name}``: like ``numpy.{np_ufunc.__name__}``."
+
+    def apply(self, args: tuple[Any, ...], keep_weak: bool) -> Any:
+        if len(args) != self.nin:
+            raise TypeError(f"{self.name} takes {self.nin} argument(s), got {len(args)}")
+        ops, out_dt, weak = _prepare(self.np_ufunc, args, keep_weak)
+        return _finish(self.impl(*ops), out_dt, weak)
+
+    def __call__(self, *args: Any, out: Any = None, where: Any = None, dtype: Any = None,
+                 **kwargs: Any) -> Any:
+        reject(self.name, out=out, where=where)
+        if kwargs:
+            raise TypeError(f"{self.name}() got unsupported keyword argument(s) "
+                            f"{', '.join(kwargs)}")
+        r = self.apply(args, keep_weak=False)
+        return r if dtype is None else convert(r, dtypes.canonicalize(dtype))
+
+    def __repr__(self) -> str:
+        return f"<funcgrad ufunc {self.name}>"
+
+
+def _bind(prim: Primitive) -> Fn:
+    return lambda *xs: prim.bind(*xs)
+
+
+def _const(x: Any, c: float) -> Any:
+    return convert(c, aval_of(x).dtype, aval_of(x).weak_type)
+
+
+def _int_identity(prim: Primitive) -> Fn:
+    def f(x: Any) -> Any:
+        return x if not dtypes.is_inexact(aval_of(x).dtype) else prim.bind(x)
+    return f
+
+
+def _floor_divide(a: Any, b: Any) -> Any:
+    dt = aval_of(a).dtype
+    if dtypes.is_inexact(dt):
+        return P.floor_p.bind(P.div_p.bind(a, b))
+    if dt == dtypes.bool_:
+        return P.and_p.bind(a, b)
+    q = P.div_p.bind(a, b)
+    if dt.kind == "u":
+        return q
+    zero = _const(a, 0)
+    r = P.rem_p.bind(a, b)
+    fix = P.and_p.bind(P.ne_p.bind(r, zero),
+                       P.ne_p.bind(P.lt_p.bind(a, zero), P.lt_p.bind(b, zero)))
+    return P.select_n_p.bind(fix, q, P.sub_p.bind(q, _const(q, 1)))
+
+
+def _remainder(a: Any, b: Any) -> Any:
+    """Python's %: the result takes the divisor's sign."""
+    dt = aval_of(a).dtype
+    r = P.rem_p.bind(a, b)
+    if dt.kind == "u" or dt == dtypes.bool_:
+        return r
+    zero = _const(r, 0)
+    fix = P.and_p.bind(P.ne_p.bind(r, zero),
+                       P.ne_p.bind(P.lt_p.bind(r, zero), P.lt_p.bind(b, zero)))
+    return P.select_n_p.bind(fix, r, P.add_p.bind(r, b))
+
+
+def _logical(prim: Primitive) -> Fn:
+    def f(*xs: Any) -> Any:
+        return prim.bind(*(x if aval_of(x).dtype == dtypes.bool_ else
+                           P.ne_p.bind(x, _const(x, 0)) for x in xs))
+    return f
+
+
+def _right_shift(a: Any, b: Any) -> Any:
+    prim = (P.shift_right_logical_p if aval_of(a).dtype.kind == "u"
+            else P.shift_right_arithmetic_p)
+    return prim.bind(a, b)
+
+
+def _scaled(prim: Primitive | None, factor: float) -> Fn:
+    def f(x: Any) -> Any:
+        y = x if prim is None else prim.bind(x)
+        return P.mul_p.bind(y, _const(y, factor))
+    return f
+
+
+def _isnan(x: Any) -> Any:
+    if not dtypes.is_inexact(aval_of(x).dtype):
+        return P.ne_p.bind(x, x)     # all False, right shape
+    return P.ne_p.bind(x, x)
+
+
+def _isinf(x: Any) -> Any:
+    dt = aval_of(x).dtype
+    if not dtypes.is_inexact(dt):
+        return P.ne_p.bind(x, x)
+    if dtypes.is_complex(dt):
+        return P.or_p.bind(_isinf(P.real_p.bind(x)), _isinf(P.imag_p.bind(x)))
+    return P.eq_p.bind(P.abs_p.bind(x), _const(x, math.inf))
+
+
+def _isfinite(x: Any) -> Any:
+    dt = aval_of(x).dtype
+    if not dtypes.is_inexact(dt):
+        return P.eq_p.bind(x, x)
+    if dtypes.is_complex(dt):
+        return P.and_p.bind(P.is_finite_p.bind(P.real_p.bind(x)),
+                            P.is_finite_p.bind(P.imag_p.bind(x)))
+    return P.is_finite_p.bind(x)
+
+
+def _trunc(x: Any) -> Any:
+    if not dtypes.is_inexact(aval_of(x).dtype):
+        return x
+    return P.select_n_p.bind(P.lt_p.bind(x, _const(x, 0)), P.floor_p.bind(x),
+                             P.ceil_p.bind(x))
+
+
+def _square(x: Any) -> Any:
+    return P.mul_p.bind(x, x)
+
+
+def _reciprocal(x: Any) -> Any:
+    return P.div_p.bind(_const(x, 1), x)
+
+
+def _sign(x: Any) -> Any:
+    if aval_of(x).dtype == dtypes.bool_:
+        return x
+    return P.sign_p.bind(x)
+
+
+def _power(a: Any, b: Any) -> Any:
+    return P.pow_p.bind(a, b)
+
+
+def _positive(x: Any) -> Any:
+    return x
+
+
+def _copysign(a: Any, b: Any) -> Any:
+    neg = P.or_p.bind(P.lt_p.bind(b, _const(b, 0)),
+                      P.and_p.bind(P.eq_p.bind(b, _const(b, 0)),
+                                   P.lt_p.bind(P.div_p.bind(_const(b, 1), b), _const(b, 0))))
+    mag = P.abs_p.bind(a)
+    return P.select_n_p.bind(neg, mag, P.neg_p.bind(mag))
+
+
+def _logaddexp(a: Any, b: Any) -> Any:
+    m = P.max_p.bind(a, b)
+    safe = P.select_n_p.bind(P.is_finite_p.bind(m), P.mul_p.bind(m, _const(m, 0)), m)
+    s = P.add_p.bind(P.exp_p.bind(P.sub_p.bind(a, safe)), P.exp_p.bind(P.sub_p.bind(b, safe)))
+    return P.add_p.bind(safe, P.log_p.bind(s))
+
+
+def _hypot(a: Any, b: Any) -> Any:
+    return P.sqrt_p.bind(P.add_p.bind(P.mul_p.bind(a, a), P.mul_p.bind(b, b)))
+
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+
+_TABLE: dict[str, tuple[np.ufunc, Fn]] = {
+    # arithmetic
+    "add": (np.add, _bind(P.add_p)), "subtract": (np.subtract, _bind(P.sub_p)),
+    "multiply": (np.multiply, _bind(P.mul_p)), "divide": (np.divide, _bind(P.div_p)),
+    "true_divide": (np.true_divide, _bind(P.div_p)),
+    "floor_divide": (np.floor_divide, _floor_divide),
+    "remainder": (np.remainder, _remainder), "mod": (np.remainder, _remainder),
+    "fmod": (np.fmod, _bind(P.rem_p)), "power": (np.power, _power),
+    "negative": (np.negative, _bind(P.neg_p)), "positive": (np.positive, _positive),
+    "absolute": (np.absolute, _bind(P.abs_p)), "abs": (np.absolute, _bind(P.abs_p)),
+    "fabs": (np.fabs, _bind(P.abs_p)),
+    "sign": (np.sign, _sign), "square": (np.square, _square),
+    "reciprocal": (np.reciprocal, _reciprocal),
+    "maximum": (np.maximum, _bind(P.max_p)), "minimum": (np.minimum, _bind(P.min_p)),
+    "copysign": (np.copysign, _copysign), "logaddexp": (np.logaddexp, _logaddexp),
+    "hypot": (np.hypot, _hypot), "nextafter": (np.nextafter, _bind(P.nextafter_p)),
+    # exponents and logarithms
+    "exp": (np.exp, _bind(P.exp_p)), "exp2": (np.exp2, _bind(P.exp2_p)),
+    "expm1": (np.expm1, _bind(P.expm1_p)), "log": (np.log, _bind(P.log_p)),
+    "log2": (np.log2, _scaled(P.log_p, 1 / _LN2)), "log10": (np.log10, _scaled(P.log_p, 1 / _LN10)),
+    "log1p": (np.log1p, _bind(P.log1p_p)), "sqrt": (np.sqrt, _bind(P.sqrt_p)),
+    "cbrt": (np.cbrt, _bind(P.cbrt_p)),
+    # trigonometry
+    "sin": (np.sin, _bind(P.sin_p)), "cos": (np.cos, _bind(P.cos_p)),
+    "tan": (np.tan, _bind(P.tan_p)), "arcsin": (np.arcsin, _bind(P.asin_p)),
+    "arccos": (np.arccos, _bind(P.acos_p)), "arctan": (np.arctan, _bind(P.atan_p)),
+    "arctan2": (np.arctan2, _bind(P.atan2_p)), "sinh": (np.sinh, _bind(P.sinh_p)),
+    "cosh": (np.cosh, _bind(P.cosh_p)), "tanh": (np.tanh, _bind(P.tanh_p)),
+    "arcsinh": (np.arcsinh, _bind(P.asinh_p)), "arccosh": (np.arccosh, _bind(P.acosh_p)),
+    "arctanh": (np.arctanh, _bind(P.atanh_p)),
+    "deg2rad": (np.deg2rad, _scaled(None, math.pi / 180)),
+    "radians": (np.radians, _scaled(None, math.pi / 180)),
+    "rad2deg": (np.rad2deg, _scaled(None, 180 / math.pi)),
+    "degrees": (np.degrees, _scaled(None, 180 / math.pi)),
+    # rounding
+    "floor": (np.floor, _int_identity(P.floor_p)), "ceil": (np.ceil, _int_identity(P.ceil_p)),
+    "rint": (np.rint, _int_identity(P.round_p)), "trunc": (np.trunc, _trunc),
+    "fix": (np.trunc, _trunc),
+    # predicates and comparisons
+    "isfinite": (np.isfinite, _isfinite), "isnan": (np.isnan, _isnan),
+    "isinf": (np.isinf, _isinf),
+    "equal": (np.equal, _bind(P.eq_p)), "not_equal": (np.not_equal, _bind(P.ne_p)),
+    "less": (np.less, _bind(P.lt_p)), "less_equal": (np.less_equal, _bind(P.le_p)),
+    "greater": (np.greater, _bind(P.gt_p)), "greater_equal": (np.greater_equal, _bind(P.ge_p)),
+    "logical_and": (np.logical_and, _logical(P.and_p)),
+    "logical_or": (np.logical_or, _logical(P.or_p)),
+    "logical_xor": (np.logical_xor, _logical(P.xor_p)),
+    "logical_not": (np.logical_not, _logical(P.not_p)),
+    # bits
+    "bitwise_and": (np.bitwise_and, _bind(P.and_p)), "bitwise_or": (np.bitwise_or, _bind(P.or_p)),
+    "bitwise_xor": (np.bitwise_xor, _bind(P.xor_p)), "invert": (np.invert, _bind(P.not_p)),
+    "bitwise_not": (np.invert, _bind(P.not_p)),
+    "left_shift": (np.left_shift, _bind(P.shift_left_p)), "right_shift": (np.right_shift, _right_shift),
+    # complex parts
+    "conjugate": (np.conjugate, lambda x: P.conj_p.bind(x) if dtypes.is_complex(aval_of(x).dtype) else x),
+}
+_TABLE["conj"] = _TABLE["conjugate"]
+
+UFUNCS: dict[str, Ufunc] = {name: Ufunc(name, u, impl) for name, (u, impl) in _TABLE.items()}
+globals().update(UFUNCS)

@@ -1,0 +1,534 @@
+"""Every primitive funcgrad has, each with its shape/dtype rule.
+
+Rules take avals and keyword params and return the output aval(s); they raise
+`ShapeError`/`DTypeError` naming the primitive, the operands' shapes and the
+user's line. Params are hashable (tuples of ints, np.dtype, Programs).
+
+NB: unlike JAX's lax, n-ary elementwise primitives broadcast their operands
+NumPy-style. The IR stays as compact as the user's code, an eager ``x + 1`` is
+one dispatch, and the price is paid once, in `unbroadcast` (transpose) and
+the elementwise batching rule.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from funcgrad import dtypes
+from funcgrad.core import Primitive, ShapedArray, shape_error
+from funcgrad.errors import DTypeError
+
+# ---------------------------------------------------------------------------
+# helpers
+
+
+def _fmt_shapes(avals: Sequence[ShapedArray]) -> str:
+    return ", ".join(str(a.shape) for a in avals)
+
+
+def broadcast_shapes(name: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
+    if len(shapes) == 1 or all(s == shapes[0] for s in shapes):
+        return shapes[0]
+    ndim = max(len(s) for s in shapes)
+    out = []
+    for i in range(ndim):
+        sizes = {s[i - ndim + len(s)] for s in shapes if i - ndim + len(s) >= 0}
+        sizes.discard(1)
+        if len(sizes) > 1:
+            raise shape_error(name, f"operands of shapes {', '.join(map(str, shapes))} "
+                                    "cannot be broadcast together")
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
+
+
+def _same_dtype(name: str, avals: Sequence[ShapedArray]) -> np.dtype:
+    dt = avals[0].dtype
+    for a in avals[1:]:
+        if a.dtype != dt:
+            raise DTypeError(f"{name}: operands must have one dtype, got "
+                             f"{', '.join(str(a.dtype) for a in avals)}. funcgrad.numpy "
+                             "promotes for you; when binding primitives directly, convert first.")
+    return dt
+
+
+_KINDS = {
+    "any": lambda d: True,
+    "num": lambda d: d != dtypes.bool_,
+    "inexact": dtypes.is_inexact,
+    "float": dtypes.is_float,
+    "int": dtypes.is_integer,
+    "intbool": lambda d: dtypes.is_integer(d) or d == dtypes.bool_,
+    "complex": dtypes.is_complex,
+}
+_KIND_WORDS = {"num": "numeric", "inexact": "floating or complex", "float": "real floating",
+               "int": "integer", "intbool": "integer or boolean", "complex": "complex"}
+
+
+def _check_kind(name: str, dt: np.dtype, kind: str) -> None:
+    if not _KINDS[kind](dt):
+        raise DTypeError(f"{name} needs a {_KIND_WORDS[kind]} operand, got {dt}")
+
+
+def elementwise(name: str, nargs: int, kind: str = "any", out: str = "same") -> Primitive:
+    """An n-ary elementwise primitive over one dtype with NumPy broadcasting.
+
+    `out` is "same" (the operand dtype), "bool" (comparisons) or "real" (the
+    real dtype of a complex operand: abs, real, imag).
+    """
+    prim = Primitive(name)
+
+    def rule(*avals: ShapedArray) -> ShapedArray:
+        if len(avals) != nargs:
+            raise TypeError(f"{name} takes {nargs} operand(s), got {len(avals)}")
+        dt = _same_dtype(name, avals)
+        _check_kind(name, dt, kind)
+        shape = broadcast_shapes(name, *(a.shape for a in avals))
+        weak = all(a.weak_type for a in avals)
+        if out == "bool":
+            return ShapedArray(shape, dtypes.bool_, False)
+        if out == "real":
+            return ShapedArray(shape, dtypes.real_dtype(dt), weak)
+        return ShapedArray(shape, dt, weak)
+
+    prim.def_abstract_eval(rule)
+    return prim
+
+
+# ---------------------------------------------------------------------------
+# elementwise
+
+neg_p = elementwise("neg", 1, "num")
+sign_p = elementwise("sign", 1, "num")
+floor_p = elementwise("floor", 1, "float")
+ceil_p = elementwise("ceil", 1, "float")
+round_p = elementwise("round", 1, "float")          # half to even, like NumPy
+is_finite_p = elementwise("is_finite", 1, "float", out="bool")
+exp_p = elementwise("exp", 1, "inexact")
+exp2_p = elementwise("exp2", 1, "inexact")
+log_p = elementwise("log", 1, "inexact")
+expm1_p = elementwise("expm1", 1, "inexact")
+log1p_p = elementwise("log1p", 1, "inexact")
+sin_p = elementwise("sin", 1, "inexact")
+cos_p = elementwise("cos", 1, "inexact")
+tan_p = elementwise("tan", 1, "inexact")
+asin_p = elementwise("asin", 1, "inexact")
+acos_p = elementwise("acos", 1, "inexact")
+atan_p = elementwise("atan", 1, "inexact")
+sinh_p = elementwise("sinh", 1, "inexact")
+cosh_p = elementwise("cosh", 1, "inexact")
+tanh_p = elementwise("tanh", 1, "inexact")
+asinh_p = elementwise("asinh", 1, "inexact")
+acosh_p = elementwise("acosh", 1, "inexact")
+atanh_p = elementwise("atanh", 1, "inexact")
+logistic_p = elementwise("logistic", 1, "inexact")
+sqrt_p = elementwise("sqrt", 1, "inexact")
+rsqrt_p = elementwise("rsqrt", 1, "inexact")
+cbrt_p = elementwise("cbrt", 1, "float")
+erf_p = elementwise("erf", 1, "float")
+erfc_p = elementwise("erfc", 1, "float")
+erf_inv_p = elementwise("erf_inv", 1, "float")
+lgamma_p = elementwise("lgamma", 1, "float")
+digamma_p = elementwise("digamma", 1, "float")
+abs_p = elementwise("abs", 1, "num", out="real")
+real_p = elementwise("real", 1, "complex", out="real")
+imag_p = elementwise("imag", 1, "complex", out="real")
+conj_p = elementwise("conj", 1, "complex")
+not_p = elementwise("not", 1, "intbool")
+population_count_p = elementwise("population_count", 1, "int")
+
+add_p = elementwise("add", 2, "any")
+sub_p = elementwise("sub", 2, "num")
+mul_p = elementwise("mul", 2, "any")
+div_p = elementwise("div", 2, "num")
+rem_p = elementwise("rem", 2, "num")
+pow_p = elementwise("pow", 2, "num")
+max_p = elementwise("max", 2, "any")
+min_p = elementwise("min", 2, "any")
+atan2_p = elementwise("atan2", 2, "float")
+nextafter_p = elementwise("nextafter", 2, "float")
+and_p = elementwise("and", 2, "intbool")
+or_p = elementwise("or", 2, "intbool")
+xor_p = elementwise("xor", 2, "intbool")
+shift_left_p = elementwise("shift_left", 2, "int")
+shift_right_arithmetic_p = elementwise("shift_right_arithmetic", 2, "int")
+shift_right_logical_p = elementwise("shift_right_logical", 2, "int")
+eq_p = elementwise("eq", 2, "any", out="bool")
+ne_p = elementwise("ne", 2, "any", out="bool")
+lt_p = elementwise("lt", 2, "any", out="bool")
+le_p = elementwise("le", 2, "any", out="bool")
+gt_p = elementwise("gt", 2, "any", out="bool")
+ge_p = elementwise("ge", 2, "any", out="bool")
+
+UNARY = (neg_p, sign_p, floor_p, ceil_p, round_p, is_finite_p, exp_p, exp2_p, log_p, expm1_p,
+         log1p_p, sin_p, cos_p, tan_p, asin_p, acos_p, atan_p, sinh_p, cosh_p, tanh_p, asinh_p,
+         acosh_p, atanh_p, logistic_p, sqrt_p, rsqrt_p, cbrt_p, erf_p, erfc_p, erf_inv_p,
+         lgamma_p, digamma_p, abs_p, real_p, imag_p, conj_p, not_p, population_count_p)
+BINARY = (add_p, sub_p, mul_p, div_p, rem_p, pow_p, max_p, min_p, atan2_p, nextafter_p, and_p,
+          or_p, xor_p, shift_left_p, shift_right_arithmetic_p, shift_right_logical_p,
+          eq_p, ne_p, lt_p, le_p, gt_p, ge_p)
+COMPARISONS = (eq_p, ne_p, lt_p, le_p, gt_p, ge_p)
+
+# integer_pow: x ** y for a static Python int y (keeps x's dtype; exact for ints).
+integer_pow_p = Primitive("integer_pow")
+
+
+@integer_pow_p.def_abstract_eval
+def _integer_pow_rule(x: ShapedArray, *, y: int) -> ShapedArray:
+    _check_kind("integer_pow", x.dtype, "num")
+    if y < 0 and dtypes.is_integer(x.dtype):
+        raise DTypeError("integer_pow: integers cannot be raised to negative powers")
+    return x
+
+
+# complex(re, im): builds a complex array from two real ones.
+complex_p = Primitive("complex")
+
+
+@complex_p.def_abstract_eval
+def _complex_rule(re: ShapedArray, im: ShapedArray) -> ShapedArray:
+    dt = _same_dtype("complex", (re, im))
+    if dt not in (dtypes.float32, dtypes.float64):
+        raise DTypeError(f"complex needs float32 or float64 parts, got {dt}")
+    shape = broadcast_shapes("complex", re.shape, im.shape)
+    return ShapedArray(shape, dtypes.complex64 if dt == dtypes.float32 else dtypes.complex128)
+
+
+# select_n(which, *cases): cases[which]; `which` is bool (2 cases) or int32.
+select_n_p = Primitive("select_n")
+
+
+@select_n_p.def_abstract_eval
+def _select_n_rule(which: ShapedArray, *cases: ShapedArray) -> ShapedArray:
+    if not cases:
+        raise TypeError("select_n needs at least one case")
+    if which.dtype == dtypes.bool_:
+        if len(cases) > 2:
+            raise DTypeError("select_n: a boolean selector picks between at most 2 cases")
+    elif which.dtype != dtypes.int32:
+        raise DTypeError(f"select_n: the selector must be bool or int32, got {which.dtype}")
+    dt = _same_dtype("select_n", cases)
+    shape = broadcast_shapes("select_n", which.shape, *(c.shape for c in cases))
+    return ShapedArray(shape, dt, all(c.weak_type for c in cases))
+
+
+convert_element_type_p = Primitive("convert_element_type")
+
+
+@convert_element_type_p.def_abstract_eval
+def _convert_rule(x: ShapedArray, *, new_dtype: np.dtype, weak_type: bool) -> ShapedArray:
+    return ShapedArray(x.shape, dtypes.canonicalize(new_dtype), weak_type)
+
+
+# ---------------------------------------------------------------------------
+# shape manipulation
+
+
+def _check_axes(name: str, axes: Sequence[int], ndim: int, what: str = "axis") -> None:
+    for a in axes:
+        if not 0 <= a < ndim:
+            raise shape_error(name, f"{what} {a} is out of range for an operand of rank {ndim}")
+    if len(set(axes)) != len(axes):
+        raise shape_error(name, f"repeated {what} in {tuple(axes)}")
+
+
+broadcast_in_dim_p = Primitive("broadcast_in_dim")
+
+
+@broadcast_in_dim_p.def_abstract_eval
+def _broadcast_in_dim_rule(x: ShapedArray, *, shape: tuple[int, ...],
+                           broadcast_dimensions: tuple[int, ...]) -> ShapedArray:
+    if len(broadcast_dimensions) != x.ndim:
+        raise shape_error("broadcast_in_dim", f"operand of shape {x.shape} needs {x.ndim} "
+                          f"broadcast_dimensions, got {broadcast_dimensions}")
+    _check_axes("broadcast_in_dim", broadcast_dimensions, len(shape), "broadcast dimension")
+    if list(broadcast_dimensions) != sorted(broadcast_dimensions):
+        raise shape_error("broadcast_in_dim", f"broadcast_dimensions {broadcast_dimensions} "
+                          "must be increasing")
+    for d, b in zip(x.shape, broadcast_dimensions, strict=True):
+        if d != 1 and d != shape[b]:
+            raise shape_error("broadcast_in_dim", f"cannot broadcast operand of shape {x.shape} "
+                              f"to {shape} along dimensions {broadcast_dimensions}")
+    return ShapedArray(tuple(shape), x.dtype, x.weak_type)
+
+
+reshape_p = Primitive("reshape")
+
+
+@reshape_p.def_abstract_eval
+def _reshape_rule(x: ShapedArray, *, new_sizes: tuple[int, ...]) -> ShapedArray:
+    if any(d < 0 for d in new_sizes) or int(np.prod(new_sizes, dtype=np.int64)) != x.size:
+        raise shape_error("reshape", f"cannot reshape an array of shape {x.shape} "
+                          f"(size {x.size}) into shape {new_sizes}")
+    return ShapedArray(tuple(new_sizes), x.dtype, x.weak_type)
+
+
+transpose_p = Primitive("transpose")
+
+
+@transpose_p.def_abstract_eval
+def _transpose_rule(x: ShapedArray, *, permutation: tuple[int, ...]) -> ShapedArray:
+    if sorted(permutation) != list(range(x.ndim)):
+        raise shape_error("transpose", f"permutation {permutation} is not a permutation of the "
+                          f"axes of an array of shape {x.shape}")
+    return ShapedArray(tuple(x.shape[p] for p in permutation), x.dtype, x.weak_type)
+
+
+squeeze_p = Primitive("squeeze")
+
+
+@squeeze_p.def_abstract_eval
+def _squeeze_rule(x: ShapedArray, *, dimensions: tuple[int, ...]) -> ShapedArray:
+    _check_axes("squeeze", dimensions, x.ndim)
+    for d in dimensions:
+        if x.shape[d] != 1:
+            raise shape_error("squeeze", f"cannot squeeze axis {d} of shape {x.shape}: "
+                              "its size is not 1")
+    shape = tuple(s for i, s in enumerate(x.shape) if i not in dimensions)
+    return ShapedArray(shape, x.dtype, x.weak_type)
+
+
+expand_dims_p = Primitive("expand_dims")
+
+
+@expand_dims_p.def_abstract_eval
+def _expand_dims_rule(x: ShapedArray, *, dimensions: tuple[int, ...]) -> ShapedArray:
+    out_ndim = x.ndim + len(dimensions)
+    _check_axes("expand_dims", dimensions, out_ndim)
+    it = iter(x.shape)
+    shape = tuple(1 if i in dimensions else next(it) for i in range(out_ndim))
+    return ShapedArray(shape, x.dtype, x.weak_type)
+
+
+rev_p = Primitive("rev")
+
+
+@rev_p.def_abstract_eval
+def _rev_rule(x: ShapedArray, *, dimensions: tuple[int, ...]) -> ShapedArray:
+    _check_axes("rev", dimensions, x.ndim)
+    return x
+
+
+slice_p = Primitive("slice")
+
+
+@slice_p.def_abstract_eval
+def _slice_rule(x: ShapedArray, *, start_indices: tuple[int, ...], limit_indices: tuple[int, ...],
+                strides: tuple[int, ...]) -> ShapedArray:
+    if not (len(start_indices) == len(limit_indices) == len(strides) == x.ndim):
+        raise shape_error("slice", f"start/limit/strides must each have {x.ndim} entries "
+                          f"for shape {x.shape}")
+    shape = []
+    for lo, hi, st, d in zip(start_indices, limit_indices, strides, x.shape, strict=True):
+        if not (0 <= lo <= hi <= d) or st < 1:
+            raise shape_error("slice", f"slice {start_indices}:{limit_indices}:{strides} is out "
+                              f"of bounds for shape {x.shape}")
+        shape.append(0 if hi == lo else (hi - lo - 1) // st + 1)
+    return ShapedArray(tuple(shape), x.dtype, x.weak_type)
+
+
+def _check_indices(name: str, idx: Sequence[ShapedArray], ndim: int) -> None:
+    if len(idx) != ndim:
+        raise shape_error(name, f"needs {ndim} start indices, got {len(idx)}")
+    for i in idx:
+        if i.shape != () or not dtypes.is_integer(i.dtype):
+            raise DTypeError(f"{name}: start indices must be integer scalars, got "
+                             f"{i.str_short()}")
+
+
+dynamic_slice_p = Primitive("dynamic_slice")
+
+
+@dynamic_slice_p.def_abstract_eval
+def _dynamic_slice_rule(x: ShapedArray, *idx: ShapedArray,
+                        slice_sizes: tuple[int, ...]) -> ShapedArray:
+    _check_indices("dynamic_slice", idx, x.ndim)
+    if len(slice_sizes) != x.ndim or any(not 0 <= s <= d for s, d in
+                                         zip(slice_sizes, x.shape, strict=True)):
+        raise shape_error("dynamic_slice", f"slice_sizes {slice_sizes} do not fit in shape "
+                          f"{x.shape}")
+    return ShapedArray(tuple(slice_sizes), x.dtype, x.weak_type)
+
+
+dynamic_update_slice_p = Primitive("dynamic_update_slice")
+
+
+@dynamic_update_slice_p.def_abstract_eval
+def _dynamic_update_slice_rule(x: ShapedArray, update: ShapedArray,
+                               *idx: ShapedArray) -> ShapedArray:
+    _check_indices("dynamic_update_slice", idx, x.ndim)
+    if update.ndim != x.ndim or any(u > d for u, d in zip(update.shape, x.shape, strict=True)):
+        raise shape_error("dynamic_update_slice", f"update of shape {update.shape} does not fit "
+                          f"in operand of shape {x.shape}")
+    _same_dtype("dynamic_update_slice", (x, update))
+    return x.strong() if not update.weak_type else x
+
+
+concatenate_p = Primitive("concatenate")
+
+
+@concatenate_p.def_abstract_eval
+def _concatenate_rule(*xs: ShapedArray, dimension: int) -> ShapedArray:
+    if not xs:
+        raise shape_error("concatenate", "needs at least one operand")
+    dt = _same_dtype("concatenate", xs)
+    nd = xs[0].ndim
+    if not 0 <= dimension < max(nd, 1) or nd == 0:
+        raise shape_error("concatenate", f"axis {dimension} out of range for operands of "
+                          f"shapes {_fmt_shapes(xs)}")
+    for x in xs:
+        if x.ndim != nd or any(a != b for i, (a, b) in enumerate(zip(x.shape, xs[0].shape))
+                               if i != dimension):
+            raise shape_error("concatenate", f"operands of shapes {_fmt_shapes(xs)} differ "
+                              f"outside axis {dimension}")
+    shape = list(xs[0].shape)
+    shape[dimension] = sum(x.shape[dimension] for x in xs)
+    return ShapedArray(tuple(shape), dt, all(x.weak_type for x in xs))
+
+
+pad_p = Primitive("pad")
+
+
+@pad_p.def_abstract_eval
+def _pad_rule(x: ShapedArray, padding_value: ShapedArray, *,
+              padding_config: tuple[tuple[int, int, int], ...]) -> ShapedArray:
+    _same_dtype("pad", (x, padding_value))
+    if padding_value.shape != ():
+        raise shape_error("pad", "padding_value must be a scalar")
+    if len(padding_config) != x.ndim:
+        raise shape_error("pad", f"padding_config needs {x.ndim} (lo, hi, interior) triples")
+    shape = []
+    for d, (lo, hi, interior) in zip(x.shape, padding_config, strict=True):
+        if interior < 0:
+            raise shape_error("pad", "interior padding must be non-negative")
+        n = lo + hi + d + max(d - 1, 0) * interior
+        if n < 0:
+            raise shape_error("pad", f"padding {padding_config} leaves a negative size "
+                              f"for shape {x.shape}")
+        shape.append(n)
+    return ShapedArray(tuple(shape), x.dtype, x.weak_type)
+
+
+iota_p = Primitive("iota")
+
+
+@iota_p.def_abstract_eval
+def _iota_rule(*, dtype: np.dtype, shape: tuple[int, ...], dimension: int) -> ShapedArray:
+    _check_axes("iota", (dimension,), len(shape), "dimension")
+    return ShapedArray(tuple(shape), dtypes.canonicalize(dtype), False)
+
+
+# ---------------------------------------------------------------------------
+# reductions
+
+
+def _reduction(name: str, kind: str) -> Primitive:
+    prim = Primitive(name)
+
+    def rule(x: ShapedArray, *, axes: tuple[int, ...]) -> ShapedArray:
+        _check_kind(name, x.dtype, kind)
+        _check_axes(name, axes, x.ndim)
+        shape = tuple(d for i, d in enumerate(x.shape) if i not in axes)
+        return ShapedArray(shape, x.dtype, x.weak_type)
+
+    prim.def_abstract_eval(rule)
+    return prim
+
+
+reduce_sum_p = _reduction("reduce_sum", "any")
+reduce_prod_p = _reduction("reduce_prod", "any")
+reduce_max_p = _reduction("reduce_max", "any")
+reduce_min_p = _reduction("reduce_min", "any")
+reduce_and_p = _reduction("reduce_and", "intbool")
+reduce_or_p = _reduction("reduce_or", "intbool")
+REDUCTIONS = (reduce_sum_p, reduce_prod_p, reduce_max_p, reduce_min_p, reduce_and_p, reduce_or_p)
+
+
+def _arg_reduction(name: str) -> Primitive:
+    prim = Primitive(name)
+
+    def rule(x: ShapedArray, *, axis: int, index_dtype: np.dtype) -> ShapedArray:
+        _check_axes(name, (axis,), x.ndim)
+        if x.shape[axis] == 0:
+            raise shape_error(name, f"attempt to get {name} of an empty axis {axis} "
+                              f"(shape {x.shape})")
+        shape = tuple(d for i, d in enumerate(x.shape) if i != axis)
+        return ShapedArray(shape, dtypes.canonicalize(index_dtype), False)
+
+    prim.def_abstract_eval(rule)
+    return prim
+
+
+argmax_p = _arg_reduction("argmax")
+argmin_p = _arg_reduction("argmin")
+
+
+def _cumulative(name: str) -> Primitive:
+    prim = Primitive(name)
+
+    def rule(x: ShapedArray, *, axis: int, reverse: bool) -> ShapedArray:
+        _check_axes(name, (axis,), x.ndim)
+        return x
+
+    prim.def_abstract_eval(rule)
+    return prim
+
+
+cumsum_p = _cumulative("cumsum")
+cumprod_p = _cumulative("cumprod")
+cummax_p = _cumulative("cummax")
+cummin_p = _cumulative("cummin")
+CUMULATIVE = (cumsum_p, cumprod_p, cummax_p, cummin_p)
+
+
+# ---------------------------------------------------------------------------
+# contraction
+
+dot_general_p = Primitive("dot_general")
+
+DotDims = tuple[tuple[tuple[int, ...], tuple[int, ...]], tuple[tuple[int, ...], tuple[int, ...]]]
+
+
+@dot_general_p.def_abstract_eval
+def _dot_general_rule(lhs: ShapedArray, rhs: ShapedArray, *,
+                      dimension_numbers: DotDims) -> ShapedArray:
+    (lc, rc), (lb, rb) = dimension_numbers
+    dt = _same_dtype("dot_general", (lhs, rhs))
+    _check_axes("dot_general", (*lc, *lb), lhs.ndim, "lhs dimension")
+    _check_axes("dot_general", (*rc, *rb), rhs.ndim, "rhs dimension")
+    if len(lc) != len(rc) or len(lb) != len(rb):
+        raise shape_error("dot_general", "lhs and rhs need as many contracting and batch "
+                          "dimensions as each other")
+    for a, b in zip((*lc, *lb), (*rc, *rb), strict=True):
+        if lhs.shape[a] != rhs.shape[b]:
+            raise shape_error("dot_general", f"shapes {lhs.shape} and {rhs.shape} do not "
+                              f"match along lhs axis {a} and rhs axis {b} "
+                              f"({lhs.shape[a]} != {rhs.shape[b]})")
+    batch = tuple(lhs.shape[i] for i in lb)
+    lfree = tuple(d for i, d in enumerate(lhs.shape) if i not in lc and i not in lb)
+    rfree = tuple(d for i, d in enumerate(rhs.shape) if i not in rc and i not in rb)
+    return ShapedArray(batch + lfree + rfree, dt, lhs.weak_type and rhs.weak_type)
+
+
+# ---------------------------------------------------------------------------
+# call: jit as a primitive carrying its Program (decision 6)
+
+jit_p = Primitive("jit", multiple_results=True)
+
+
+@jit_p.def_abstract_eval
+def _jit_rule(*avals: ShapedArray, program: Any, name: str) -> list[ShapedArray]:
+    want = program.in_avals
+    if [a.strong() for a in avals] != [a.strong() for a in want]:
+        raise TypeError(f"jit call {name}: operands {[a.str_short() for a in avals]} do not "
+                        f"match the program's inputs {[a.str_short() for a in want]}")
+    return program.out_avals
+
+
+def all_primitives() -> list[Primitive]:
+    return [v for v in globals().values() if isinstance(v, Primitive)]
+
+
+def params_key(params: dict[str, Any]) -> Any:
+    return tuple(params.items())

@@ -1,0 +1,1 @@
+"""funcgrad's interpreters, one per module, each owning its rule table."""

@@ -1,0 +1,153 @@
+"""Staging: trace a Python function to a Program (jit, make_ir, control-flow bodies).
+
+A `StagingTrace` records each primitive as an equation instead of running it.
+Values from enclosing transformations (their tracers, concrete Arrays) become
+*constants* of the Program: `trace_to_program` returns them so the caller can
+pass them as operands. Python scalars become Literals.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from funcgrad import config, core
+from funcgrad.core import Primitive, ShapedArray, Trace, Tracer
+from funcgrad.ir import Atom, Eqn, Literal, Program, Var, check_program
+
+
+class StagingTracer(Tracer):
+    __slots__ = ("var",)
+
+    def __init__(self, trace: StagingTrace, var: Var):
+        self._trace = trace
+        self.var = var
+
+    @property
+    def aval(self) -> ShapedArray:
+        return self.var.aval
+
+    def describe_origin(self) -> str:
+        trace = self._trace
+        assert isinstance(trace, StagingTrace)
+        return trace.describe(self.var)
+
+
+class StagingTrace(Trace):
+    __slots__ = ("eqns", "const_vars", "consts", "arg_vars", "arg_names", "kind_name")
+
+    def __init__(self, parent: Trace | None, kind: str = "jit"):
+        super().__init__(parent)
+        self.eqns: list[Eqn] = []
+        self.const_vars: dict[int, Var] = {}
+        self.consts: list[Any] = []
+        self.arg_vars: list[Var] = []
+        self.arg_names: dict[int, str] = {}
+        self.kind_name = kind
+
+    @property
+    def kind(self) -> str:   # type: ignore[override]
+        return self.kind_name
+
+    def new_arg(self, aval: ShapedArray, name: str = "") -> StagingTracer:
+        v = Var(aval)
+        self.arg_vars.append(v)
+        if name:
+            self.arg_names[id(v)] = name
+        return StagingTracer(self, v)
+
+    def to_atom(self, x: Any) -> Atom:
+        if type(x) is StagingTracer and x._trace is self:
+            return x.var
+        if type(x) is Literal:
+            return x
+        if isinstance(x, Tracer):
+            self.is_own(x)      # raises for a finished trace's tracer
+            return self._const(x)
+        if isinstance(x, (bool, int, float, complex)):
+            return Literal.of(x)
+        if isinstance(x, np.generic) or (isinstance(x, np.ndarray) and x.ndim == 0):
+            return Literal.of(x)
+        return self._const(x)
+
+    def _const(self, x: Any) -> Var:
+        v = self.const_vars.get(id(x))
+        if v is None:
+            v = self.const_vars[id(x)] = Var(core.get_aval(x).strong()
+                                             if isinstance(x, np.ndarray) else core.get_aval(x))
+            self.consts.append(x)
+        return v
+
+    def process_primitive(self, prim: Primitive, args: Sequence[Any],
+                          params: dict[str, Any]) -> list[Any]:
+        atoms = [self.to_atom(a) for a in args]
+        out_avals = prim.abstract_eval(*(a.aval for a in atoms), **params)
+        outvars = tuple(Var(a) for a in out_avals)
+        self.eqns.append(Eqn(prim, tuple(atoms), params, outvars, core.user_source_line()))
+        return [StagingTracer(self, v) for v in outvars]
+
+    def to_program(self, outs: Sequence[Any], name: str) -> Program:
+        outvars = tuple(self.to_atom(o) for o in outs)
+        constvars = tuple(self.const_vars[id(c)] for c in self.consts)
+        prog = Program(constvars, tuple(self.arg_vars), tuple(self.eqns), outvars, name)
+        if config.config.enable_checks:
+            check_program(prog)
+        return prog
+
+    def describe(self, var: Var) -> str:
+        """Which arguments a staged value depends on (for ConcretizationError)."""
+        deps: dict[int, set[str]] = {id(v): {self.arg_names.get(id(v), f"#{i}")}
+                                     for i, v in enumerate(self.arg_vars)}
+        for eqn in self.eqns:
+            d: set[str] = set()
+            for a in eqn.inputs:
+                d |= deps.get(id(a), set())
+            for v in eqn.outvars:
+                deps[id(v)] = d
+        names = sorted(deps.get(id(var), set()))
+        if not names:
+            return ""
+        if id(var) in self.arg_names:
+            return f"The value is the argument {names[0]}."
+        return f"The value depends on the argument(s) {', '.join(names)}."
+
+
+def trace_to_program(f: Callable[..., Sequence[Any]], in_avals: Sequence[ShapedArray],
+                     arg_names: Sequence[str] = (), name: str = "f",
+                     kind: str = "jit") -> tuple[Program, list[Any]]:
+    """Stage `f` (taking and returning flat sequences of arrays) on abstract
+    arguments. Returns the program and the constants it closed over."""
+    trace = StagingTrace(core.current_trace(), kind)
+    names = list(arg_names) + [""] * (len(in_avals) - len(arg_names))
+    with core.new_trace(trace):
+        tracers = [trace.new_arg(a, n) for a, n in zip(in_avals, names, strict=True)]
+        outs = f(*tracers)
+    program = trace.to_program(outs, name)
+    return program, trace.consts
+
+
+def hoist_consts(program: Program) -> Program:
+    """The same program with its constants as leading ordinary inputs."""
+    if not program.constvars:
+        return program
+    return Program((), (*program.constvars, *program.invars), program.eqns, program.outvars,
+                   program.name)
+
+
+def eval_program(program: Program, args: Sequence[Any]) -> list[Any]:
+    """Run a Program's equations by binding its primitives under the current trace."""
+    env: dict[int, Any] = {}
+    for v, x in zip((*program.constvars, *program.invars), args, strict=True):
+        env[id(v)] = x
+
+    def read(a: Atom) -> Any:
+        return a if type(a) is Literal else env[id(a)]
+
+    for eqn in program.eqns:
+        outs = eqn.prim.bind(*(read(a) for a in eqn.inputs), **eqn.params)
+        if not eqn.prim.multiple_results:
+            outs = [outs]
+        for v, o in zip(eqn.outvars, outs, strict=True):
+            env[id(v)] = o
+    return [read(a) for a in program.outvars]

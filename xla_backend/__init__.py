@@ -1,0 +1,1 @@
+"""Everything XLA: lowering funcgrad Programs to StableHLO text, and the PJRT runtime."""

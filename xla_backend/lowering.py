@@ -1,0 +1,604 @@
+"""Program -> StableHLO text (an MLIR module), one lowering rule per primitive.
+
+A rule has the signature ``rule(ctx, *operands, **params) -> list[str]``:
+operands are SSA value names, ``ctx.avals_in``/``ctx.avals_out`` are the
+equation's avals, and the rule emits ops through `ctx` and returns the SSA
+names of the results. Ops are written in MLIR's generic form, which is uniform
+for every op and stable across StableHLO versions.
+
+This module knows the IR and the primitives, and nothing of the interpreters.
+Rules for further op families register themselves in `lowering_rules` from
+their own modules (imported at the end of this one).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from funcgrad import dtypes
+from funcgrad import primitives as P
+from funcgrad.core import Primitive, ShapedArray
+from funcgrad.ir import Literal, Program, Var
+
+LoweringRule = Callable[..., Sequence[str]]
+lowering_rules: dict[Primitive, LoweringRule] = {}
+
+_ELT = {dtypes.bool_: "i1", dtypes.bfloat16: "bf16", dtypes.complex64: "complex<f32>",
+        dtypes.complex128: "complex<f64>"}
+
+
+def elt_type(dtype: np.dtype) -> str:
+    t = _ELT.get(dtype)
+    if t is not None:
+        return t
+    bits = dtype.itemsize * 8
+    return {"i": f"i{bits}", "u": f"ui{bits}", "f": f"f{bits}"}[dtype.kind]
+
+
+def tensor_type(aval: ShapedArray) -> str:
+    dims = "".join(f"{d}x" for d in aval.shape)
+    return f"tensor<{dims}{elt_type(aval.dtype)}>"
+
+
+def _i64s(xs: Sequence[int]) -> str:
+    return f"array<i64{': ' if len(xs) else ''}{', '.join(str(int(x)) for x in xs)}>"
+
+
+def scalar_text(value: Any, dtype: np.dtype) -> str:
+    """A scalar as an MLIR dense-literal element; floats as exact bit patterns."""
+    v = np.asarray(value).astype(dtype)[()]
+    if dtype == dtypes.bool_:
+        return "true" if v else "false"
+    if dtypes.is_integer(dtype):
+        return str(int(v))
+    if dtypes.is_complex(dtype):
+        part = dtypes.real_dtype(dtype)
+        return f"({scalar_text(v.real, part)}, {scalar_text(v.imag, part)})"
+    bits = np.asarray(v, dtype).view(f"u{dtype.itemsize}")[()]
+    return f"0x{int(bits):0{dtype.itemsize * 2}X}"
+
+
+class LoweringContext:
+    """Emits one function's body; names SSA values and remembers their types."""
+
+    def __init__(self, module: ModuleBuilder):
+        self.module = module
+        self.lines: list[str] = []
+        self.types: dict[str, str] = {}
+        self.avals: dict[str, ShapedArray] = {}
+        self.counter = 0
+        self.avals_in: list[ShapedArray] = []
+        self.avals_out: list[ShapedArray] = []
+        self.indent = "    "
+
+    def fresh(self) -> str:
+        self.counter += 1
+        return f"%{self.counter - 1}"
+
+    def bind(self, name: str, aval: ShapedArray) -> str:
+        self.types[name] = tensor_type(aval)
+        self.avals[name] = aval
+        return name
+
+    def op(self, name: str, operands: Sequence[str], out_avals: Sequence[ShapedArray],
+           attrs: str = "", regions: Sequence[str] = ()) -> list[str]:
+        """Emit ``"name"(operands) (regions) {attrs} : (in types) -> out types``."""
+        res = self.fresh()
+        n = len(out_avals)
+        lhs = f"{res}:{n}" if n > 1 else res
+        in_t = ", ".join(self.types[o] for o in operands)
+        out_t = ", ".join(tensor_type(a) for a in out_avals)
+        out_t = f"({out_t})" if n != 1 else out_t
+        reg = f" ({', '.join(regions)})" if regions else ""
+        att = f" {{{attrs}}}" if attrs else ""
+        self.lines.append(f'{self.indent}{lhs} = "{name}"({", ".join(operands)}){reg}{att} '
+                          f": ({in_t}) -> {out_t}")
+        names = [f"{res}#{i}" for i in range(n)] if n > 1 else [res]
+        for nm, a in zip(names, out_avals, strict=True):
+            self.bind(nm, a)
+        return names
+
+    def op1(self, name: str, operands: Sequence[str], out_aval: ShapedArray,
+            attrs: str = "", regions: Sequence[str] = ()) -> str:
+        return self.op(name, operands, [out_aval], attrs, regions)[0]
+
+    def constant(self, value: Any, dtype: np.dtype, shape: tuple[int, ...] = ()) -> str:
+        aval = ShapedArray(shape, dtype)
+        text = f"dense<{scalar_text(value, dtype)}> : {tensor_type(aval)}"
+        return self.op1("stablehlo.constant", [], aval, f"value = {text}")
+
+    def broadcast_to(self, x: str, shape: tuple[int, ...]) -> str:
+        aval = self.avals[x]
+        if aval.shape == shape:
+            return x
+        dims = tuple(range(len(shape) - aval.ndim, len(shape)))
+        return self.op1("stablehlo.broadcast_in_dim", [x], aval.update(shape=shape),
+                        f"broadcast_dimensions = {_i64s(dims)}")
+
+    def convert(self, x: str, dtype: np.dtype) -> str:
+        aval = self.avals[x]
+        if aval.dtype == dtype:
+            return x
+        if dtypes.is_complex(aval.dtype) and not dtypes.is_complex(dtype):
+            x = self.op1("stablehlo.real", [x], aval.update(dtype=dtypes.real_dtype(aval.dtype)))
+            aval = self.avals[x]
+        return self.op1("stablehlo.convert", [x], aval.update(dtype=dtype))
+
+    def region(self, arg_avals: Sequence[ShapedArray],
+               body: Callable[..., Sequence[str]]) -> str:
+        """A region ``{ ^bb0(args): ...; stablehlo.return }`` built by `body(*args)`."""
+        saved, self.lines = self.lines, []
+        outer_indent, self.indent = self.indent, self.indent + "    "
+        args = [self.bind("%b" + self.fresh()[1:], a) for a in arg_avals]
+        results = list(body(*args))
+        ret_t = ", ".join(self.types[r] for r in results)
+        self.lines.append(f'{self.indent}"stablehlo.return"({", ".join(results)}) : ({ret_t}) -> ()')
+        hdr = ", ".join(f"{a}: {self.types[a]}" for a in args)
+        inner = "\n".join(self.lines)
+        self.lines, self.indent = saved, outer_indent
+        return f"{{\n{self.indent}  ^bb0({hdr}):\n{inner}\n{self.indent}}}"
+
+    def call(self, program: Program, operands: Sequence[str]) -> list[str]:
+        fname = self.module.function(program)
+        res = self.fresh()
+        n = len(program.outvars)
+        in_t = ", ".join(self.types[o] for o in operands)
+        outs = [tensor_type(a) for a in program.out_avals]
+        out_t = f"({', '.join(outs)})"
+        lhs = f"{res}:{n}" if n > 1 else res
+        if n == 0:
+            self.lines.append(f"{self.indent}func.call @{fname}({', '.join(operands)}) : ({in_t}) -> ()")
+            return []
+        self.lines.append(f"{self.indent}{lhs} = func.call @{fname}({', '.join(operands)}) "
+                          f": ({in_t}) -> {out_t}")
+        names = [f"{res}#{i}" for i in range(n)] if n > 1 else [res]
+        for nm, a in zip(names, program.out_avals, strict=True):
+            self.bind(nm, a)
+        return names
+
+    def lower_eqns(self, program: Program, in_names: Sequence[str]) -> list[str]:
+        env: dict[int, str] = {}
+        for v, nm in zip((*program.constvars, *program.invars), in_names, strict=True):
+            env[id(v)] = nm
+
+        def read(a: Any) -> str:
+            if isinstance(a, Literal):
+                return self.constant(a.val, a.aval.dtype)
+            return env[id(a)]
+
+        for eqn in program.eqns:
+            rule = lowering_rules.get(eqn.prim)
+            if rule is None:
+                raise NotImplementedError(f"no lowering rule for primitive {eqn.prim.name}")
+            ins = [read(a) for a in eqn.inputs]
+            self.avals_in = [a.aval for a in eqn.inputs]
+            self.avals_out = [v.aval for v in eqn.outvars]
+            outs = rule(self, *ins, **eqn.params)
+            for v, nm in zip(eqn.outvars, outs, strict=True):
+                env[id(v)] = nm
+        return [read(a) for a in program.outvars]
+
+
+class ModuleBuilder:
+    def __init__(self, name: str):
+        self.name = name
+        self.functions: list[str] = []
+        self.names: dict[int, str] = {}
+        self.keep: list[Program] = []
+
+    def function(self, program: Program, name: str | None = None,
+                 public: bool = False) -> str:
+        key = id(program)
+        if key in self.names and not public:
+            return self.names[key]
+        fname = name or f"{_sanitize(program.name)}_{len(self.names)}"
+        self.names[key] = fname
+        self.keep.append(program)
+        ctx = LoweringContext(self)
+        args = [ctx.bind(f"%arg{i}", v.aval)
+                for i, v in enumerate((*program.constvars, *program.invars))]
+        outs = ctx.lower_eqns(program, args)
+        sig = ", ".join(f"{a}: {ctx.types[a]}" for a in args)
+        out_t = ", ".join(tensor_type(a) for a in program.out_avals)
+        ret = (f"    return {', '.join(outs)} : {', '.join(ctx.types[o] for o in outs)}"
+               if outs else "    return")
+        vis = "public" if public else "private"
+        text = (f"  func.func {vis} @{fname}({sig}) -> ({out_t}) {{\n"
+                + "\n".join(ctx.lines) + ("\n" if ctx.lines else "") + ret + "\n  }")
+        self.functions.append(text)
+        return fname
+
+    def text(self) -> str:
+        body = "\n".join(self.functions)
+        return (f"module @{_sanitize(self.name)} attributes {{mhlo.num_partitions = 1 : i32, "
+                f"mhlo.num_replicas = 1 : i32}} {{\n{body}\n}}\n")
+
+
+def _sanitize(name: str) -> str:
+    out = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
+    return out if out and not out[0].isdigit() else f"f_{out}"
+
+
+def lower_program(program: Program, name: str | None = None) -> str:
+    """The StableHLO module whose public @main computes `program`."""
+    mb = ModuleBuilder(f"jit_{name or program.name}")
+    mb.function(program, "main", public=True)
+    return mb.text()
+
+
+# ---------------------------------------------------------------------------
+# elementwise
+
+_UNARY_OPS = {
+    P.neg_p: "stablehlo.negate", P.sign_p: "stablehlo.sign", P.floor_p: "stablehlo.floor",
+    P.ceil_p: "stablehlo.ceil", P.round_p: "stablehlo.round_nearest_even",
+    P.is_finite_p: "stablehlo.is_finite", P.exp_p: "stablehlo.exponential",
+    P.log_p: "stablehlo.log", P.expm1_p: "stablehlo.exponential_minus_one",
+    P.log1p_p: "stablehlo.log_plus_one", P.sin_p: "stablehlo.sine", P.cos_p: "stablehlo.cosine",
+    P.tan_p: "stablehlo.tan", P.asin_p: "chlo.asin", P.acos_p: "chlo.acos",
+    P.atan_p: "chlo.atan", P.sinh_p: "chlo.sinh", P.cosh_p: "chlo.cosh",
+    P.tanh_p: "stablehlo.tanh", P.asinh_p: "chlo.asinh", P.acosh_p: "chlo.acosh",
+    P.atanh_p: "chlo.atanh", P.logistic_p: "stablehlo.logistic", P.sqrt_p: "stablehlo.sqrt",
+    P.rsqrt_p: "stablehlo.rsqrt", P.cbrt_p: "stablehlo.cbrt", P.erf_p: "chlo.erf",
+    P.erfc_p: "chlo.erfc", P.erf_inv_p: "chlo.erf_inv", P.lgamma_p: "chlo.lgamma",
+    P.digamma_p: "chlo.digamma", P.abs_p: "stablehlo.abs", P.real_p: "stablehlo.real",
+    P.imag_p: "stablehlo.imag", P.conj_p: "chlo.conj", P.not_p: "stablehlo.not",
+    P.population_count_p: "stablehlo.popcnt",
+}
+
+_BINARY_OPS = {
+    P.add_p: "stablehlo.add", P.sub_p: "stablehlo.subtract", P.mul_p: "stablehlo.multiply",
+    P.div_p: "stablehlo.divide", P.rem_p: "stablehlo.remainder", P.pow_p: "stablehlo.power",
+    P.max_p: "stablehlo.maximum", P.min_p: "stablehlo.minimum", P.atan2_p: "stablehlo.atan2",
+    P.nextafter_p: "chlo.next_after", P.and_p: "stablehlo.and", P.or_p: "stablehlo.or",
+    P.xor_p: "stablehlo.xor", P.shift_left_p: "stablehlo.shift_left",
+    P.shift_right_arithmetic_p: "stablehlo.shift_right_arithmetic",
+    P.shift_right_logical_p: "stablehlo.shift_right_logical",
+}
+# On booleans NumPy's + and * are logical or / and.
+_BOOL_BINARY = {P.add_p: "stablehlo.or", P.mul_p: "stablehlo.and", P.max_p: "stablehlo.or",
+                P.min_p: "stablehlo.and"}
+
+
+def _elementwise_rule(opname: str) -> LoweringRule:
+    def rule(ctx: LoweringContext, *xs: str) -> list[str]:
+        out = ctx.avals_out[0]
+        xs = tuple(ctx.broadcast_to(x, out.shape) for x in xs)
+        name = opname
+        if out.dtype == dtypes.bool_ and len(xs) == 2:
+            name = _BOOL_BINARY.get(_prim_of_op[opname], opname)
+        return [ctx.op1(name, xs, out)]
+    return rule
+
+
+_prim_of_op = {v: k for k, v in _BINARY_OPS.items()}
+for _p, _op in (*_UNARY_OPS.items(), *_BINARY_OPS.items()):
+    lowering_rules[_p] = _elementwise_rule(_op)
+
+
+def _exp2_lower(ctx: LoweringContext, x: str) -> list[str]:
+    out = ctx.avals_out[0]
+    two = ctx.broadcast_to(ctx.constant(2, out.dtype), out.shape)
+    return [ctx.op1("stablehlo.power", [two, x], out)]
+
+
+lowering_rules[P.exp2_p] = _exp2_lower
+
+_DIRECTIONS = {P.eq_p: "EQ", P.ne_p: "NE", P.lt_p: "LT", P.le_p: "LE", P.gt_p: "GT", P.ge_p: "GE"}
+
+
+def compare(ctx: LoweringContext, direction: str, x: str, y: str) -> str:
+    aval = ctx.avals[x]
+    dt = aval.dtype
+    ctype = ("FLOAT" if dtypes.is_inexact(dt) else "SIGNED" if dt.kind == "i" else "UNSIGNED")
+    return ctx.op1("stablehlo.compare", [x, y], aval.update(dtype=dtypes.bool_, weak_type=False),
+                   f"comparison_direction = #stablehlo<comparison_direction {direction}>, "
+                   f"compare_type = #stablehlo<comparison_type {ctype}>")
+
+
+def _compare_rule(direction: str) -> LoweringRule:
+    def rule(ctx: LoweringContext, x: str, y: str) -> list[str]:
+        shape = ctx.avals_out[0].shape
+        return [compare(ctx, direction, ctx.broadcast_to(x, shape), ctx.broadcast_to(y, shape))]
+    return rule
+
+
+for _p, _d in _DIRECTIONS.items():
+    lowering_rules[_p] = _compare_rule(_d)
+
+
+def _integer_pow_lower(ctx: LoweringContext, x: str, *, y: int) -> list[str]:
+    out = ctx.avals_out[0]
+    if y == 0:
+        return [ctx.constant(1, out.dtype, out.shape)]
+    acc: str | None = None
+    base, n = x, abs(y)
+    while n:
+        if n & 1:
+            acc = base if acc is None else ctx.op1("stablehlo.multiply", [acc, base], out)
+        n >>= 1
+        if n:
+            base = ctx.op1("stablehlo.multiply", [base, base], out)
+    assert acc is not None
+    if y < 0:
+        one = ctx.constant(1, out.dtype, out.shape)
+        acc = ctx.op1("stablehlo.divide", [one, acc], out)
+    return [acc]
+
+
+lowering_rules[P.integer_pow_p] = _integer_pow_lower
+
+
+def _complex_lower(ctx: LoweringContext, re: str, im: str) -> list[str]:
+    out = ctx.avals_out[0]
+    return [ctx.op1("stablehlo.complex", [ctx.broadcast_to(re, out.shape),
+                                          ctx.broadcast_to(im, out.shape)], out)]
+
+
+lowering_rules[P.complex_p] = _complex_lower
+
+
+def _select_n_lower(ctx: LoweringContext, which: str, *cases: str) -> list[str]:
+    out = ctx.avals_out[0]
+    cases = tuple(ctx.broadcast_to(c, out.shape) for c in cases)
+    if len(cases) == 1:
+        return [cases[0]]
+    which = ctx.broadcast_to(which, out.shape)
+    if ctx.avals[which].dtype == dtypes.bool_:
+        return [ctx.op1("stablehlo.select", [which, cases[1], cases[0]], out)]
+    result = cases[0]
+    for i, case in enumerate(cases[1:], start=1):
+        k = ctx.constant(i, dtypes.int32, out.shape)
+        pred = compare(ctx, "GE", which, k)
+        result = ctx.op1("stablehlo.select", [pred, case, result], out)
+    return [result]
+
+
+lowering_rules[P.select_n_p] = _select_n_lower
+
+
+def _convert_lower(ctx: LoweringContext, x: str, *, new_dtype: np.dtype,
+                   weak_type: bool) -> list[str]:
+    src = ctx.avals[x].dtype
+    if new_dtype == dtypes.bool_ and src != dtypes.bool_:
+        zero = ctx.constant(0, src, ctx.avals[x].shape)
+        return [compare(ctx, "NE", x, zero)]
+    return [ctx.convert(x, new_dtype)]
+
+
+lowering_rules[P.convert_element_type_p] = _convert_lower
+
+
+# ---------------------------------------------------------------------------
+# shapes
+
+def _broadcast_in_dim_lower(ctx: LoweringContext, x: str, *, shape: tuple[int, ...],
+                            broadcast_dimensions: tuple[int, ...]) -> list[str]:
+    return [ctx.op1("stablehlo.broadcast_in_dim", [x], ctx.avals_out[0],
+                    f"broadcast_dimensions = {_i64s(broadcast_dimensions)}")]
+
+
+def _reshape_lower(ctx: LoweringContext, x: str, **_: Any) -> list[str]:
+    return [ctx.op1("stablehlo.reshape", [x], ctx.avals_out[0])]
+
+
+def _transpose_lower(ctx: LoweringContext, x: str, *, permutation: tuple[int, ...]) -> list[str]:
+    return [ctx.op1("stablehlo.transpose", [x], ctx.avals_out[0],
+                    f"permutation = {_i64s(permutation)}")]
+
+
+def _rev_lower(ctx: LoweringContext, x: str, *, dimensions: tuple[int, ...]) -> list[str]:
+    return [ctx.op1("stablehlo.reverse", [x], ctx.avals_out[0],
+                    f"dimensions = {_i64s(dimensions)}")]
+
+
+def _slice_lower(ctx: LoweringContext, x: str, *, start_indices: tuple[int, ...],
+                 limit_indices: tuple[int, ...], strides: tuple[int, ...]) -> list[str]:
+    return [ctx.op1("stablehlo.slice", [x], ctx.avals_out[0],
+                    f"start_indices = {_i64s(start_indices)}, limit_indices = "
+                    f"{_i64s(limit_indices)}, strides = {_i64s(strides)}")]
+
+
+def _index_operands(ctx: LoweringContext, idx: Sequence[str]) -> list[str]:
+    return [ctx.convert(i, dtypes.int64) for i in idx]
+
+
+def _dynamic_slice_lower(ctx: LoweringContext, x: str, *idx: str,
+                         slice_sizes: tuple[int, ...]) -> list[str]:
+    return [ctx.op1("stablehlo.dynamic_slice", [x, *_index_operands(ctx, idx)],
+                    ctx.avals_out[0], f"slice_sizes = {_i64s(slice_sizes)}")]
+
+
+def _dynamic_update_slice_lower(ctx: LoweringContext, x: str, u: str, *idx: str) -> list[str]:
+    return [ctx.op1("stablehlo.dynamic_update_slice", [x, u, *_index_operands(ctx, idx)],
+                    ctx.avals_out[0])]
+
+
+def _concatenate_lower(ctx: LoweringContext, *xs: str, dimension: int) -> list[str]:
+    return [ctx.op1("stablehlo.concatenate", list(xs), ctx.avals_out[0],
+                    f"dimension = {dimension} : i64")]
+
+
+def _pad_lower(ctx: LoweringContext, x: str, v: str, *,
+               padding_config: tuple[tuple[int, int, int], ...]) -> list[str]:
+    lo, hi, interior = zip(*padding_config, strict=True) if padding_config else ((), (), ())
+    return [ctx.op1("stablehlo.pad", [x, v], ctx.avals_out[0],
+                    f"edge_padding_low = {_i64s(lo)}, edge_padding_high = {_i64s(hi)}, "
+                    f"interior_padding = {_i64s(interior)}")]
+
+
+def _iota_lower(ctx: LoweringContext, *, dtype: np.dtype, shape: tuple[int, ...],
+                dimension: int) -> list[str]:
+    out = ctx.avals_out[0]
+    if dtype == dtypes.bool_:
+        i = ctx.op1("stablehlo.iota", [], out.update(dtype=dtypes.int32),
+                    f"iota_dimension = {dimension} : i64")
+        return [ctx.convert(i, dtype)]
+    return [ctx.op1("stablehlo.iota", [], out, f"iota_dimension = {dimension} : i64")]
+
+
+lowering_rules.update({
+    P.broadcast_in_dim_p: _broadcast_in_dim_lower, P.reshape_p: _reshape_lower,
+    P.squeeze_p: _reshape_lower, P.expand_dims_p: _reshape_lower,
+    P.transpose_p: _transpose_lower, P.slice_p: _slice_lower, P.rev_p: _rev_lower,
+    P.dynamic_slice_p: _dynamic_slice_lower,
+    P.dynamic_update_slice_p: _dynamic_update_slice_lower,
+    P.concatenate_p: _concatenate_lower, P.pad_p: _pad_lower, P.iota_p: _iota_lower,
+})
+
+
+# ---------------------------------------------------------------------------
+# reductions
+
+
+def identity_value(op: str, dtype: np.dtype) -> Any:
+    """The identity element of a monoid `op` ("add", "mul", "max", "min", "and", "or")."""
+    if op in ("add", "or"):
+        return 0
+    if op == "mul":
+        return 1
+    if op == "and":
+        return True if dtype == dtypes.bool_ else -1
+    if dtype == dtypes.bool_:
+        return op == "min"
+    if dtypes.is_integer(dtype):
+        info = np.iinfo(dtype)
+        return info.min if op == "max" else info.max
+    return -math.inf if op == "max" else math.inf
+
+
+_MONOID_OPS = {"add": "stablehlo.add", "mul": "stablehlo.multiply", "max": "stablehlo.maximum",
+               "min": "stablehlo.minimum", "and": "stablehlo.and", "or": "stablehlo.or"}
+
+
+def monoid_op(op: str, dtype: np.dtype) -> str:
+    if dtype == dtypes.bool_:
+        op = {"add": "or", "mul": "and", "max": "or", "min": "and"}.get(op, op)
+    return _MONOID_OPS[op]
+
+
+def reduce(ctx: LoweringContext, x: str, op: str, axes: Sequence[int],
+           out_aval: ShapedArray) -> str:
+    dt = ctx.avals[x].dtype
+    init = ctx.constant(identity_value(op, dt), dt)
+    scalar = ShapedArray((), dt)
+    name = monoid_op(op, dt)
+    body = ctx.region([scalar, scalar], lambda a, b: [ctx.op1(name, [a, b], scalar)])
+    return ctx.op1("stablehlo.reduce", [x, init], out_aval,
+                   f"dimensions = {_i64s(axes)}", [body])
+
+
+def _reduce_rule(op: str) -> LoweringRule:
+    def rule(ctx: LoweringContext, x: str, *, axes: tuple[int, ...]) -> list[str]:
+        return [reduce(ctx, x, op, axes, ctx.avals_out[0])]
+    return rule
+
+
+for _p, _op in ((P.reduce_sum_p, "add"), (P.reduce_prod_p, "mul"), (P.reduce_max_p, "max"),
+                (P.reduce_min_p, "min"), (P.reduce_and_p, "and"), (P.reduce_or_p, "or")):
+    lowering_rules[_p] = _reduce_rule(_op)
+
+
+def _arg_reduce_rule(direction: str) -> LoweringRule:
+    """argmax/argmin as a variadic reduce over (value, index) pairs; NaNs win, like NumPy,
+    and ties go to the smaller index."""
+    def rule(ctx: LoweringContext, x: str, *, axis: int, index_dtype: np.dtype) -> list[str]:
+        xa = ctx.avals[x]
+        idx = ctx.op1("stablehlo.iota", [], xa.update(dtype=index_dtype),
+                      f"iota_dimension = {axis} : i64")
+        vs, is_ = ShapedArray((), xa.dtype), ShapedArray((), index_dtype)
+        b = ShapedArray((), dtypes.bool_)
+        is_float = dtypes.is_inexact(xa.dtype)
+
+        def body(av: str, ai: str, bv: str, bi: str) -> list[str]:
+            better = compare(ctx, direction, av, bv)
+            eq = compare(ctx, "EQ", av, bv)
+            lt_idx = compare(ctx, "LT", ai, bi)
+            pick = ctx.op1("stablehlo.or", [better, ctx.op1("stablehlo.and", [eq, lt_idx], b)], b)
+            if is_float:
+                a_nan = compare(ctx, "NE", av, av)
+                b_nan = compare(ctx, "NE", bv, bv)
+                b_ok = ctx.op1("stablehlo.not", [b_nan], b)
+                nan_pick = ctx.op1("stablehlo.or", [b_ok, lt_idx], b)
+                num_pick = ctx.op1("stablehlo.and", [b_ok, pick], b)
+                pick = ctx.op1("stablehlo.select", [a_nan, nan_pick, num_pick], b)
+            return [ctx.op1("stablehlo.select", [pick, av, bv], vs),
+                    ctx.op1("stablehlo.select", [pick, ai, bi], is_)]
+
+        region = ctx.region([vs, is_, vs, is_], body)
+        init_v = ctx.constant(0, xa.dtype)
+        init_i = ctx.constant(0, index_dtype)
+        out = ctx.avals_out[0]
+        res = ctx.op("stablehlo.reduce", [x, idx, init_v, init_i],
+                     [out.update(dtype=xa.dtype), out], f"dimensions = {_i64s([axis])}", [region])
+        return [res[1]]
+    return rule
+
+
+lowering_rules[P.argmax_p] = _arg_reduce_rule("GT")
+lowering_rules[P.argmin_p] = _arg_reduce_rule("LT")
+
+
+def _cumulative_rule(op: str) -> LoweringRule:
+    """A prefix reduction as a reduce_window whose window covers the whole axis."""
+    def rule(ctx: LoweringContext, x: str, *, axis: int, reverse: bool) -> list[str]:
+        xa = ctx.avals[x]
+        n = xa.shape[axis]
+        dt = xa.dtype
+        scalar = ShapedArray((), dt)
+        name = monoid_op(op, dt)
+        body = ctx.region([scalar, scalar], lambda a, b: [ctx.op1(name, [a, b], scalar)])
+        init = ctx.constant(identity_value(op, dt), dt)
+        window = [1] * xa.ndim
+        window[axis] = max(n, 1)
+        pad = [[0, 0] for _ in range(xa.ndim)]
+        pad[axis] = [0, max(n - 1, 0)] if reverse else [max(n - 1, 0), 0]
+        pad_text = ", ".join(f"[{lo}, {hi}]" for lo, hi in pad)
+        attrs = (f"window_dimensions = {_i64s(window)}, window_strides = {_i64s([1] * xa.ndim)}, "
+                 f"padding = dense<[{pad_text}]> : tensor<{xa.ndim}x2xi64>")
+        return [ctx.op1("stablehlo.reduce_window", [x, init], xa, attrs, [body])]
+    return rule
+
+
+for _p, _op in ((P.cumsum_p, "add"), (P.cumprod_p, "mul"), (P.cummax_p, "max"),
+                (P.cummin_p, "min")):
+    lowering_rules[_p] = _cumulative_rule(_op)
+
+
+def _dot_general_lower(ctx: LoweringContext, lhs: str, rhs: str, *,
+                       dimension_numbers: P.DotDims) -> list[str]:
+    (lc, rc), (lb, rb) = dimension_numbers
+    out = ctx.avals_out[0]
+    dims = (f"#stablehlo.dot<lhs_batching_dimensions = [{', '.join(map(str, lb))}], "
+            f"rhs_batching_dimensions = [{', '.join(map(str, rb))}], "
+            f"lhs_contracting_dimensions = [{', '.join(map(str, lc))}], "
+            f"rhs_contracting_dimensions = [{', '.join(map(str, rc))}]>")
+    if out.dtype == dtypes.bool_:   # NumPy: a boolean matmul is an or of ands
+        i = out.update(dtype=dtypes.int32)
+        r = ctx.op1("stablehlo.dot_general", [ctx.convert(lhs, dtypes.int32),
+                                              ctx.convert(rhs, dtypes.int32)], i,
+                    f"dot_dimension_numbers = {dims}")
+        return [compare(ctx, "NE", r, ctx.constant(0, dtypes.int32, out.shape))]
+    return [ctx.op1("stablehlo.dot_general", [lhs, rhs], out, f"dot_dimension_numbers = {dims}")]
+
+
+lowering_rules[P.dot_general_p] = _dot_general_lower
+
+
+def _jit_lower(ctx: LoweringContext, *args: str, program: Program, name: str) -> list[str]:
+    return ctx.call(program, args)
+
+
+lowering_rules[P.jit_p] = _jit_lower
+
+
+def eqn_program(prim: Primitive, in_avals: Sequence[ShapedArray], params: dict[str, Any],
+                out_avals: Sequence[ShapedArray]) -> Program:
+    """A one-equation Program: what an eager primitive call compiles."""
+    from funcgrad.ir import Eqn
+    invars = tuple(Var(a) for a in in_avals)
+    outvars = tuple(Var(a) for a in out_avals)
+    return Program((), invars, (Eqn(prim, invars, params, outvars),), outvars, prim.name)

@@ -1,0 +1,123 @@
+"""The PJRT client, devices, buffers, compilation and execution.
+
+This is the only module that imports jax/jaxlib (decision 1), and from them
+only the runtime: the PJRT client, device buffers (jaxlib's ArrayImpl, the
+buffer type PJRT hands back), compile options and result handlers. No JAX
+tracing, no jax.numpy.
+
+An `Executable` is compiled once from StableHLO text and then called with
+device buffers; it keeps the result handlers it needs, so a call is one PJRT
+execute plus one C++ wrap per output.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from jax.core import ShapedArray as _JaxAval   # the aval PJRT buffers carry
+from jaxlib import xla_client as _xc
+from jax.extend import backend as _backend
+from jax.sharding import SingleDeviceSharding as _SingleDeviceSharding
+
+Buffer = Any            # a PJRT device buffer (jaxlib ArrayImpl)
+Device = Any
+
+_client: Any = None
+_default_device: Any = None
+_shardings: dict[Any, Any] = {}
+
+
+def client() -> Any:
+    global _client
+    if _client is None:
+        _client = _backend.get_backend()
+    return _client
+
+
+def devices(backend: str | None = None) -> list[Device]:
+    """Devices of the default backend (GPU/TPU when present, else CPU)."""
+    return list(_backend.get_backend(backend).devices() if backend else client().devices())
+
+
+def default_device() -> Device:
+    global _default_device
+    if _default_device is None:
+        _default_device = client().devices()[0]
+    return _default_device
+
+
+def platform() -> str:
+    return client().platform
+
+
+def _sharding(device: Device) -> Any:
+    s = _shardings.get(device)
+    if s is None:
+        s = _shardings[device] = _SingleDeviceSharding(device)
+    return s
+
+
+def _jax_aval(shape: tuple[int, ...], dtype: np.dtype) -> Any:
+    return _JaxAval(shape, dtype)
+
+
+def to_device(x: np.ndarray, device: Device | None = None) -> Buffer:
+    """Copy a host array to a device buffer."""
+    device = device or default_device()
+    x = np.ascontiguousarray(x)
+    return _xc.batched_device_put(_jax_aval(x.shape, x.dtype), _sharding(device), [x], [device],
+                                  True, False, _xc.HostBufferSemantics.IMMUTABLE_ONLY_DURING_CALL,
+                                  True)
+
+
+def to_host(buf: Buffer) -> np.ndarray:
+    return np.asarray(buf)
+
+
+def buffer_device(buf: Buffer) -> Device:
+    return next(iter(buf.devices()))
+
+
+def copy_to_device(buf: Buffer, device: Device) -> Buffer:
+    if buffer_device(buf) == device:
+        return buf
+    return to_device(to_host(buf), device)
+
+
+def block_until_ready(buf: Buffer) -> Buffer:
+    return buf.block_until_ready()
+
+
+class Executable:
+    """A compiled StableHLO module: call it with device buffers, get device buffers."""
+
+    __slots__ = ("loaded", "text", "_execute", "_handlers", "device")
+
+    def __init__(self, text: str, out_shapes: Sequence[tuple[tuple[int, ...], np.dtype]],
+                 device: Device | None = None):
+        device = device or default_device()
+        options = _xc.CompileOptions()
+        self.loaded = client().compile_and_load(text, _xc.DeviceList((device,)), options)
+        self.text = text
+        self.device = device
+        sharding = _sharding(device)
+        self._handlers = [_xc.array_result_handler(_jax_aval(s, d), sharding, True,
+                                                   _skip_checks=True)
+                          for s, d in out_shapes]
+        self._execute = self.loaded.execute_sharded
+
+    def __call__(self, buffers: list[Buffer]) -> list[Buffer]:
+        return self._execute(buffers).consume_with_handlers(self._handlers)
+
+    def memory_stats(self) -> Any:
+        return self.loaded.get_compiled_memory_stats()
+
+    def hlo_text(self) -> str:
+        return self.loaded.hlo_modules()[0].to_string()
+
+
+def compile(text: str, out_shapes: Sequence[tuple[tuple[int, ...], np.dtype]],
+            device: Device | None = None) -> Executable:
+    return Executable(text, out_shapes, device)
