@@ -24,20 +24,38 @@ from transforms.staging import hoist_consts, trace_to_program
 from xla_backend import lowering, runtime
 
 _current = core._current_trace
+_scalar_aval = core._scalar_aval
 _eval = core.eval_trace
 
 
 class _Entry:
-    """What a cached signature needs at call time."""
+    """What a cached signature needs at call time: the PJRT execute method, result
+    handlers, constants' buffers and how to rebuild the output pytree."""
 
-    __slots__ = ("exe", "const_bufs", "out_tree", "out_avals")
+    __slots__ = ("exe", "execute", "handlers", "const_bufs", "out_tree", "out_avals",
+                 "single")
 
     def __init__(self, exe: runtime.Executable, const_bufs: list[Any], out_tree: tree.PyTreeDef,
                  out_avals: list[ShapedArray]):
         self.exe = exe
+        self.execute = exe.loaded.execute_sharded
+        self.handlers = exe.handlers
         self.const_bufs = const_bufs
         self.out_tree = out_tree
         self.out_avals = out_avals
+        self.single = out_tree == _LEAF
+
+    def run(self, bufs: list[Any]) -> Any:
+        if self.const_bufs:
+            bufs = self.const_bufs + bufs
+        outs = self.execute(bufs).consume_with_handlers(self.handlers)
+        if self.single:
+            return Array(outs[0], self.out_avals[0])
+        return self.out_tree.unflatten(
+            [Array(b, av) for b, av in zip(outs, self.out_avals, strict=True)])
+
+
+_LEAF = tree.LEAF
 
 
 class _Staged:
@@ -111,15 +129,23 @@ class Jitted:
     # -- the hot path -------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self._simple and not kwargs and _current.get() is _eval:
+            key = []
+            bufs = []
             for a in args:
-                if type(a) is not Array:
+                t = type(a)
+                if t is Array:
+                    key.append(a.aval)
+                    bufs.append(a._buf)
+                elif t is float or t is int:
+                    aval = _scalar_aval(a)
+                    key.append(aval)
+                    bufs.append(scalar_buffer(a, aval))
+                else:
                     break
             else:
-                entry = self._fast.get(tuple([a.aval for a in args]))
+                entry = self._fast.get(tuple(key))
                 if entry is not None:
-                    outs = entry.exe(entry.const_bufs + [a._buf for a in args])
-                    return entry.out_tree.unflatten(
-                        [Array(b, av) for b, av in zip(outs, entry.out_avals, strict=True)])
+                    return entry.run(bufs)
         return self._call(args, kwargs)
 
     # -- everything else ----------------------------------------------------
@@ -198,12 +224,10 @@ class Jitted:
             staged = self._stage(key, statics, dyn_args, dyn_kwargs, in_tree, avals)
             entry = self._compile(staged)
             self._entries[key] = entry
-            if self._simple and not dyn_kwargs and all(type(a) is Array for a in dyn_args):
+            if self._simple and not dyn_kwargs and all(type(a) in (Array, float, int)
+                                                       for a in dyn_args):
                 self._fast[tuple(avals)] = entry
-        bufs = entry.const_bufs + [_buffer(x, a) for x, a in zip(leaves, avals, strict=True)]
-        outs = entry.exe(bufs)
-        return entry.out_tree.unflatten(
-            [Array(b, av) for b, av in zip(outs, entry.out_avals, strict=True)])
+        return entry.run([_buffer(x, a) for x, a in zip(leaves, avals, strict=True)])
 
     def _compile(self, staged: _Staged) -> _Entry:
         program = staged.program
@@ -259,10 +283,7 @@ class Compiled:
             raise TypeError("compiled function called with arguments "
                             f"{[a.str_short() for a in avals]}, but it was compiled for "
                             f"{[a.str_short() for a in self._in_avals]}")
-        e = self._entry
-        outs = e.exe(e.const_bufs + [_buffer(x, a) for x, a in zip(leaves, avals, strict=True)])
-        return e.out_tree.unflatten([Array(b, av) for b, av in zip(outs, e.out_avals,
-                                                                   strict=True)])
+        return self._entry.run([_buffer(x, a) for x, a in zip(leaves, avals, strict=True)])
 
     def memory_analysis(self) -> Any:
         return self._entry.exe.memory_stats()

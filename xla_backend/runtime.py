@@ -93,7 +93,7 @@ def block_until_ready(buf: Buffer) -> Buffer:
 class Executable:
     """A compiled StableHLO module: call it with device buffers, get device buffers."""
 
-    __slots__ = ("loaded", "text", "_execute", "_handlers", "device")
+    __slots__ = ("loaded", "text", "_execute", "handlers", "device")
 
     def __init__(self, text: str, out_shapes: Sequence[tuple[tuple[int, ...], np.dtype]],
                  device: Device | None = None):
@@ -103,13 +103,13 @@ class Executable:
         self.text = text
         self.device = device
         sharding = _sharding(device)
-        self._handlers = [_xc.array_result_handler(_jax_aval(s, d), sharding, True,
+        self.handlers = [_xc.array_result_handler(_jax_aval(s, d), sharding, True,
                                                    _skip_checks=True)
                           for s, d in out_shapes]
         self._execute = self.loaded.execute_sharded
 
     def __call__(self, buffers: list[Buffer]) -> list[Buffer]:
-        return self._execute(buffers).consume_with_handlers(self._handlers)
+        return self._execute(buffers).consume_with_handlers(self.handlers)
 
     def memory_stats(self) -> Any:
         return self.loaded.get_compiled_memory_stats()

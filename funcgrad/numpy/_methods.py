@@ -20,23 +20,31 @@ from funcgrad.numpy._indexing import getitem
 from funcgrad.numpy._ufuncs import UFUNCS
 from funcgrad.numpy._util import aval_of, convert
 
+_current = core._current_trace
+_eval = core.eval_trace
 _OPERAND_TYPES = (Array, Tracer, bool, int, float, complex, np.ndarray, np.generic, list, tuple)
 
 
 def _binary(name: str, reflected: bool = False) -> Callable[[Any, Any], Any]:
     uf = UFUNCS[name]
 
+    eager = uf.eager[True]
+
     def op(self: Any, other: Any) -> Any:
         if not isinstance(other, _OPERAND_TYPES):
             return NotImplemented
-        return uf.apply((other, self) if reflected else (self, other), keep_weak=True)
+        args = (other, self) if reflected else (self, other)
+        if _current.get() is _eval:
+            return eager(*args)
+        return uf.apply(args, keep_weak=True)
     op.__name__ = f"__{'r' if reflected else ''}{name}__"
     return op
 
 
 def _unary(name: str) -> Callable[[Any], Any]:
     uf = UFUNCS[name]
-    return lambda self: uf.apply((self,), keep_weak=True)
+    eager = uf.eager[True]
+    return lambda self: eager(self) if _current.get() is _eval else uf.apply((self,), True)
 
 
 def _pow(self: Any, other: Any) -> Any:

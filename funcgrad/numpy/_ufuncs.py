@@ -16,7 +16,12 @@ import numpy as np
 from funcgrad import dtypes
 from funcgrad import primitives as P
 from funcgrad.core import Primitive
+from funcgrad import core
+from funcgrad.jit import jit
 from funcgrad.numpy._util import asarray_operand, aval_of, convert, reject, ufunc_dtypes
+
+_current = core._current_trace
+_eval = core.eval_trace
 
 Fn = Callable[..., Any]
 
@@ -44,6 +49,15 @@ class Ufunc:
         self.impl = impl
         self.nin = np_ufunc.nin
         self.__doc__ = f"funcgrad's ``{name}``: like ``numpy.{np_ufunc.__name__}``."
+        # Eagerly, the whole function (dtype conversions included) runs as one cached
+        # executable, like one primitive; under a transformation it binds primitives.
+        self.eager = {keep: jit(self._fixed_arity(keep)) for keep in (False, True)}
+
+    def _fixed_arity(self, keep_weak: bool) -> Fn:
+        def fn(*xs: Any) -> Any:
+            return self.apply(xs, keep_weak)
+        fn.__name__ = self.name
+        return fn
 
     def apply(self, args: tuple[Any, ...], keep_weak: bool) -> Any:
         if len(args) != self.nin:
@@ -57,7 +71,10 @@ class Ufunc:
         if kwargs:
             raise TypeError(f"{self.name}() got unsupported keyword argument(s) "
                             f"{', '.join(kwargs)}")
-        r = self.apply(args, keep_weak=False)
+        if _current.get() is _eval and len(args) == self.nin:
+            r = self.eager[False](*args)
+        else:
+            r = self.apply(args, keep_weak=False)
         return r if dtype is None else convert(r, dtypes.canonicalize(dtype))
 
     def __repr__(self) -> str:
