@@ -1,0 +1,71 @@
+"""``python -m benchmarks [--quick] [--only NAME ...] [--strict]``: run every
+benchmark module and print one table of funcgrad/competitor ratios.
+
+Exit status: 1 if a workload raised (a regression, or funcgrad and the
+competitor disagreeing on the result); with ``--strict`` also if a target was
+missed. Rows whose feature does not exist yet are listed as SKIP.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import platform
+import sys
+import time
+import traceback
+
+from benchmarks._harness import Result, table
+
+# module name -> the issue whose targets it measures
+MODULES = {
+    "dispatch": "issue 2: foundation",
+    "autodiff": "issue 3: autodiff",
+    "batching": "issue 4: vmap",
+    "control_flow": "issue 5: control flow",
+}
+
+
+def run_module(name: str, quick: bool) -> list[Result]:
+    try:
+        module = importlib.import_module(f"benchmarks.{name}")
+        return module.run(quick)
+    except Exception as e:  # one broken benchmark must not hide the others
+        detail = traceback.format_exception_only(type(e), e)[-1].strip()
+        traceback.print_exc(file=sys.stderr)
+        return [Result(f"{name} (whole module)", "-", error=f"ERROR: {detail}")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="small sizes and few repetitions: checks the benchmarks run, "
+                             "the ratios mean little")
+    parser.add_argument("--only", nargs="+", choices=sorted(MODULES), metavar="NAME",
+                        help=f"run only these modules ({', '.join(MODULES)})")
+    parser.add_argument("--strict", action="store_true",
+                        help="exit with status 1 when a target is missed")
+    args = parser.parse_args(argv)
+
+    import funcgrad as fg
+    device = fg.devices()[0]
+    print(f"funcgrad {fg.__version__} on {device.platform} ({device}); Python "
+          f"{platform.python_version()}{'; quick mode' if args.quick else ''}", flush=True)
+
+    results: list[Result] = []
+    t0 = time.perf_counter()
+    for name in args.only or MODULES:
+        print(f"running {name} ({MODULES[name]}) ...", file=sys.stderr, flush=True)
+        results.extend(run_module(name, args.quick))
+    print(table(results))
+    print(f"ratio = funcgrad time / competitor time (lower is better); "
+          f"total {time.perf_counter() - t0:.1f} s")
+
+    if any(r.status == "ERROR" for r in results):
+        return 1
+    if args.strict and any(r.status == "MISS" for r in results):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
