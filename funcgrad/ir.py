@@ -151,8 +151,10 @@ def pretty_print(prog: Program, indent: int = 0, namer: _Namer | None = None) ->
         lhs = " ".join(namer.binder(v) for v in eqn.outvars)
         params = ""
         if eqn.params:
+            # sub-programs print last, so the short params stay on the eqn's line
+            items = sorted(eqn.params.items(), key=lambda kv: isinstance(kv[1], Program))
             params = "[" + " ".join(f"{k}={_fmt_param(v, namer, indent + 4)}"
-                                    for k, v in eqn.params.items()) + "]"
+                                    for k, v in items) + "]"
         args = " ".join(namer(a) for a in eqn.inputs)
         lines.append(f"{pad}    {lhs} = {eqn.prim.name}{params} {args}")
     outs = ", ".join(namer(v) for v in prog.outvars)

@@ -59,10 +59,15 @@ _LEAF = tree.LEAF
 
 
 class _Staged:
-    __slots__ = ("program", "consts", "out_tree")
+    """A traced signature: its Program (for printing and compiling), the same
+    program with constants hoisted to inputs (the `jit` call primitive's param:
+    one object per signature, so caches keyed on it hit), and the constants."""
+
+    __slots__ = ("program", "hoisted", "consts", "out_tree")
 
     def __init__(self, program: Program, consts: list[Any], out_tree: tree.PyTreeDef):
         self.program = program
+        self.hoisted = hoist_consts(program)
         self.consts = consts
         self.out_tree = out_tree
 
@@ -216,8 +221,7 @@ class Jitted:
         key, statics, dyn_args, dyn_kwargs, leaves, in_tree, avals = self._signature(args, kwargs)
         if _current.get() is not _eval:
             staged = self._stage(key, statics, dyn_args, dyn_kwargs, in_tree, avals)
-            outs = jit_p.bind(*staged.consts, *leaves, program=hoist_consts(staged.program),
-                              name=self._name)
+            outs = jit_p.bind(*staged.consts, *leaves, program=staged.hoisted, name=self._name)
             return staged.out_tree.unflatten(outs)
         entry = self._entries.get(key)
         if entry is None:
