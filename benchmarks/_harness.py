@@ -12,7 +12,9 @@ Timing rules (these machines are noisy):
 from __future__ import annotations
 
 import gc
+import sys
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -54,6 +56,20 @@ class Result:
 
 def skipped(workload: str, competitor: str, why: str, target: float | None = None) -> Result:
     return Result(workload, competitor, target=target, skipped=why)
+
+
+def attempt(workload: str, competitor: str, target: float | None,
+            bench: Callable[[], Result | list[Result]]) -> list[Result]:
+    """Run one workload; if it raises, an ERROR row (traceback on stderr) takes its place
+    so the other workloads still get measured."""
+    try:
+        out = bench()
+    except Exception as e:
+        traceback.print_exc(file=sys.stderr)
+        msg = str(e).splitlines()[0] if str(e) else ""
+        return [Result(workload, competitor, target=target,
+                       error=f"ERROR: {type(e).__name__}: {msg}")]
+    return out if isinstance(out, list) else [out]
 
 
 def _timed_loop(fn: Callable[[], Any], number: int) -> float:
@@ -197,5 +213,5 @@ def rng_arrays(seed: int, *shapes: tuple[int, ...], dtype: Any = np.float64) -> 
     return [rng.standard_normal(s).astype(dtype) for s in shapes]
 
 
-__all__ = ["Result", "Side", "check_close", "fmt_time", "funcgrad_side",
+__all__ = ["Result", "Side", "attempt", "check_close", "fmt_time", "funcgrad_side",
            "jax_side", "not_available", "one_shot", "per_call", "rng_arrays", "skipped", "table"]

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks._harness import (Result, Side, check_close, funcgrad_side, jax_side, one_shot,
+from benchmarks._harness import (Result, Side, attempt, check_close, funcgrad_side, jax_side, one_shot,
                                  per_call, rng_arrays)
 
 DISPATCH_TARGET = 1.5
@@ -40,54 +40,68 @@ def _count_eqns(side: Side, f: Callable[..., Any], *args: Any) -> int:
     return len(ir.jaxpr.eqns if hasattr(ir, "jaxpr") else ir.eqns)
 
 
-def run(quick: bool) -> list[Result]:
-    fg_side, jx = funcgrad_side(), jax_side()
-    number, repeats = (200, 3) if quick else (3000, 9)
-    x_np, y_np, z_np = rng_arrays(0, (8,), (8,), (8,))
-    results = []
-
-    # -- jitted dispatch ------------------------------------------------------
+def _dispatch(quick: bool, ours: Side, jx: Side) -> Result:
     def fma(x: Any, y: Any, z: Any) -> Any:
         return x * y + z
 
-    fs = {}
-    args = {}
-    for side in (fg_side, jx):
-        fs[side.name] = side.jit(fma)
-        args[side.name] = [side.asarray(a) for a in (x_np, y_np, z_np)]
-    check_close("jit dispatch", fs["funcgrad"](*args["funcgrad"]), fs["JAX"](*args["JAX"]))
-    ff, fj = fs["funcgrad"], fs["JAX"]
-    (xf, yf, zf), (xj, yj, zj) = args["funcgrad"], args["JAX"]
-    ours, theirs = per_call(lambda: ff(xf, yf, zf).block_until_ready(),
-                            lambda: fj(xj, yj, zj).block_until_ready(),
-                            number=number, repeats=repeats)
-    results.append(Result("jit dispatch x*y+z, f64[8]", "JAX", ours, theirs, DISPATCH_TARGET))
+    arrays = rng_arrays(0, (8,), (8,), (8,))
+    f_o, f_j = ours.jit(fma), jx.jit(fma)
+    (xo, yo, zo), (xj, yj, zj) = ([s.asarray(a) for a in arrays] for s in (ours, jx))
+    check_close("jit dispatch", f_o(xo, yo, zo), f_j(xj, yj, zj))
+    number, repeats = _loops(quick)
+    t_ours, t_jax = per_call(lambda: f_o(xo, yo, zo).block_until_ready(),
+                             lambda: f_j(xj, yj, zj).block_until_ready(),
+                             number=number, repeats=repeats)
+    return Result(DISPATCH_NAME, "JAX", t_ours, t_jax, DISPATCH_TARGET)
 
-    # -- one eager op ---------------------------------------------------------
-    sin_f, sin_j = fg_side.np.sin, jx.np.sin
-    check_close("eager sin", sin_f(xf), sin_j(xj))
-    ours, theirs = per_call(lambda: sin_f(xf).block_until_ready(),
-                            lambda: sin_j(xj).block_until_ready(),
-                            number=number, repeats=repeats)
-    results.append(Result("eager sin, f64[8]", "JAX", ours, theirs, EAGER_TARGET))
-    ours_np, numpy_t = per_call(lambda: sin_f(xf).block_until_ready(), lambda: np.sin(x_np),
-                                number=number, repeats=repeats)
-    results.append(Result("eager sin, f64[8]", "NumPy", ours_np, numpy_t, None,
-                          note="for scale: NumPy runs on the host with no dispatch"))
 
-    # -- trace + lower --------------------------------------------------------
+def _eager(quick: bool, ours: Side, jx: Side) -> list[Result]:
+    (x_np,) = rng_arrays(0, (8,))
+    xo, xj = ours.asarray(x_np), jx.asarray(x_np)
+    sin_o, sin_j = ours.np.sin, jx.np.sin
+    check_close("eager sin", sin_o(xo), sin_j(xj))
+    number, repeats = _loops(quick)
+    t_ours, t_jax = per_call(lambda: sin_o(xo).block_until_ready(),
+                             lambda: sin_j(xj).block_until_ready(),
+                             number=number, repeats=repeats)
+    t_ours2, t_np = per_call(lambda: sin_o(xo).block_until_ready(), lambda: np.sin(x_np),
+                             number=number, repeats=repeats)
+    return [Result(EAGER_NAME, "JAX", t_ours, t_jax, EAGER_TARGET),
+            Result(EAGER_NAME, "NumPy", t_ours2, t_np, None,
+                   note="for scale: NumPy runs on the host, with no device dispatch")]
+
+
+def _lower(quick: bool, ours: Side, jx: Side) -> Result:
     n_blocks = 25 if quick else 250
-    n_ops = {s.name: _count_eqns(s, _chain(s, n_blocks), *args[s.name][:2]) for s in (fg_side, jx)}
-    check_close("1000-op chain", fg_side.jit(_chain(fg_side, n_blocks))(xf, yf),
-                jx.jit(_chain(jx, n_blocks))(xj, yj))
+    x_np, y_np = rng_arrays(1, (8,), (8,))
+    args = {s.name: (s.asarray(x_np), s.asarray(y_np)) for s in (ours, jx)}
+    n_ops = {s.name: _count_eqns(s, _chain(s, n_blocks), *args[s.name]) for s in (ours, jx)}
+    check_close("op chain", ours.jit(_chain(ours, n_blocks))(*args[ours.name]),
+                jx.jit(_chain(jx, n_blocks))(*args[jx.name]))
 
     def lower(side: Side) -> Callable[[int], Any]:
-        a, b = args[side.name][:2]
-        return lambda r: side.jit(_chain(side, n_blocks)).lower(a, b).as_text()
+        return lambda r: side.jit(_chain(side, n_blocks)).lower(*args[side.name]).as_text()
 
-    ours, theirs = one_shot(lower(fg_side), lower(jx), repeats=3 if quick else 7)
-    results.append(Result(f"trace+lower, {n_ops['funcgrad']}-op program", "JAX", ours, theirs,
-                          LOWER_TARGET,
-                          note=f"equations staged: funcgrad {n_ops['funcgrad']}, "
-                               f"JAX {n_ops['JAX']}"))
-    return results
+    t_ours, t_jax = one_shot(lower(ours), lower(jx), repeats=3 if quick else 9)
+    return Result(f"trace+lower, {n_ops[ours.name]}-op program", "JAX", t_ours, t_jax,
+                  LOWER_TARGET, note=f"equations staged: funcgrad {n_ops[ours.name]}, "
+                                     f"JAX {n_ops[jx.name]}")
+
+
+def _loops(quick: bool) -> tuple[int, int]:
+    return (200, 3) if quick else (3000, 9)
+
+
+DISPATCH_NAME = "jit dispatch x*y+z, f64[8]"
+EAGER_NAME = "eager sin, f64[8]"
+
+
+def compare(quick: bool, ours: Side, jx: Side) -> list[Result]:
+    return [*attempt(DISPATCH_NAME, "JAX", DISPATCH_TARGET, lambda: _dispatch(quick, ours, jx)),
+            *attempt(EAGER_NAME, "JAX", EAGER_TARGET, lambda: _eager(quick, ours, jx)),
+            *attempt("trace+lower, 1000-op program", "JAX", LOWER_TARGET,
+                     lambda: _lower(quick, ours, jx))]
+
+
+def run(quick: bool) -> list[Result]:
+    return compare(quick, funcgrad_side(), jax_side())
