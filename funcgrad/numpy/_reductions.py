@@ -1,6 +1,7 @@
 """Reductions with NumPy's axis/keepdims/dtype semantics and result dtypes."""
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from typing import Any
 
@@ -66,7 +67,7 @@ def _minmax(prim: Primitive, name: str, a: Any, axis: Axis, out: Any, keepdims: 
     x = asarray_operand(a)
     av = aval_of(x)
     axes = normalize_axes(axis, av.ndim)
-    if initial is None and any(av.shape[i] == 0 for i in axes):
+    if initial is None and builtins.any(av.shape[i] == 0 for i in axes):
         raise shape_error(name, f"zero-size array (shape {av.shape}) to reduction operation "
                           f"{name} which has no identity; pass initial=")
     return _reduce(prim, x, axis, None, keepdims, name, None, initial, where, out)
