@@ -135,6 +135,8 @@ def _fmt_param(value: Any, namer: _Namer, indent: int) -> str:
     if isinstance(value, Program):
         inner = pretty_print(value, indent + 4, _Namer())
         return "\n" + inner
+    if isinstance(value, tuple) and value and all(isinstance(v, Program) for v in value):
+        return "(" + ",".join(_fmt_param(v, namer, indent) for v in value) + ")"
     if isinstance(value, np.dtype):
         return str(value)
     return repr(value)

@@ -160,3 +160,5 @@ for _p in P.UNARY:
     globals()[_p.name] = _unary(_p)
 for _p in P.BINARY:
     globals()[_p.name] = _binary(_p)
+
+from funcgrad.control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: E402,F401,A004

@@ -602,3 +602,5 @@ def eqn_program(prim: Primitive, in_avals: Sequence[ShapedArray], params: dict[s
     invars = tuple(Var(a) for a in in_avals)
     outvars = tuple(Var(a) for a in out_avals)
     return Program((), invars, (Eqn(prim, invars, params, outvars),), outvars, prim.name)
+
+from xla_backend import lowering_control  # noqa: E402,F401  (registers control-flow rules)

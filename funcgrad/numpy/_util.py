@@ -77,6 +77,11 @@ def _dtype_token(x: Any) -> Any:
 @functools.lru_cache(maxsize=4096)
 def _resolve(ufunc: np.ufunc, tokens: tuple[Any, ...]) -> tuple[np.dtype, ...]:
     subst = tuple(dtypes.float32 if t == dtypes.bfloat16 else t for t in tokens)
+    # NumPy takes no Python bool token, and compares two Python ints in an object
+    # loop (ints are unbounded); weak bools/ints stand for bool/int64 here.
+    subst = tuple(dtypes.bool_ if t is bool else t for t in subst)
+    if ufunc.nin == 2 and subst == (int, int):
+        subst = (dtypes.int64, dtypes.int64)
     try:
         res = ufunc.resolve_dtypes((*subst, *([None] * ufunc.nout)))
     except TypeError as e:

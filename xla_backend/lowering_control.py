@@ -1,0 +1,128 @@
+"""Lowering rules for structured control flow: cond -> `stablehlo.if`/`stablehlo.case`,
+while -> `stablehlo.while`, scan -> `stablehlo.while` over a step counter.
+
+Sub-Programs are lowered inline into the op's regions. Regions capture the
+values they read from the enclosing function implicitly (StableHLO allows it
+for if, case and while), so a body's closed-over operands are not threaded
+through the loop state.
+
+Invariant: a rule reads ``ctx.avals_in``/``ctx.avals_out`` before it builds a
+region, because lowering the region's equations overwrites them.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from funcgrad import dtypes
+from funcgrad import primitives as P
+from funcgrad.core import ShapedArray
+from funcgrad.ir import Program
+from xla_backend.lowering import LoweringContext, _i64s, compare, lowering_rules
+
+_PRED = ShapedArray((), dtypes.bool_)
+_I32 = ShapedArray((), dtypes.int32)
+_I64 = ShapedArray((), dtypes.int64)
+
+
+def _inline(ctx: LoweringContext, program: Program, args: Sequence[str]) -> list[str]:
+    """Lower `program`'s equations in the current block (a region's body)."""
+    return ctx.lower_eqns(program, list(args))
+
+
+def _cond_lower(ctx: LoweringContext, index: str, *ops: str,
+                branches: tuple[Program, ...]) -> list[str]:
+    out_avals = list(ctx.avals_out)
+    index_aval = ctx.avals_in[0]
+    if not out_avals:        # no results and no side effects: nothing to run
+        return []
+    if index_aval.dtype == dtypes.bool_:
+        regions = [ctx.region([], lambda b=b: _inline(ctx, b, ops))
+                   for b in (branches[1], branches[0])]
+        return ctx.op("stablehlo.if", [index], out_avals, regions=regions)
+    # StableHLO's case runs the last branch for any out-of-range index; JAX (and
+    # funcgrad) clamp, so a negative index picks branch 0.
+    lo = ctx.constant(0, dtypes.int32)
+    hi = ctx.constant(len(branches) - 1, dtypes.int32)
+    index = ctx.op1("stablehlo.clamp", [lo, index, hi], _I32)
+    regions = [ctx.region([], lambda b=b: _inline(ctx, b, ops)) for b in branches]
+    return ctx.op("stablehlo.case", [index], out_avals, regions=regions)
+
+
+def _while_lower(ctx: LoweringContext, *args: str, cond_program: Program,
+                 body_program: Program, cond_nconsts: int, body_nconsts: int) -> list[str]:
+    out_avals = list(ctx.avals_out)
+    if not out_avals:
+        return []
+    cconsts = args[:cond_nconsts]
+    bconsts = args[cond_nconsts:cond_nconsts + body_nconsts]
+    init = args[cond_nconsts + body_nconsts:]
+    cond_region = ctx.region(out_avals, lambda *c: _inline(ctx, cond_program, [*cconsts, *c]))
+    body_region = ctx.region(out_avals, lambda *c: _inline(ctx, body_program, [*bconsts, *c]))
+    return ctx.op("stablehlo.while", list(init), out_avals, regions=[cond_region, body_region])
+
+
+def _scan_lower(ctx: LoweringContext, *args: str, body: Program, num_consts: int,
+                num_carry: int, length: int, reverse: bool, unroll: int) -> list[str]:
+    in_avals = list(ctx.avals_in)
+    out_avals = list(ctx.avals_out)
+    consts = args[:num_consts]
+    init = list(args[num_consts:num_consts + num_carry])
+    xs = args[num_consts + num_carry:]
+    x_avals = in_avals[num_consts + num_carry:]
+    carry_avals = out_avals[:num_carry]
+    ys_avals = out_avals[num_carry:]
+    zeros = [ctx.constant(0, a.dtype, a.shape) for a in ys_avals]
+    if length == 0:
+        return [*init, *zeros]
+
+    def step(i: str, carry: Sequence[str], ys: Sequence[str]) -> tuple[list[str], list[str]]:
+        """One scan step at counter `i` (an i64 value): the new carry and ys."""
+        idx = i
+        if reverse:
+            idx = ctx.op1("stablehlo.subtract", [ctx.constant(length - 1, dtypes.int64), i], _I64)
+        zero = ctx.constant(0, dtypes.int64)
+        x_slices = []
+        for x, a in zip(xs, x_avals, strict=True):
+            rest = a.shape[1:]
+            sl = ctx.op1("stablehlo.dynamic_slice", [x, idx, *[zero] * len(rest)],
+                         a.update(shape=(1, *rest)), f"slice_sizes = {_i64s((1, *rest))}")
+            x_slices.append(ctx.op1("stablehlo.reshape", [sl], a.update(shape=rest)))
+        outs = _inline(ctx, body, [*consts, *carry, *x_slices])
+        new_ys = []
+        for y, buf, a in zip(outs[num_carry:], ys, ys_avals, strict=True):
+            rest = a.shape[1:]
+            y = ctx.op1("stablehlo.reshape", [y], a.update(shape=(1, *rest)))
+            new_ys.append(ctx.op1("stablehlo.dynamic_update_slice",
+                                  [buf, y, idx, *[zero] * len(rest)], a))
+        return outs[:num_carry], new_ys
+
+    trips, rem = divmod(length, unroll)
+    carry, ys = init, zeros
+    if trips == 1:           # one iteration of `unroll` steps: no loop at all
+        rem += unroll
+        trips = 0
+    if trips:
+        state_avals = [_I64, *carry_avals, *ys_avals]
+
+        def cond_body(i: str, *_: str) -> list[str]:
+            return [compare(ctx, "LT", i, ctx.constant(trips * unroll, dtypes.int64))]
+
+        def loop_body(i: str, *state: str) -> list[str]:
+            c, y = list(state[:num_carry]), list(state[num_carry:])
+            for _ in range(unroll):
+                c, y = step(i, c, y)
+                i = ctx.op1("stablehlo.add", [i, ctx.constant(1, dtypes.int64)], _I64)
+            return [i, *c, *y]
+
+        regions = [ctx.region(state_avals, cond_body), ctx.region(state_avals, loop_body)]
+        res = ctx.op("stablehlo.while", [ctx.constant(0, dtypes.int64), *carry, *ys],
+                     state_avals, regions=regions)
+        carry, ys = res[1:1 + num_carry], res[1 + num_carry:]
+    for k in range(trips * unroll, length):     # the remainder, straight-line
+        carry, ys = step(ctx.constant(k, dtypes.int64), carry, ys)
+    return [*carry, *ys]
+
+
+lowering_rules[P.cond_p] = _cond_lower
+lowering_rules[P.while_p] = _while_lower
+lowering_rules[P.scan_p] = _scan_lower
