@@ -529,7 +529,9 @@ def _arg_reduce_rule(direction: str) -> LoweringRule:
                     ctx.op1("stablehlo.select", [pick, ai, bi], is_)]
 
         region = ctx.region([vs, is_, vs, is_], body)
-        init_v = ctx.constant(0, xa.dtype)
+        # The init value must lose to every element (an init of 0 beat all-negative rows).
+        init_v = ctx.constant(identity_value("max" if direction == "GT" else "min", xa.dtype),
+                              xa.dtype)
         init_i = ctx.constant(0, index_dtype)
         out = ctx.avals_out[0]
         res = ctx.op("stablehlo.reduce", [x, idx, init_v, init_i],

@@ -1,0 +1,818 @@
+"""The per-primitive test table (DESIGN.md, Tests): one or more `PrimSpec` rows
+per primitive, driving eager-vs-NumPy, jit-vs-eager, JVP-vs-finite-differences,
+VJP-vs-JVP and vmap-vs-loop checks.
+
+A row says how to call the primitive (`fun`, params fixed or derived from the
+operands' static shapes), what NumPy computes for it (`ref`), which operands to
+draw (`args`: a function returning a Hypothesis strategy of a tuple of NumPy
+arrays), where the function is smooth (`domain`: intervals per float operand),
+which operand positions are differentiable, whether it is linear, and its
+tolerance per dtype.
+
+    @given(data=st.data())
+    def test_x(data):
+        args = draw_args(spec, data)
+        out = spec.fun(*map(fnp.asarray, args))
+"""
+from __future__ import annotations
+
+import math
+import string
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import ml_dtypes
+import numpy as np
+import scipy.special
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from funcgrad import primitives as P
+from funcgrad.core import Primitive
+
+Interval = tuple[float, float]
+Domain = tuple[Interval, ...]           # a union of closed intervals
+
+F16, BF16, F32, F64 = (np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16),
+                       np.dtype(np.float32), np.dtype(np.float64))
+C64, C128 = np.dtype(np.complex64), np.dtype(np.complex128)
+I8, I32, I64 = np.dtype(np.int8), np.dtype(np.int32), np.dtype(np.int64)
+U8, U32 = np.dtype(np.uint8), np.dtype(np.uint32)
+BOOL = np.dtype(np.bool_)
+
+FLOATS = (F64, F32)
+INTS = (I32, I64, U8)
+
+DEFAULT_DOMAIN: Domain = ((-3.0, 3.0),)
+DEFAULT_TOL = {F64: 1e-12, F32: 2e-6, F16: 2e-3, BF16: 2e-2, C64: 2e-6, C128: 1e-12}
+
+_SIGNED_RANGE = (-6, 6)
+_UNSIGNED_RANGE = (0, 9)
+
+
+@dataclass(frozen=True)
+class PrimSpec:
+    """One row of the primitive test table.
+
+    prim: the primitive. name: unique test id. fun(*arrays): binds `prim` (params
+    fixed or derived from operand shapes). ref(*ndarrays): NumPy's value, whose
+    dtype is the one `fun` must give. args(): a strategy of a tuple of ndarrays.
+    domain: per operand, the intervals float values are drawn from (the function
+    is smooth there); None for non-float operands. differentiable: operand
+    positions a derivative is taken for (empty for integer/bool/piecewise
+    constant ops). linear: linear in its differentiable operands (jointly).
+    tol: rtol/atol per dtype (merged over DEFAULT_TOL).
+    """
+
+    prim: Primitive
+    name: str
+    fun: Callable[..., Any]
+    ref: Callable[..., np.ndarray]
+    args: Callable[[], st.SearchStrategy[tuple[np.ndarray, ...]]]
+    domain: tuple[Domain | None, ...] = ()
+    differentiable: tuple[int, ...] = ()
+    linear: bool = False
+    tol: dict[np.dtype, float] = field(default_factory=dict)
+
+    def tolerance(self, dtype: Any) -> float:
+        dt = np.dtype(dtype)
+        t = {**DEFAULT_TOL, **self.tol}
+        return t.get(dt, 0.0)
+
+    def __repr__(self) -> str:
+        return f"PrimSpec({self.name})"
+
+
+def spec_ids(specs: Sequence[PrimSpec]) -> list[str]:
+    return [s.name for s in specs]
+
+
+def draw_args(spec: PrimSpec, data: st.DataObject) -> tuple[np.ndarray, ...]:
+    return data.draw(spec.args(), label=f"{spec.name} args")
+
+
+# ---------------------------------------------------------------------------
+# strategies
+
+
+def shapes(min_dims: int = 0, max_dims: int = 4, min_side: int = 0,
+           max_side: int = 3) -> st.SearchStrategy[tuple[int, ...]]:
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side,
+                            max_side=max_side)
+
+
+def _floats_in(domain: Domain) -> st.SearchStrategy[float]:
+    return st.one_of(*(st.floats(lo, hi, allow_nan=False, allow_infinity=False)
+                       for lo, hi in domain))
+
+
+def values(dtype: np.dtype, shape: tuple[int, ...], domain: Domain | None = None,
+           int_range: tuple[int, int] | None = None) -> st.SearchStrategy[np.ndarray]:
+    """Arrays of `dtype` and `shape`: floats inside `domain`, ints inside `int_range`."""
+    dtype = np.dtype(dtype)
+    if dtype == BOOL:
+        return hnp.arrays(BOOL, shape, elements=st.booleans())
+    if dtype.kind in "iu":
+        lo, hi = int_range or (_UNSIGNED_RANGE if dtype.kind == "u" else _SIGNED_RANGE)
+        info = np.iinfo(dtype)
+        lo, hi = max(lo, int(info.min)), min(hi, int(info.max))
+        return hnp.arrays(dtype, shape, elements=st.integers(lo, hi))
+    dom = domain or DEFAULT_DOMAIN
+    if dtype.kind == "c":
+        real = F64 if dtype == C128 else F32
+        parts = st.tuples(values(real, shape, dom), values(real, shape, dom))
+        return parts.map(lambda p: (p[0] + 1j * p[1]).astype(dtype))
+    # Draw in float64 and round: covers float16/bfloat16, which Hypothesis
+    # cannot draw directly.
+    arr = hnp.arrays(F64, shape, elements=_floats_in(dom))
+    return arr.map(lambda a: a.astype(dtype))
+
+
+def _unary_args(dtypes: Sequence[np.dtype], domain: Domain | None,
+                int_range: tuple[int, int] | None = None, min_dims: int = 0,
+                min_side: int = 0) -> Callable[[], st.SearchStrategy]:
+    @st.composite
+    def strat(draw: Any) -> tuple[np.ndarray, ...]:
+        dt = draw(st.sampled_from(dtypes))
+        shape = draw(shapes(min_dims=min_dims, min_side=min_side))
+        return (draw(values(dt, shape, domain, int_range)),)
+    return strat
+
+
+def _nary_args(n: int, dtypes: Sequence[np.dtype], domains: Sequence[Domain | None],
+               int_range: tuple[int, int] | None = None,
+               int_ranges: Sequence[tuple[int, int] | None] | None = None
+               ) -> Callable[[], st.SearchStrategy]:
+    """n operands of one dtype with mutually broadcastable shapes."""
+    @st.composite
+    def strat(draw: Any) -> tuple[np.ndarray, ...]:
+        dt = draw(st.sampled_from(dtypes))
+        bs = draw(hnp.mutually_broadcastable_shapes(num_shapes=n, max_dims=4, min_side=0,
+                                                    max_side=3))
+        ranges = int_ranges or [int_range] * n
+        return tuple(draw(values(dt, s, d, r))
+                     for s, d, r in zip(bs.input_shapes, domains, ranges, strict=True))
+    return strat
+
+
+# ---------------------------------------------------------------------------
+# references the NumPy namespace lacks
+
+
+def _errstate(f: Callable[..., Any]) -> Callable[..., Any]:
+    def g(*args: Any) -> Any:
+        with np.errstate(all="ignore"):
+            return f(*args)
+    return g
+
+
+def _same(f: Callable[..., Any]) -> Callable[..., np.ndarray]:
+    """Apply f and cast back to the first operand's dtype (NumPy upcasts some)."""
+    def g(*args: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return np.asarray(f(*args)).astype(args[0].dtype)
+    return g
+
+
+def _via_f64(f: Callable[..., Any]) -> Callable[..., np.ndarray]:
+    """Compute in float64 (or complex128) and round to the operand dtype: how
+    the reference handles float16/bfloat16/float32 without losing accuracy."""
+    def g(*args: np.ndarray) -> np.ndarray:
+        dt = args[0].dtype
+        wide = C128 if dt.kind == "c" else F64
+        with np.errstate(all="ignore"):
+            return np.asarray(f(*(a.astype(wide) for a in args))).astype(dt)
+    return g
+
+
+def _int_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if a.dtype.kind in "iu":    # C semantics: truncate towards zero
+        q = np.abs(a.astype(np.int64)) // np.abs(b.astype(np.int64))
+        return (q * np.sign(a) * np.sign(b)).astype(a.dtype)
+    return np.divide(a, b)
+
+
+def _shift_right_logical(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if a.dtype.kind == "u":
+        return np.right_shift(a, b)
+    u = np.dtype(f"u{a.dtype.itemsize}")
+    return np.right_shift(a.astype(u), b.astype(u)).astype(a.dtype)
+
+
+def _popcount(x: np.ndarray) -> np.ndarray:
+    # NB: np.bitwise_count counts the bits of |x|; XLA counts two's complement bits.
+    u = np.dtype(f"u{x.dtype.itemsize}")
+    return np.bitwise_count(x.view(u)).astype(x.dtype)
+
+
+def _rsqrt(x: np.ndarray) -> np.ndarray:
+    return 1 / np.sqrt(x)
+
+
+def _logistic(x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-x))
+
+
+def _sign(x: np.ndarray) -> np.ndarray:
+    return np.sign(x)
+
+
+def _pad_ref(x: np.ndarray, pv: np.ndarray,
+             config: tuple[tuple[int, int, int], ...]) -> np.ndarray:
+    out = x
+    for axis, (lo, hi, interior) in enumerate(config):
+        d = out.shape[axis]
+        shape = list(out.shape)
+        # interior padding: spread the elements `interior + 1` apart
+        shape[axis] = d + max(d - 1, 0) * interior
+        grown = np.full(shape, pv, x.dtype)
+        idx = [slice(None)] * out.ndim
+        idx[axis] = slice(None, None, interior + 1)
+        grown[tuple(idx)] = out
+        # edge padding: positive amounts add, negative ones crop
+        shape[axis] = max(lo, 0)
+        before = np.full(shape, pv, x.dtype)
+        shape[axis] = max(hi, 0)
+        after = np.full(shape, pv, x.dtype)
+        grown = np.concatenate([before, grown, after], axis=axis)
+        idx[axis] = slice(max(-lo, 0), grown.shape[axis] - max(-hi, 0))
+        out = grown[tuple(idx)]
+    return out
+
+
+def _dot_general_ref(lhs: np.ndarray, rhs: np.ndarray, dims: P.DotDims) -> np.ndarray:
+    (lc, rc), (lb, rb) = dims
+    letters = iter(string.ascii_letters)
+    ls = [next(letters) for _ in range(lhs.ndim)]
+    rs = [next(letters) for _ in range(rhs.ndim)]
+    for a, b in zip((*lc, *lb), (*rc, *rb), strict=True):
+        rs[b] = ls[a]
+    out = ([ls[i] for i in lb] + [ls[i] for i in range(lhs.ndim) if i not in lc and i not in lb]
+           + [rs[i] for i in range(rhs.ndim) if i not in rc and i not in rb])
+    spec = f"{''.join(ls)},{''.join(rs)}->{''.join(out)}"
+    return np.einsum(spec, lhs, rhs).astype(lhs.dtype)
+
+
+def _clamp_starts(x_shape: Sequence[int], sizes: Sequence[int],
+                  idx: Sequence[np.ndarray]) -> list[int]:
+    # XLA clamps start indices so the whole window stays inside the operand.
+    return [int(min(max(int(i), 0), d - s)) for i, d, s in zip(idx, x_shape, sizes, strict=True)]
+
+
+def _window(starts: Sequence[int], sizes: Sequence[int]) -> tuple[slice, ...]:
+    return tuple(slice(a, a + s) for a, s in zip(starts, sizes, strict=True))
+
+
+# ---------------------------------------------------------------------------
+# families
+
+SPECS: list[PrimSpec] = []
+
+
+def _add(spec: PrimSpec) -> None:
+    SPECS.append(spec)
+
+
+def _bind(prim: Primitive, **params: Any) -> Callable[..., Any]:
+    def f(*xs: Any) -> Any:
+        return prim.bind(*xs, **params)
+    f.__name__ = prim.name
+    return f
+
+
+def unary(prim: Primitive, ref: Callable[..., Any], dtypes: Sequence[np.dtype] = FLOATS,
+          domain: Domain | None = None, *, differentiable: bool = True, linear: bool = False,
+          name: str | None = None, tol: dict[np.dtype, float] | None = None,
+          int_range: tuple[int, int] | None = None) -> None:
+    _add(PrimSpec(prim, name or prim.name, _bind(prim), ref,
+                  _unary_args(dtypes, domain, int_range), (domain or DEFAULT_DOMAIN,),
+                  (0,) if differentiable else (), linear, tol or {}))
+
+
+def binary(prim: Primitive, ref: Callable[..., Any], dtypes: Sequence[np.dtype] = FLOATS,
+           domains: tuple[Domain | None, Domain | None] = (None, None), *,
+           differentiable: tuple[int, ...] = (0, 1), linear: bool = False,
+           name: str | None = None, tol: dict[np.dtype, float] | None = None,
+           int_range: tuple[int, int] | None = None,
+           int_ranges: Sequence[tuple[int, int] | None] | None = None) -> None:
+    doms = tuple(d or DEFAULT_DOMAIN for d in domains)
+    _add(PrimSpec(prim, name or prim.name, _bind(prim), ref,
+                  _nary_args(2, dtypes, doms, int_range, int_ranges), doms,
+                  differentiable, linear, tol or {}))
+
+
+# Operand 0 drawn from even unit bins, operand 1 from odd ones: never equal
+# (max/min are not differentiable at ties), yet either can be the larger.
+_EVEN_BINS: Domain = tuple((float(k), k + 0.9) for k in (-4, -2, 0, 2))
+_ODD_BINS: Domain = tuple((float(k), k + 0.9) for k in (-3, -1, 1, 3))
+_POS: Domain = ((0.1, 3.0),)
+_OPEN_UNIT: Domain = ((-0.9, 0.9),)
+# Away from the kinks/jumps of piecewise functions (integers and half-integers).
+_OFF_GRID: Domain = tuple((k + 0.1, k + 0.4) for k in range(-3, 3)) + \
+    tuple((k + 0.6, k + 0.9) for k in range(-3, 3))
+_NONZERO: Domain = ((-3.0, -0.1), (0.1, 3.0))
+_ALL_INT = (I8, I32, I64, U8, U32)
+
+# -- unary elementwise
+unary(P.neg_p, np.negative, (F64, F32, I32, C128), linear=True)
+unary(P.sign_p, _sign, (F64, I32), _NONZERO, differentiable=False)
+unary(P.floor_p, np.floor, (F64, F32), _OFF_GRID, differentiable=False)
+unary(P.ceil_p, np.ceil, (F64, F32), _OFF_GRID, differentiable=False)
+unary(P.round_p, np.round, (F64, F32), _OFF_GRID, differentiable=False)
+unary(P.round_p, np.round, (F64,), tuple((k / 2, k / 2) for k in range(-7, 8)),
+      differentiable=False, name="round_half_even")
+unary(P.exp_p, np.exp, (F64, F32, C128, BF16))
+unary(P.exp2_p, np.exp2, (F64, F32))
+unary(P.log_p, np.log, (F64, F32, F16), _POS)
+unary(P.expm1_p, np.expm1, (F64, F32))
+unary(P.log1p_p, np.log1p, (F64, F32), ((-0.9, 3.0),))
+unary(P.sin_p, np.sin, (F64, F32, C128))
+unary(P.cos_p, np.cos, (F64, F32))
+unary(P.tan_p, np.tan, (F64, F32), ((-1.4, 1.4),), tol={F32: 1e-5})
+unary(P.asin_p, np.arcsin, (F64, F32), _OPEN_UNIT)
+unary(P.acos_p, np.arccos, (F64, F32), _OPEN_UNIT)
+unary(P.atan_p, np.arctan, (F64, F32))
+unary(P.sinh_p, np.sinh, (F64, F32))
+unary(P.cosh_p, np.cosh, (F64, F32))
+unary(P.tanh_p, np.tanh, (F64, F32))
+unary(P.asinh_p, np.arcsinh, (F64, F32))
+unary(P.acosh_p, np.arccosh, (F64, F32), ((1.1, 4.0),))
+unary(P.atanh_p, np.arctanh, (F64, F32), _OPEN_UNIT)
+unary(P.logistic_p, _via_f64(_logistic), (F64, F32))
+unary(P.sqrt_p, np.sqrt, (F64, F32), _POS)
+unary(P.rsqrt_p, _via_f64(_rsqrt), (F64, F32), _POS)
+unary(P.cbrt_p, np.cbrt, (F64, F32), _NONZERO)
+unary(P.erf_p, _via_f64(scipy.special.erf), (F64, F32))
+unary(P.erfc_p, _via_f64(scipy.special.erfc), (F64, F32))
+unary(P.erf_inv_p, _via_f64(scipy.special.erfinv), (F64, F32), _OPEN_UNIT,
+      tol={F64: 1e-10, F32: 1e-5})
+unary(P.lgamma_p, _via_f64(scipy.special.gammaln), (F64, F32), _POS,
+      tol={F64: 1e-10, F32: 1e-5})
+unary(P.digamma_p, _via_f64(scipy.special.digamma), (F64, F32), ((0.5, 4.0),),
+      tol={F64: 1e-10, F32: 1e-5})
+unary(P.abs_p, np.abs, (F64, F32, I32), _NONZERO)
+unary(P.abs_p, np.abs, (C128, C64), _NONZERO, name="abs_complex")
+unary(P.real_p, np.real, (C128, C64), linear=True)
+unary(P.imag_p, np.imag, (C128, C64), linear=True)
+unary(P.conj_p, np.conj, (C128, C64), linear=True)
+unary(P.not_p, np.invert, (BOOL, I32, U8), differentiable=False)
+unary(P.population_count_p, _popcount, (I32, I64, U8), differentiable=False,
+      int_range=(-100, 100))
+_add(PrimSpec(P.is_finite_p, "is_finite", _bind(P.is_finite_p), np.isfinite,
+              _unary_args((F64, F32), ((-1e30, 1e30),)), ()))
+_add(PrimSpec(P.is_finite_p, "is_finite_special", _bind(P.is_finite_p), np.isfinite,
+              lambda: st.sampled_from((F64, F32)).flatmap(
+                  lambda dt: hnp.arrays(dt, shapes(), elements=st.sampled_from(
+                      [0.0, 1.5, -2.0, np.inf, -np.inf, np.nan]))).map(lambda a: (a,)), ()))
+
+# -- binary elementwise
+binary(P.add_p, np.add, (F64, F32, I32, U8, C128), linear=True)
+binary(P.add_p, np.add, (BOOL,), differentiable=(), name="add_bool")
+binary(P.sub_p, np.subtract, (F64, F32, I32, C128), linear=True)
+binary(P.mul_p, np.multiply, (F64, F32, I32, U8, C128))
+binary(P.mul_p, np.multiply, (BOOL,), differentiable=(), name="mul_bool")
+binary(P.div_p, _int_div, (F64, F32, C128), (None, _NONZERO))
+binary(P.div_p, _int_div, (I32, I64, U8), differentiable=(), name="div_int",
+       int_ranges=[(-20, 20), (1, 5)])
+binary(P.div_p, _int_div, (I32,), differentiable=(), name="div_int_neg",
+       int_ranges=[(-20, 20), (-5, -1)])
+binary(P.rem_p, _errstate(np.fmod), (F64, F32), (None, _NONZERO), differentiable=(0,))
+binary(P.rem_p, np.fmod, (I32, I64), differentiable=(), name="rem_int",
+       int_ranges=[(-20, 20), (1, 5)])
+binary(P.pow_p, _via_f64(np.power), (F64, F32), (_POS, None))
+binary(P.pow_p, np.power, (I32, I64), differentiable=(), name="pow_int",
+       int_ranges=[(-4, 4), (0, 3)])
+binary(P.max_p, np.maximum, (F64, F32), (_EVEN_BINS, _ODD_BINS))
+binary(P.max_p, np.maximum, (I32, U8, BOOL), differentiable=(), name="max_int")
+binary(P.min_p, np.minimum, (F64, F32), (_EVEN_BINS, _ODD_BINS))
+binary(P.min_p, np.minimum, (I32, U8, BOOL), differentiable=(), name="min_int")
+binary(P.atan2_p, np.arctan2, (F64, F32), (_NONZERO, _NONZERO))
+binary(P.nextafter_p, np.nextafter, (F64, F32), differentiable=())
+binary(P.and_p, np.bitwise_and, (BOOL, I32, U8), differentiable=())
+binary(P.or_p, np.bitwise_or, (BOOL, I32, U8), differentiable=())
+binary(P.xor_p, np.bitwise_xor, (BOOL, I32, U8), differentiable=())
+binary(P.shift_left_p, _same(np.left_shift), (I32, U8), differentiable=(),
+       int_ranges=[(-20, 20), (0, 7)])
+binary(P.shift_right_arithmetic_p, _same(np.right_shift), (I32, I8), differentiable=(),
+       int_ranges=[(-100, 100), (0, 7)])
+binary(P.shift_right_logical_p, _shift_right_logical, (I32, U8), differentiable=(),
+       int_ranges=[(-100, 100), (0, 7)])
+binary(P.shift_right_logical_p, _shift_right_logical, (U8,), differentiable=(),
+       name="shift_right_logical_u8", int_ranges=[(0, 255), (0, 7)])
+for _prim, _ref in ((P.eq_p, np.equal), (P.ne_p, np.not_equal), (P.lt_p, np.less),
+                    (P.le_p, np.less_equal), (P.gt_p, np.greater), (P.ge_p, np.greater_equal)):
+    # small ints make ties frequent, which is where comparisons go wrong
+    binary(_prim, _ref, (F64, F32, I32, U8, BOOL), differentiable=(), int_range=(-2, 2))
+binary(P.eq_p, np.equal, (C128,), differentiable=(), name="eq_complex")
+
+# stop_gradient: the identity on values (its derivative is zero, hence no positions)
+unary(P.stop_gradient_p, lambda x: x, (F64, F32, I32), differentiable=False)
+# polygamma(n, x): n is an integer-valued float; only x is differentiable
+binary(P.polygamma_p, _via_f64(lambda n, x: scipy.special.polygamma(n.astype(np.int64), x)),
+       (F64, F32), (tuple((float(k), float(k)) for k in range(4)), ((0.5, 4.0),)),
+       differentiable=(1,), tol={F64: 1e-9, F32: 1e-4})
+
+# integer_pow (static exponent)
+for _y in (0, 1, 2, 3, -2):
+    _dom = _NONZERO if _y < 0 else None
+    _add(PrimSpec(P.integer_pow_p, f"integer_pow_{_y}".replace("-", "m"),
+                  _bind(P.integer_pow_p, y=_y),
+                  _same(lambda x, _y=_y: np.power(x.astype(np.float64) if x.dtype.kind == "f"
+                                                  else x, _y)),
+                  _unary_args((F64, F32), _dom), (_dom or DEFAULT_DOMAIN,), (0,),
+                  _y == 1, {F32: 1e-5}))
+_add(PrimSpec(P.integer_pow_p, "integer_pow_int", _bind(P.integer_pow_p, y=3),
+              _same(lambda x: np.power(x, 3)), _unary_args((I32, I64), None, (-9, 9)), ()))
+
+# complex(re, im)
+_add(PrimSpec(P.complex_p, "complex", _bind(P.complex_p), lambda re, im: re + 1j * im,
+              _nary_args(2, (F64, F32), (DEFAULT_DOMAIN, DEFAULT_DOMAIN)),
+              (DEFAULT_DOMAIN, DEFAULT_DOMAIN), (0, 1), True))
+
+
+# select_n
+@st.composite
+def _select_bool_args(draw: Any) -> tuple[np.ndarray, ...]:
+    dt = draw(st.sampled_from((F64, F32, I32)))
+    bs = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=4, max_side=3))
+    w, a, b = bs.input_shapes
+    return (draw(values(BOOL, w)), draw(values(dt, a)), draw(values(dt, b)))
+
+
+@st.composite
+def _select_int_args(draw: Any) -> tuple[np.ndarray, ...]:
+    bs = draw(hnp.mutually_broadcastable_shapes(num_shapes=4, max_dims=3, max_side=3))
+    w, *cs = bs.input_shapes
+    return (draw(values(I32, w, int_range=(0, 2))), *(draw(values(F64, c)) for c in cs))
+
+
+def _select_ref(which: np.ndarray, *cases: np.ndarray) -> np.ndarray:
+    return np.choose(which.astype(np.int64), cases).astype(cases[0].dtype)
+
+
+_add(PrimSpec(P.select_n_p, "select_n_bool", _bind(P.select_n_p), _select_ref,
+              _select_bool_args, (None, DEFAULT_DOMAIN, DEFAULT_DOMAIN), (1, 2), True))
+_add(PrimSpec(P.select_n_p, "select_n_int", _bind(P.select_n_p), _select_ref,
+              _select_int_args, (None, *(DEFAULT_DOMAIN,) * 3), (1, 2, 3), True))
+
+# convert_element_type: (from, to) pairs; float->int only inside int range.
+for _src, _dst in ((F64, F32), (F32, F64), (F64, BF16), (BF16, F32), (F64, F16), (F64, C128),
+                   (F64, I32), (F32, U8), (I32, F64), (I64, I8), (U8, I32), (I32, BOOL),
+                   (F64, BOOL), (BOOL, F32), (BOOL, I32), (C64, C128)):
+    _diff = (0,) if _src.kind in "fcV" and _dst.kind in "fcV" and _dst != BOOL else ()
+    _dom: Domain = ((0.0, 9.0),) if _dst.kind == "u" else DEFAULT_DOMAIN
+    if _dst == BOOL or _dst.kind in "iu":
+        _dom = tuple((k + 0.1, k + 0.9) for k in range(-3 if _dst.kind == "i" else 0, 3))
+        _dom = _dom + ((0.0, 0.0),) if _dst == BOOL else _dom
+    _add(PrimSpec(P.convert_element_type_p, f"convert_{_src}_to_{_dst}",
+                  _bind(P.convert_element_type_p, new_dtype=_dst, weak_type=False),
+                  _errstate(lambda x, _dst=_dst: x.astype(_dst)),
+                  _unary_args((_src,), _dom, (-100, 100) if _src.kind == "i" else None),
+                  (_dom,), _diff, bool(_diff)))
+
+
+# ---------------------------------------------------------------------------
+# shape manipulation (params derived from operand shapes, which are static)
+
+_SHAPE_DTYPES = (F64, F32, I32, BOOL)
+
+
+def _shape_op(prim: Primitive, name: str, fun: Callable[..., Any],
+              ref: Callable[..., np.ndarray], dtypes: Sequence[np.dtype] = _SHAPE_DTYPES,
+              min_dims: int = 0, min_side: int = 0,
+              args: Callable[[], st.SearchStrategy] | None = None,
+              domain: tuple[Domain | None, ...] = (DEFAULT_DOMAIN,),
+              differentiable: tuple[int, ...] = (0,)) -> None:
+    _add(PrimSpec(prim, name, fun, ref,
+                  args or _unary_args(dtypes, None, min_dims=min_dims, min_side=min_side),
+                  domain, differentiable, True))
+
+
+def _bcast_fun(x: Any) -> Any:
+    shape = (2, *x.shape)
+    return P.broadcast_in_dim_p.bind(x, shape=shape,
+                                     broadcast_dimensions=tuple(range(1, x.ndim + 1)))
+
+
+def _bcast_ones_fun(x: Any) -> Any:
+    # size-1 dims expand to 3; the others are kept; a new middle axis of 2
+    ndim = x.ndim
+    shape = tuple(3 if d == 1 else d for d in x.shape)
+    shape = shape[:1] + (2,) + shape[1:] if ndim else (2,)
+    dims = tuple(i if i == 0 else i + 1 for i in range(ndim))
+    return P.broadcast_in_dim_p.bind(x, shape=shape, broadcast_dimensions=dims)
+
+
+def _bcast_ones_ref(x: np.ndarray) -> np.ndarray:
+    ndim = x.ndim
+    if not ndim:
+        return np.broadcast_to(x, (2,)).copy()
+    y = np.expand_dims(x, 1)
+    shape = tuple(3 if d == 1 else d for d in x.shape)
+    return np.broadcast_to(y, shape[:1] + (2,) + shape[1:]).copy()
+
+
+_shape_op(P.broadcast_in_dim_p, "broadcast_in_dim", _bcast_fun,
+          lambda x: np.broadcast_to(x, (2, *x.shape)).copy())
+_shape_op(P.broadcast_in_dim_p, "broadcast_in_dim_ones", _bcast_ones_fun, _bcast_ones_ref)
+_shape_op(P.reshape_p, "reshape_flat", lambda x: P.reshape_p.bind(x, new_sizes=(x.size,)),
+          lambda x: x.reshape(-1))
+_shape_op(P.reshape_p, "reshape_rev",
+          lambda x: P.reshape_p.bind(x, new_sizes=tuple(reversed(x.shape))),
+          lambda x: x.reshape(tuple(reversed(x.shape))))
+_shape_op(P.transpose_p, "transpose_rev",
+          lambda x: P.transpose_p.bind(x, permutation=tuple(reversed(range(x.ndim)))),
+          lambda x: np.transpose(x))
+_shape_op(P.transpose_p, "transpose_roll",
+          lambda x: P.transpose_p.bind(x, permutation=(*range(1, x.ndim), 0)),
+          lambda x: np.transpose(x, (*range(1, x.ndim), 0)), min_dims=1)
+
+
+@st.composite
+def _with_unit_dims(draw: Any) -> tuple[np.ndarray, ...]:
+    shape = list(draw(shapes(max_dims=3)))
+    for _ in range(draw(st.integers(1, 2))):
+        shape.insert(draw(st.integers(0, len(shape))), 1)
+    dt = draw(st.sampled_from(_SHAPE_DTYPES))
+    return (draw(values(dt, tuple(shape))),)
+
+
+def _unit_axes(shape: Sequence[int]) -> tuple[int, ...]:
+    return tuple(i for i, d in enumerate(shape) if d == 1)
+
+
+_shape_op(P.squeeze_p, "squeeze",
+          lambda x: P.squeeze_p.bind(x, dimensions=_unit_axes(x.shape)),
+          lambda x: np.squeeze(x, _unit_axes(x.shape)), args=_with_unit_dims)
+_shape_op(P.squeeze_p, "squeeze_first",
+          lambda x: P.squeeze_p.bind(x, dimensions=_unit_axes(x.shape)[:1]),
+          lambda x: np.squeeze(x, _unit_axes(x.shape)[:1]), args=_with_unit_dims)
+_shape_op(P.expand_dims_p, "expand_dims",
+          lambda x: P.expand_dims_p.bind(x, dimensions=(0, x.ndim + 1)),
+          lambda x: np.expand_dims(x, (0, x.ndim + 1)))
+_shape_op(P.expand_dims_p, "expand_dims_mid",
+          lambda x: P.expand_dims_p.bind(x, dimensions=(1,)),
+          lambda x: np.expand_dims(x, 1), min_dims=1)
+_shape_op(P.rev_p, "rev_all", lambda x: P.rev_p.bind(x, dimensions=tuple(range(x.ndim))),
+          lambda x: np.flip(x, tuple(range(x.ndim))))
+_shape_op(P.rev_p, "rev_last", lambda x: P.rev_p.bind(x, dimensions=(x.ndim - 1,)),
+          lambda x: np.flip(x, x.ndim - 1), min_dims=1)
+
+
+def _slice_params(shape: Sequence[int]) -> dict[str, tuple[int, ...]]:
+    start = tuple(min(1, d) for d in shape)
+    return dict(start_indices=start, limit_indices=tuple(shape),
+                strides=tuple(1 + i % 2 for i in range(len(shape))))
+
+
+def _slice_fun(x: Any) -> Any:
+    return P.slice_p.bind(x, **_slice_params(x.shape))
+
+
+def _slice_ref(x: np.ndarray) -> np.ndarray:
+    p = _slice_params(x.shape)
+    return x[tuple(slice(a, b, s) for a, b, s in
+                   zip(p["start_indices"], p["limit_indices"], p["strides"], strict=True))]
+
+
+_shape_op(P.slice_p, "slice", _slice_fun, _slice_ref)
+
+
+def _window_sizes(shape: Sequence[int]) -> tuple[int, ...]:
+    return tuple(min(d, 2) for d in shape)
+
+
+@st.composite
+def _dynamic_slice_args(draw: Any, update: bool = False) -> tuple[np.ndarray, ...]:
+    dt = draw(st.sampled_from((F64, F32, I32)))
+    shape = draw(shapes(max_dims=3))
+    x = draw(values(dt, shape))
+    # out-of-range starts too: XLA clamps them, and so must we
+    idx = tuple(np.asarray(draw(st.integers(-2, d + 2)), draw(st.sampled_from((I32, I64))))
+                for d in shape)
+    if update:
+        return (x, draw(values(dt, _window_sizes(shape))), *idx)
+    return (x, *idx)
+
+
+def _dynamic_slice_fun(x: Any, *idx: Any) -> Any:
+    return P.dynamic_slice_p.bind(x, *idx, slice_sizes=_window_sizes(x.shape))
+
+
+def _dynamic_slice_ref(x: np.ndarray, *idx: np.ndarray) -> np.ndarray:
+    sizes = _window_sizes(x.shape)
+    return x[_window(_clamp_starts(x.shape, sizes, idx), sizes)]
+
+
+def _dynamic_update_slice_ref(x: np.ndarray, u: np.ndarray, *idx: np.ndarray) -> np.ndarray:
+    out = x.copy()
+    out[_window(_clamp_starts(x.shape, u.shape, idx), u.shape)] = u
+    return out
+
+
+_add(PrimSpec(P.dynamic_slice_p, "dynamic_slice", _dynamic_slice_fun, _dynamic_slice_ref,
+              _dynamic_slice_args, (DEFAULT_DOMAIN,), (0,), True))
+_add(PrimSpec(P.dynamic_update_slice_p, "dynamic_update_slice", _bind(P.dynamic_update_slice_p),
+              _dynamic_update_slice_ref, lambda: _dynamic_slice_args(update=True),
+              (DEFAULT_DOMAIN, DEFAULT_DOMAIN), (0, 1), True))
+
+
+@st.composite
+def _concat_args(draw: Any, n: int) -> tuple[np.ndarray, ...]:
+    dt = draw(st.sampled_from(_SHAPE_DTYPES))
+    shape = draw(shapes(min_dims=1, max_dims=3))
+    axis = draw(st.integers(0, len(shape) - 1))
+    out = []
+    for _ in range(n):
+        s = list(shape)
+        s[axis] = draw(st.integers(0, 3))
+        out.append(draw(values(dt, tuple(s))))
+    # put the concatenation axis first so `fun` can use a fixed dimension
+    return tuple(np.moveaxis(a, axis, 0) for a in out)
+
+
+for _n in (1, 2, 3):
+    _add(PrimSpec(P.concatenate_p, f"concatenate_{_n}", _bind(P.concatenate_p, dimension=0),
+                  lambda *xs: np.concatenate(xs, axis=0),
+                  lambda _n=_n: _concat_args(_n), (DEFAULT_DOMAIN,) * _n, tuple(range(_n)),
+                  True))
+_add(PrimSpec(P.concatenate_p, "concatenate_last",
+              lambda x, y: P.concatenate_p.bind(x, y, dimension=x.ndim - 1),
+              lambda x, y: np.concatenate([x, y], axis=-1),
+              lambda: _concat_args(2).map(lambda t: tuple(np.moveaxis(a, 0, -1) for a in t)),
+              (DEFAULT_DOMAIN,) * 2, (0, 1), True))
+
+
+def _pad_config(shape: Sequence[int], negative: bool) -> tuple[tuple[int, int, int], ...]:
+    if negative:  # crop one element where there is one to crop
+        return tuple((-1 if d >= 2 else 0, 1, i % 2) for i, d in enumerate(shape))
+    return tuple((1, 0, 1) if i % 2 else (0, 2, 0) for i in range(len(shape)))
+
+
+@st.composite
+def _pad_args(draw: Any) -> tuple[np.ndarray, ...]:
+    dt = draw(st.sampled_from((F64, F32, I32)))
+    x = draw(values(dt, draw(shapes(max_dims=3))))
+    return (x, draw(values(dt, ())))
+
+
+for _neg in (False, True):
+    _add(PrimSpec(P.pad_p, "pad_negative" if _neg else "pad",
+                  lambda x, v, _neg=_neg: P.pad_p.bind(
+                      x, v, padding_config=_pad_config(x.shape, _neg)),
+                  lambda x, v, _neg=_neg: _pad_ref(x, v, _pad_config(x.shape, _neg)),
+                  _pad_args, (DEFAULT_DOMAIN, DEFAULT_DOMAIN), (0, 1), True))
+
+for _dt, _shape, _dim in ((I32, (4,), 0), (F64, (2, 3), 1), (I64, (3, 1, 2), 2), (F32, (0, 3), 0)):
+    _add(PrimSpec(P.iota_p, f"iota_{_dt}_{'x'.join(map(str, _shape))}_{_dim}",
+                  lambda _dt=_dt, _shape=_shape, _dim=_dim: P.iota_p.bind(
+                      dtype=_dt, shape=_shape, dimension=_dim),
+                  lambda _dt=_dt, _shape=_shape, _dim=_dim: np.broadcast_to(
+                      np.arange(_shape[_dim], dtype=_dt).reshape(
+                          [-1 if i == _dim else 1 for i in range(len(_shape))]), _shape).copy(),
+                  lambda: st.just(())))
+
+
+# ---------------------------------------------------------------------------
+# reductions
+
+def _axes_sets(ndim: int) -> dict[str, tuple[int, ...]]:
+    return {"all": tuple(range(ndim)), "first": (0,) if ndim else (),
+            "last": (ndim - 1,) if ndim else (), "none": ()}
+
+
+def _lowest(dt: np.dtype) -> Any:
+    return -np.inf if dt.kind == "f" else (False if dt == BOOL else np.iinfo(dt).min)
+
+
+def _highest(dt: np.dtype) -> Any:
+    return np.inf if dt.kind == "f" else (True if dt == BOOL else np.iinfo(dt).max)
+
+
+_REDUCE_REFS: dict[Primitive, Callable[[np.ndarray, tuple[int, ...]], np.ndarray]] = {
+    P.reduce_sum_p: lambda x, ax: np.sum(x, axis=ax, dtype=x.dtype),
+    P.reduce_prod_p: lambda x, ax: np.prod(x, axis=ax, dtype=x.dtype),
+    # XLA's reductions over an empty axis give the identity (NumPy would raise)
+    P.reduce_max_p: lambda x, ax: np.max(x, axis=ax, initial=_lowest(x.dtype)),
+    P.reduce_min_p: lambda x, ax: np.min(x, axis=ax, initial=_highest(x.dtype)),
+    P.reduce_and_p: lambda x, ax: (np.all(x, axis=ax) if x.dtype == BOOL else
+                                   np.bitwise_and.reduce(x, axis=ax)),
+    P.reduce_or_p: lambda x, ax: (np.any(x, axis=ax) if x.dtype == BOOL else
+                                  np.bitwise_or.reduce(x, axis=ax)),
+}
+_REDUCE_DTYPES = {P.reduce_sum_p: (F64, F32, I32, U8), P.reduce_prod_p: (F64, F32, I32),
+                  P.reduce_max_p: (F64, F32, I32, BOOL), P.reduce_min_p: (F64, I32, U8),
+                  P.reduce_and_p: (BOOL, I32), P.reduce_or_p: (BOOL, U8)}
+_REDUCE_DOMAIN = {P.reduce_prod_p: ((0.5, 1.5),),
+                  P.reduce_max_p: tuple((k + 0.1 * j, k + 0.1 * j) for k in range(3)
+                                        for j in range(10))}
+_REDUCE_DIFF = {P.reduce_sum_p: True, P.reduce_prod_p: True, P.reduce_max_p: True,
+                P.reduce_min_p: True}
+
+for _prim, _ref in _REDUCE_REFS.items():
+    for _which in ("all", "first", "last", "none"):
+        _dom = _REDUCE_DOMAIN.get(_prim, DEFAULT_DOMAIN)
+        # max/min are differentiable only without ties: distinct values, drawn
+        # from a fine grid, make ties rare but keep max/min away from kinks
+        _add(PrimSpec(_prim, f"{_prim.name}_{_which}",
+                      lambda x, _prim=_prim, _which=_which: _prim.bind(
+                          x, axes=_axes_sets(x.ndim)[_which]),
+                      lambda x, _ref=_ref, _which=_which: np.asarray(
+                          _ref(x, _axes_sets(x.ndim)[_which])).astype(x.dtype),
+                      _unary_args(_REDUCE_DTYPES[_prim], _dom,
+                                  (-3, 3) if _prim is P.reduce_prod_p else None),
+                      (_dom,), (0,) if _REDUCE_DIFF.get(_prim) else (),
+                      _prim is P.reduce_sum_p, {F32: 1e-5}))
+
+for _prim, _ref in ((P.argmax_p, np.argmax), (P.argmin_p, np.argmin)):
+    for _which, _index_dtype in (("first", I32), ("last", I64)):
+        _add(PrimSpec(_prim, f"{_prim.name}_{_which}_{_index_dtype}",
+                      lambda x, _prim=_prim, _which=_which, _idt=_index_dtype: _prim.bind(
+                          x, axis=_axes_sets(x.ndim)[_which][0], index_dtype=_idt),
+                      lambda x, _ref=_ref, _which=_which, _idt=_index_dtype: np.asarray(
+                          _ref(x, axis=_axes_sets(x.ndim)[_which][0])).astype(_idt),
+                      # small ints: ties, where the first index must win
+                      _unary_args((F64, I32, U8, BOOL), None, (-2, 2), min_dims=1, min_side=1),
+                      (None,), ()))
+
+_CUM_REFS = {P.cumsum_p: np.cumsum, P.cumprod_p: np.cumprod,
+             P.cummax_p: np.maximum.accumulate, P.cummin_p: np.minimum.accumulate}
+
+
+def _cum_ref(f: Callable[..., np.ndarray], x: np.ndarray, axis: int,
+             reverse: bool) -> np.ndarray:
+    if x.ndim == 0:
+        return x
+    if reverse:
+        return np.flip(f(np.flip(x, axis), axis=axis), axis).astype(x.dtype)
+    return np.asarray(f(x, axis=axis)).astype(x.dtype)
+
+
+for _prim, _f in _CUM_REFS.items():
+    for _reverse in (False, True):
+        _dom = ((0.5, 1.5),) if _prim is P.cumprod_p else _REDUCE_DOMAIN[P.reduce_max_p]
+        _dom = DEFAULT_DOMAIN if _prim is P.cumsum_p else _dom
+        _add(PrimSpec(_prim, f"{_prim.name}{'_reverse' if _reverse else ''}",
+                      lambda x, _prim=_prim, _r=_reverse: _prim.bind(
+                          x, axis=x.ndim - 1, reverse=_r),
+                      lambda x, _f=_f, _r=_reverse: _cum_ref(_f, x, x.ndim - 1, _r),
+                      _unary_args((F64, F32, I32), _dom, (-3, 3), min_dims=1),
+                      (_dom,), (0,), _prim is P.cumsum_p, {F32: 1e-5}))
+
+
+# ---------------------------------------------------------------------------
+# dot_general
+
+_DOT_CASES: dict[str, tuple[P.DotDims, Callable[[Any], tuple[tuple[int, ...], tuple[int, ...]]]]]
+_DOT_CASES = {
+    "vector": ((((0,), (0,)), ((), ())), lambda d: ((d[0],), (d[0],))),
+    "matvec": ((((1,), (0,)), ((), ())), lambda d: ((d[1], d[0]), (d[0],))),
+    "matmul": ((((1,), (0,)), ((), ())), lambda d: ((d[1], d[0]), (d[0], d[2]))),
+    "outer": ((((), ()), ((), ())), lambda d: ((d[0],), (d[1], d[2]))),
+    "batched": ((((2,), (1,)), ((0,), (0,))), lambda d: ((d[3], d[1], d[0]), (d[3], d[0], d[2]))),
+    "contract_two": ((((0, 2), (2, 1)), ((), ())),
+                     lambda d: ((d[0], d[1], d[2]), (d[3], d[2], d[0]))),
+    "batch_mid": ((((0,), (1,)), ((1,), (2,))), lambda d: ((d[0], d[1]), (d[2], d[0], d[1]))),
+}
+
+
+@st.composite
+def _dot_args(draw: Any, case: str) -> tuple[np.ndarray, ...]:
+    dt = draw(st.sampled_from((F64, F32, I32)))
+    sizes = draw(st.lists(st.integers(0, 3), min_size=4, max_size=4))
+    ls, rs = _DOT_CASES[case][1](sizes)
+    return (draw(values(dt, ls)), draw(values(dt, rs)))
+
+
+for _case, (_dims, _) in _DOT_CASES.items():
+    _add(PrimSpec(P.dot_general_p, f"dot_general_{_case}",
+                  _bind(P.dot_general_p, dimension_numbers=_dims),
+                  lambda x, y, _dims=_dims: _dot_general_ref(x, y, _dims),
+                  lambda _case=_case: _dot_args(_case), (DEFAULT_DOMAIN, DEFAULT_DOMAIN),
+                  (0, 1), False, {F32: 1e-5}))
+
+
+def _check_table() -> None:
+    names = [s.name for s in SPECS]
+    dup = {n for n in names if names.count(n) > 1}
+    assert not dup, f"duplicate spec names {dup}"
+    assert not any(math.isnan(t) for s in SPECS for t in s.tol.values())
+
+
+_check_table()
+
+# Primitives with no row here, each with the reason.
+UNTESTED: dict[str, str] = {
+    "jit": "the call primitive; tests/test_jit.py covers it",
+    "cond": "higher-order (carries Programs); tested with control flow",
+    "while": "higher-order (carries Programs); tested with control flow",
+    "scan": "higher-order (carries Programs); tested with control flow",
+    "custom_jvp_call": "higher-order (carries Programs); tested with custom rules",
+    "custom_vjp_call": "higher-order (carries Programs); tested with custom rules",
+    "custom_lin": "internal to custom_vjp under autodiff; tested with custom rules",
+    "checkpoint": "higher-order (carries Programs); tested with checkpoint",
+    **{n: "indexing primitive: rows to come with the gather/scatter tests"
+       for n in ("gather", "scatter", "scatter_add", "scatter_mul", "scatter_min",
+                 "scatter_max", "sort")},
+}

@@ -1,0 +1,57 @@
+"""Every primitive, driven by the spec table: eager vs NumPy (values, dtype,
+shape) and jit vs eager (the same bits up to tolerance, the same dtype)."""
+from __future__ import annotations
+
+from typing import Any
+
+import ml_dtypes
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import funcgrad as fg
+import funcgrad.numpy as fnp
+from funcgrad import primitives as P
+from primitive_specs import SPECS, UNTESTED, PrimSpec, draw_args, spec_ids
+
+
+def assert_matches(got: Any, want: np.ndarray, tol: float, what: str) -> None:
+    """`got` (an Array) equals `want` in shape and dtype exactly, values within tol."""
+    assert isinstance(got, fg.Array), f"{what}: got {type(got).__name__}, not an Array"
+    want = np.asarray(want)
+    assert got.dtype == want.dtype, f"{what}: dtype {got.dtype}, NumPy gives {want.dtype}"
+    assert got.shape == want.shape, f"{what}: shape {got.shape}, NumPy gives {want.shape}"
+    g = np.asarray(got)
+    assert g.dtype == want.dtype and g.shape == want.shape
+    if want.dtype.kind in "fcV" or want.dtype == ml_dtypes.bfloat16:
+        wide = np.complex128 if want.dtype.kind == "c" else np.float64
+        np.testing.assert_allclose(g.astype(wide), want.astype(wide), rtol=tol, atol=tol,
+                                   equal_nan=True, err_msg=what)
+    else:
+        np.testing.assert_array_equal(g, want, err_msg=what)
+
+
+def test_every_primitive_has_a_spec() -> None:
+    covered = {s.prim.name for s in SPECS} | set(UNTESTED)
+    missing = [p.name for p in P.all_primitives() if p.name not in covered]
+    assert not missing, f"primitives without a row in tests/primitive_specs.py: {missing}"
+
+
+def test_spec_names_unique() -> None:
+    assert len(set(spec_ids(SPECS))) == len(SPECS)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=spec_ids(SPECS))
+@given(data=st.data())
+def test_eager_and_jit_match_numpy(spec: PrimSpec, data: st.DataObject) -> None:
+    args = draw_args(spec, data)
+    want = spec.ref(*args)
+    tol = spec.tolerance(np.asarray(want).dtype)
+    xs = [fnp.asarray(a) for a in args]
+    for x, a in zip(xs, args, strict=True):
+        assert x.dtype == a.dtype and x.shape == a.shape
+    eager = spec.fun(*xs)
+    assert_matches(eager, want, tol, f"eager {spec.name}{[a.shape for a in args]}")
+    jitted = fg.jit(spec.fun)(*xs)
+    assert_matches(jitted, np.asarray(eager), tol, f"jit {spec.name}{[a.shape for a in args]}")
