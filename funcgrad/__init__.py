@@ -17,8 +17,9 @@ from funcgrad.config import config  # noqa: E402
 from funcgrad.jit import jit, make_ir  # noqa: E402
 import funcgrad.numpy as numpy  # noqa: E402,F401
 import funcgrad.lax as lax  # noqa: E402,F401
+from funcgrad.vmap import vmap  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = ["Array", "block_until_ready", "config", "device_get", "device_put", "devices",
-           "errors", "jit", "lax", "make_ir", "numpy", "tree"]
+           "errors", "jit", "lax", "make_ir", "numpy", "tree", "vmap"]

@@ -1,0 +1,88 @@
+"""Every primitive's batching rule, driven by the spec table: `vmap(p)` equals
+stacking `p` over a Python loop, with operands mapped over their first axis,
+their last axis, or not at all, and the output's batch axis first or last."""
+from __future__ import annotations
+
+from typing import Any
+
+import ml_dtypes
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import funcgrad as fg
+import funcgrad.numpy as fnp
+from funcgrad import primitives as P
+from primitive_specs import BOOL, DEFAULT_DOMAIN, SPECS, PrimSpec, draw_args, spec_ids, values
+from transforms.batching import NO_RULE, batch_rules
+
+
+def test_every_primitive_has_a_batching_rule() -> None:
+    missing = [p.name for p in P.all_primitives() if p not in batch_rules and p not in NO_RULE]
+    assert not missing, (f"primitives without a batching rule in transforms/batching.py: "
+                         f"{missing}; add one (or an entry with a reason in NO_RULE)")
+    assert all(isinstance(reason, str) and reason for reason in NO_RULE.values())
+    both = [p.name for p in NO_RULE if p in batch_rules]
+    assert not both, f"primitives both excluded and given a rule: {both}"
+
+
+def _other_lane(data: st.DataObject, spec: PrimSpec, i: int, a: np.ndarray) -> np.ndarray:
+    """A fresh operand like `a` (same shape and dtype) for another lane of the batch.
+
+    Floats come from the operand's domain; integers from a range covering what
+    was drawn: a loop and vmap must agree on any input, so ranges need not be
+    exact, only small.
+    """
+    dt = a.dtype
+    if dt == BOOL or dt.kind in "fcV" or dt == ml_dtypes.bfloat16:
+        dom = spec.domain[i] if i < len(spec.domain) and spec.domain[i] else DEFAULT_DOMAIN
+        return data.draw(values(dt, a.shape, dom))
+    lo = int(a.min()) if a.size else 0
+    hi = int(a.max()) if a.size else 3
+    lo, hi = min(lo, 0 if dt.kind == "u" else -2), max(hi, 3)
+    return data.draw(values(dt, a.shape, int_range=(lo, hi)))
+
+
+def _as_numpy(x: Any) -> np.ndarray:
+    assert isinstance(x, fg.Array), f"got {type(x).__name__}, not an Array"
+    return np.asarray(x)
+
+
+def _check_close(got: np.ndarray, want: np.ndarray, tol: float, what: str) -> None:
+    assert got.dtype == want.dtype, f"{what}: dtype {got.dtype}, the loop gives {want.dtype}"
+    assert got.shape == want.shape, f"{what}: shape {got.shape}, the loop gives {want.shape}"
+    if want.dtype.kind in "fcV" or want.dtype == ml_dtypes.bfloat16:
+        wide = np.complex128 if want.dtype.kind == "c" else np.float64
+        np.testing.assert_allclose(got.astype(wide), want.astype(wide), rtol=tol, atol=tol,
+                                   equal_nan=True, err_msg=what)
+    else:
+        np.testing.assert_array_equal(got, want, err_msg=what)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=spec_ids(SPECS))
+@settings(max_examples=6)
+@given(data=st.data())
+def test_vmap_matches_loop(spec: PrimSpec, data: st.DataObject) -> None:
+    args = draw_args(spec, data)
+    size = data.draw(st.integers(1, 3), label="batch size")
+    axes = [data.draw(st.sampled_from((0, -1, None)), label=f"in_axes[{i}]")
+            for i in range(len(args))]
+    out_axis = data.draw(st.sampled_from((0, -1)), label="out_axes")
+    use_jit = data.draw(st.booleans(), label="jit")
+    lanes = [[a] + [_other_lane(data, spec, i, a) for _ in range(size - 1)]
+             for i, a in enumerate(args)]
+    batched = [lane[0] if ax is None else np.stack(lane, axis=ax)
+               for lane, ax in zip(lanes, axes, strict=True)]
+
+    want = np.stack([_as_numpy(spec.fun(*(fnp.asarray(lane[0] if ax is None else lane[b])
+                                           for lane, ax in zip(lanes, axes, strict=True))))
+                     for b in range(size)], axis=out_axis)
+    f = fg.vmap(spec.fun, in_axes=tuple(axes), out_axes=out_axis,
+                axis_size=size if all(ax is None for ax in axes) else None)
+    if use_jit:
+        f = fg.jit(f)
+    got = _as_numpy(f(*map(fnp.asarray, batched)))
+    what = (f"{'jit of ' if use_jit else ''}vmap {spec.name} in_axes={tuple(axes)} "
+            f"out_axes={out_axis} shapes={[a.shape for a in args]} size={size}")
+    _check_close(got, want, spec.tolerance(want.dtype), what)

@@ -1,0 +1,543 @@
+"""vmap's interpreter: `BatchTrace`, `BatchTracer` and a batching rule per primitive.
+
+A `BatchTracer` stands for a stack of `axis_size` values: it holds the stacked
+value `val` (a value of the parent trace) and `batch_dim`, the axis of `val`
+the stack runs along. Values that are not this trace's tracers are unbatched:
+the same for every lane. A primitive whose operands are all unbatched is bound
+unchanged under the parent; otherwise its rule from `batch_rules` runs under
+the parent:
+
+    rule(axis_size, args, dims, **params) -> (outs, out_dims)
+
+`dims[i]` is the batch axis of `args[i]`, or None where `args[i]` is
+unbatched; `outs`/`out_dims` are lists, one entry per result (None marks a
+result that is the same for every lane).
+
+Invariants: rules move a batch axis only when the primitive needs it
+somewhere else (elementwise operands are aligned, reductions and contractions
+shift their axes around it, `dot_general` folds it into its batch or free
+dimensions); the `jit` call primitive batches its Program and stays one call.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from funcgrad import core, dtypes
+from funcgrad import primitives as P
+from funcgrad.core import Primitive, ShapedArray, Trace, Tracer
+from funcgrad.ir import Literal, Program
+from transforms.staging import eval_program, hoist_consts, trace_to_program
+
+Dim = int | None
+
+
+class BatchRule(Protocol):
+    def __call__(self, axis_size: int, args: Sequence[Any], dims: Sequence[Dim],
+                 **params: Any) -> tuple[list[Any], list[Dim]]: ...
+
+
+batch_rules: dict[Primitive, BatchRule] = {}
+
+# Primitives without a rule, each with the reason (the coverage test reads this).
+NO_RULE: dict[Primitive, str] = {
+    P.iota_p: "it takes no operands, so its result is never batched",
+}
+
+
+# ---------------------------------------------------------------------------
+# The interpreter
+
+
+class BatchTracer(Tracer):
+    __slots__ = ("val", "batch_dim")
+
+    def __init__(self, trace: BatchTrace, val: Any, batch_dim: int):
+        self._trace = trace
+        self.val = val
+        self.batch_dim = batch_dim
+
+    @property
+    def aval(self) -> ShapedArray:
+        a = core.get_aval(self.val)
+        d = self.batch_dim
+        return a.update(shape=a.shape[:d] + a.shape[d + 1:])
+
+
+class BatchTrace(Trace):
+    __slots__ = ("axis_size",)
+    kind = "vmap"
+
+    def __init__(self, parent: Trace | None, axis_size: int):
+        super().__init__(parent)
+        self.axis_size = axis_size
+
+    def unpack(self, x: Any) -> tuple[Any, Dim]:
+        if self.is_own(x):
+            return x.val, x.batch_dim
+        return x, None
+
+    def process_primitive(self, prim: Primitive, args: Sequence[Any],
+                          params: dict[str, Any]) -> list[Any]:
+        vals, dims = [], []
+        for x in args:
+            v, d = self.unpack(x)
+            vals.append(v)
+            dims.append(d)
+        parent = self.parent
+        assert parent is not None
+        if all(d is None for d in dims):
+            with core.set_trace(parent):
+                out = prim.bind(*vals, **params)
+            return list(out) if prim.multiple_results else [out]
+        rule = batch_rules.get(prim)
+        if rule is None:
+            raise NotImplementedError(f"vmap: the primitive {prim.name} has no batching rule")
+        with core.set_trace(parent):
+            outs, out_dims = rule(self.axis_size, vals, dims, **params)
+        return [o if d is None else BatchTracer(self, o, d)
+                for o, d in zip(outs, out_dims, strict=True)]
+
+
+# ---------------------------------------------------------------------------
+# Helpers shared by the rules (each runs under the parent trace)
+
+
+def ndim_of(x: Any) -> int:
+    return core.get_aval(x).ndim
+
+
+def shift_axis(axis: int, bdim: int) -> int:
+    """Where an axis of the unbatched value sits once `bdim` is inserted."""
+    return axis + 1 if axis >= bdim else axis
+
+
+def move_bdim(x: Any, src: Dim, dst: int, axis_size: int) -> Any:
+    """`x` with its batch axis at `dst`: transposed if it is elsewhere, broadcast
+    (materialised) if `x` is unbatched."""
+    if src is None:
+        aval = core.get_aval(x)
+        shape = (*aval.shape[:dst], axis_size, *aval.shape[dst:])
+        dims = tuple(shift_axis(i, dst) for i in range(aval.ndim))
+        return P.broadcast_in_dim_p.bind(x, shape=shape, broadcast_dimensions=dims)
+    if src == dst:
+        return x
+    perm = [i for i in range(ndim_of(x)) if i != src]
+    perm.insert(dst, src)
+    return P.transpose_p.bind(x, permutation=tuple(perm))
+
+
+def scalar(value: Any, dtype: np.dtype) -> Literal:
+    """A 0-d constant operand of `dtype` (primitives want operands of one dtype)."""
+    return Literal(np.asarray(value, dtype)[()], ShapedArray((), dtype, False))
+
+
+def align_elementwise(axis_size: int, args: Sequence[Any],
+                      dims: Sequence[Dim]) -> tuple[list[Any], int]:
+    """Operands of a broadcasting elementwise primitive, rewritten so NumPy's
+    right-aligned broadcasting still pairs the right axes once batch axes are in.
+
+    The output gets rank R = r + 1 (r: the unbatched output rank) with its batch
+    axis at `out_dim`, chosen where the first full-rank batched operand already
+    has it. Each operand's axes must land on their output positions: a batched
+    operand is transposed only if its batch axis is out of order relative to
+    its other axes there, and gets size-1 axes (expand_dims, no data movement)
+    where it lacks an output axis; an unbatched operand is left alone unless it
+    reaches over the batch position, where it gets a size-1 axis.
+    """
+    ranks = [ndim_of(x) - (d is not None) for x, d in zip(args, dims, strict=True)]
+    r = max(ranks)
+    rank = r + 1
+    batched = [(k, d) for k, d in zip(ranks, dims, strict=True) if d is not None]
+    k0, d0 = next(((k, d) for k, d in batched if k == r), batched[0])
+    out_dim = d0 + (r - k0)      # where that operand's batch axis lands right-aligned
+    free = [p for p in range(rank) if p != out_dim]
+    out = []
+    for x, k, d in zip(args, ranks, dims, strict=True):
+        positions = free[len(free) - k:]          # where x's own axes go
+        if d is None:
+            if k <= rank - 1 - out_dim:           # entirely right of the batch axis
+                out.append(x)
+                continue
+        else:
+            positions = positions[:d] + [out_dim] + positions[d:]
+            if positions != sorted(positions):
+                perm = sorted(range(len(positions)), key=positions.__getitem__)
+                x = P.transpose_p.bind(x, permutation=tuple(perm))
+                positions = sorted(positions)
+        start = min(positions[0], out_dim) if positions else out_dim
+        ones = tuple(p - start for p in range(start, rank) if p not in positions)
+        if ones:
+            x = P.expand_dims_p.bind(x, dimensions=ones)
+        out.append(x)
+    return out, out_dim
+
+
+# ---------------------------------------------------------------------------
+# Elementwise: unary (the batch axis stays put) and broadcasting n-ary ops
+
+
+def _elementwise_batch(prim: Primitive) -> BatchRule:
+    def rule(axis_size: int, args: Sequence[Any], dims: Sequence[Dim],
+             **params: Any) -> tuple[list[Any], list[Dim]]:
+        if len(args) == 1:
+            return [prim.bind(args[0], **params)], [dims[0]]
+        vals, out_dim = align_elementwise(axis_size, args, dims)
+        return [prim.bind(*vals, **params)], [out_dim]
+    return rule
+
+
+for _p in (*P.UNARY, *P.BINARY, P.integer_pow_p, P.complex_p, P.select_n_p,
+           P.convert_element_type_p):
+    batch_rules[_p] = _elementwise_batch(_p)
+
+
+# ---------------------------------------------------------------------------
+# Reductions, arg-reductions and cumulative ops: shift axes around the batch axis
+
+
+def _reduce_batch(prim: Primitive) -> BatchRule:
+    def rule(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *,
+             axes: tuple[int, ...]) -> tuple[list[Any], list[Dim]]:
+        (x,), (d,) = args, dims
+        assert d is not None
+        out = prim.bind(x, axes=tuple(shift_axis(a, d) for a in axes))
+        return [out], [d - sum(a < d for a in axes)]
+    return rule
+
+
+for _p in P.REDUCTIONS:
+    batch_rules[_p] = _reduce_batch(_p)
+
+
+def _arg_reduce_batch(prim: Primitive) -> BatchRule:
+    def rule(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *, axis: int,
+             index_dtype: np.dtype) -> tuple[list[Any], list[Dim]]:
+        (x,), (d,) = args, dims
+        assert d is not None
+        out = prim.bind(x, axis=shift_axis(axis, d), index_dtype=index_dtype)
+        return [out], [d - (axis < d)]
+    return rule
+
+
+for _p in (P.argmax_p, P.argmin_p):
+    batch_rules[_p] = _arg_reduce_batch(_p)
+
+
+def _cumulative_batch(prim: Primitive) -> BatchRule:
+    def rule(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *, axis: int,
+             reverse: bool) -> tuple[list[Any], list[Dim]]:
+        (x,), (d,) = args, dims
+        assert d is not None
+        return [prim.bind(x, axis=shift_axis(axis, d), reverse=reverse)], [d]
+    return rule
+
+
+for _p in P.CUMULATIVE:
+    batch_rules[_p] = _cumulative_batch(_p)
+
+
+# ---------------------------------------------------------------------------
+# Contraction
+
+
+def _dot_general_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *,
+                       dimension_numbers: P.DotDims) -> tuple[list[Any], list[Dim]]:
+    """Both batched: the batch axis becomes a leading batch dimension of the
+    contraction. One batched: it becomes a free dimension of that side, which the
+    output keeps in place (dot_general lays out batch, lhs free, rhs free)."""
+    lhs, rhs = args
+    ld, rd = dims
+    (lc, rc), (lb, rb) = dimension_numbers
+
+    def shifted(axes: tuple[int, ...], d: Dim) -> tuple[int, ...]:
+        return axes if d is None else tuple(shift_axis(a, d) for a in axes)
+
+    lc2, lb2, rc2, rb2 = shifted(lc, ld), shifted(lb, ld), shifted(rc, rd), shifted(rb, rd)
+    if ld is not None and rd is not None:
+        dn = ((lc2, rc2), ((ld, *lb2), (rd, *rb2)))
+        out_dim = 0
+    elif ld is not None:
+        dn = ((lc2, rc2), (lb2, rb2))
+        out_dim = len(lb) + sum(1 for i in range(ld) if i not in lc2 and i not in lb2)
+    else:
+        assert rd is not None
+        dn = ((lc2, rc2), (lb2, rb2))
+        lfree = ndim_of(lhs) - len(lc) - len(lb)
+        out_dim = len(lb) + lfree + sum(1 for i in range(rd) if i not in rc2 and i not in rb2)
+    return [P.dot_general_p.bind(lhs, rhs, dimension_numbers=dn)], [out_dim]
+
+
+batch_rules[P.dot_general_p] = _dot_general_batch
+
+
+# ---------------------------------------------------------------------------
+# Shape manipulation
+
+
+def _broadcast_in_dim_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *,
+                            shape: tuple[int, ...],
+                            broadcast_dimensions: tuple[int, ...]) -> tuple[list[Any], list[Dim]]:
+    # The batch axis goes right after the output axis of the operand axis before
+    # it, which keeps broadcast_dimensions increasing: no transpose needed.
+    (x,), (d,) = args, dims
+    assert d is not None
+    out_dim = broadcast_dimensions[d - 1] + 1 if d > 0 else 0
+    new_shape = (*shape[:out_dim], axis_size, *shape[out_dim:])
+    bdims = (*(shift_axis(b, out_dim) for b in broadcast_dimensions[:d]), out_dim,
+             *(shift_axis(b, out_dim) for b in broadcast_dimensions[d:]))
+    out = P.broadcast_in_dim_p.bind(x, shape=new_shape, broadcast_dimensions=bdims)
+    return [out], [out_dim]
+
+
+def _reshape_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *,
+                   new_sizes: tuple[int, ...]) -> tuple[list[Any], list[Dim]]:
+    # Row-major reshapes keep a leading or trailing batch axis separate; only a
+    # batch axis in the middle has to move.
+    (x,), (d,) = args, dims
+    assert d is not None
+    if d == ndim_of(x) - 1 and d != 0:
+        return [P.reshape_p.bind(x, new_sizes=(*new_sizes, axis_size))], [len(new_sizes)]
+    x = move_bdim(x, d, 0, axis_size)
+    return [P.reshape_p.bind(x, new_sizes=(axis_size, *new_sizes))], [0]
+
+
+def _transpose_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *,
+                     permutation: tuple[int, ...]) -> tuple[list[Any], list[Dim]]:
+    (x,), (d,) = args, dims
+    assert d is not None
+    perm = [shift_axis(p, d) for p in permutation]
+    perm.insert(d, d)
+    return [P.transpose_p.bind(x, permutation=tuple(perm))], [d]
+
+
+def _squeeze_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *,
+                   dimensions: tuple[int, ...]) -> tuple[list[Any], list[Dim]]:
+    (x,), (d,) = args, dims
+    assert d is not None
+    out = P.squeeze_p.bind(x, dimensions=tuple(shift_axis(a, d) for a in dimensions))
+    return [out], [d - sum(a < d for a in dimensions)]
+
+
+def _expand_dims_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *,
+                       dimensions: tuple[int, ...]) -> tuple[list[Any], list[Dim]]:
+    # Keep the batch axis right after the output position of the operand axis
+    # before it; the new unit axes shift around it.
+    (x,), (d,) = args, dims
+    assert d is not None
+    out_ndim = ndim_of(x) - 1 + len(dimensions)
+    kept = [p for p in range(out_ndim) if p not in dimensions]
+    out_dim = kept[d - 1] + 1 if d > 0 else 0
+    out = P.expand_dims_p.bind(x, dimensions=tuple(shift_axis(a, out_dim) for a in dimensions))
+    return [out], [out_dim]
+
+
+def _rev_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *,
+               dimensions: tuple[int, ...]) -> tuple[list[Any], list[Dim]]:
+    (x,), (d,) = args, dims
+    assert d is not None
+    return [P.rev_p.bind(x, dimensions=tuple(shift_axis(a, d) for a in dimensions))], [d]
+
+
+def _slice_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *,
+                 start_indices: tuple[int, ...], limit_indices: tuple[int, ...],
+                 strides: tuple[int, ...]) -> tuple[list[Any], list[Dim]]:
+    (x,), (d,) = args, dims
+    assert d is not None
+
+    def ins(t: tuple[int, ...], v: int) -> tuple[int, ...]:
+        return (*t[:d], v, *t[d:])
+
+    out = P.slice_p.bind(x, start_indices=ins(start_indices, 0),
+                         limit_indices=ins(limit_indices, axis_size), strides=ins(strides, 1))
+    return [out], [d]
+
+
+def _concatenate_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *,
+                       dimension: int) -> tuple[list[Any], list[Dim]]:
+    d = next(d for d in dims if d is not None)
+    xs = [move_bdim(x, dx, d, axis_size) for x, dx in zip(args, dims, strict=True)]
+    return [P.concatenate_p.bind(*xs, dimension=shift_axis(dimension, d))], [d]
+
+
+def _pad_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *,
+               padding_config: tuple[tuple[int, int, int], ...]) -> tuple[list[Any], list[Dim]]:
+    x, pv = args
+    xd, pd = dims
+    if pd is None:
+        assert xd is not None
+        config = (*padding_config[:xd], (0, 0, 0), *padding_config[xd:])
+        return [P.pad_p.bind(x, pv, padding_config=config)], [xd]
+    # A padding value per lane: pad with any value, then select each lane's
+    # padding value where a padded mask of the operand's extent is False.
+    x = move_bdim(x, xd, 0, axis_size)
+    aval = core.get_aval(x)
+    padded = P.pad_p.bind(x, scalar(0, aval.dtype), padding_config=((0, 0, 0), *padding_config))
+    inside = P.broadcast_in_dim_p.bind(scalar(True, dtypes.bool_), shape=aval.shape[1:],
+                                       broadcast_dimensions=())
+    mask = P.pad_p.bind(inside, scalar(False, dtypes.bool_), padding_config=padding_config)
+    pv = move_bdim(pv, pd, 0, axis_size)
+    pv = P.expand_dims_p.bind(pv, dimensions=tuple(range(1, aval.ndim)))
+    return [P.select_n_p.bind(mask, pv, padded)], [0]
+
+
+batch_rules.update({
+    P.broadcast_in_dim_p: _broadcast_in_dim_batch, P.reshape_p: _reshape_batch,
+    P.transpose_p: _transpose_batch, P.squeeze_p: _squeeze_batch,
+    P.expand_dims_p: _expand_dims_batch, P.rev_p: _rev_batch, P.slice_p: _slice_batch,
+    P.concatenate_p: _concatenate_batch, P.pad_p: _pad_batch,
+})
+
+
+# ---------------------------------------------------------------------------
+# Dynamic slicing. With unbatched start indices the batch axis is sliced whole.
+# Batched start indices need a window per lane; without a gather primitive each
+# lane's window is picked with a one-hot mask over the axis (select + reduce,
+# exact: exactly one element survives per output position).
+
+
+def _clamped_starts(axis_size: int, idx: Sequence[Any], idims: Sequence[Dim],
+                    sizes: Sequence[int], window: Sequence[int]) -> list[Any]:
+    """Each start index as a (B,) array, clamped like XLA so the window fits."""
+    out = []
+    for i, di, n, k in zip(idx, idims, sizes, window, strict=True):
+        dt = core.get_aval(i).dtype
+        i = P.max_p.bind(P.min_p.bind(i, scalar(n - k, dt)), scalar(0, dt))
+        out.append(move_bdim(i, di, 0, axis_size))
+    return out
+
+
+def _lane_shift(x: Any, start: Any, axis: int, out_size: int, sign: int) -> Any:
+    """Along `axis` of x (batch axis 0): out[b, o] = x[b, o + sign * start[b]]
+    where that is in range, else a filler. sign=1 takes windows, sign=-1 places them."""
+    aval = core.get_aval(x)
+    n = aval.shape[axis]
+    sdt = core.get_aval(start).dtype
+    o = P.iota_p.bind(dtype=sdt, shape=(out_size, n), dimension=0)
+    i = P.iota_p.bind(dtype=sdt, shape=(out_size, n), dimension=1)
+    # start (B,) -> (B, 1, 1) to meet (out_size, n)
+    s = P.expand_dims_p.bind(start, dimensions=(1, 2))
+    offset = P.sub_p.bind(i, o) if sign == 1 else P.sub_p.bind(o, i)
+    hit = P.eq_p.bind(offset, s)                                # (B, out_size, n)
+    trailing = aval.ndim - axis - 1
+    hit = P.expand_dims_p.bind(hit, dimensions=(*range(1, axis),
+                                                *range(axis + 2, axis + 2 + trailing)))
+    xe = P.expand_dims_p.bind(x, dimensions=(axis,))            # (B, ..., 1, n, ...)
+    if dtypes.is_complex(aval.dtype):
+        picked = P.select_n_p.bind(hit, scalar(0, aval.dtype), xe)
+        return P.reduce_sum_p.bind(picked, axes=(axis + 1,))
+    lowest = (False if aval.dtype == dtypes.bool_ else
+              np.iinfo(aval.dtype).min if dtypes.is_integer(aval.dtype) else -np.inf)
+    picked = P.select_n_p.bind(hit, scalar(lowest, aval.dtype), xe)
+    return P.reduce_max_p.bind(picked, axes=(axis + 1,))
+
+
+def _dynamic_slice_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *,
+                         slice_sizes: tuple[int, ...]) -> tuple[list[Any], list[Dim]]:
+    x, *idx = args
+    xd, *idims = dims
+    if all(d is None for d in idims):
+        assert xd is not None
+        zero = scalar(0, core.get_aval(idx[0]).dtype if idx else dtypes.int64)
+        out = P.dynamic_slice_p.bind(x, *idx[:xd], zero, *idx[xd:],
+                                     slice_sizes=(*slice_sizes[:xd], axis_size,
+                                                  *slice_sizes[xd:]))
+        return [out], [xd]
+    x = move_bdim(x, xd, 0, axis_size)
+    shape = core.get_aval(x).shape[1:]
+    # unbatched starts: one ordinary dynamic_slice (batched axes kept whole)
+    if any(d is None for d in idims):
+        zero = scalar(0, core.get_aval(idx[0]).dtype)
+        starts = [i if d is None else zero for i, d in zip(idx, idims, strict=True)]
+        sizes = [k if d is None else n
+                 for k, n, d in zip(slice_sizes, shape, idims, strict=True)]
+        x = P.dynamic_slice_p.bind(x, zero, *starts, slice_sizes=(axis_size, *sizes))
+    batched = [j for j, d in enumerate(idims) if d is not None]
+    starts = _clamped_starts(axis_size, [idx[j] for j in batched], [idims[j] for j in batched],
+                             [shape[j] for j in batched], [slice_sizes[j] for j in batched])
+    for j, s in zip(batched, starts, strict=True):
+        x = _lane_shift(x, s, j + 1, slice_sizes[j], 1)
+    return [x], [0]
+
+
+def _dynamic_update_slice_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim]
+                                ) -> tuple[list[Any], list[Dim]]:
+    x, u, *idx = args
+    xd, ud, *idims = dims
+    if all(d is None for d in idims):
+        d = xd if xd is not None else ud
+        assert d is not None
+        x, u = move_bdim(x, xd, d, axis_size), move_bdim(u, ud, d, axis_size)
+        zero = scalar(0, core.get_aval(idx[0]).dtype if idx else dtypes.int64)
+        return [P.dynamic_update_slice_p.bind(x, u, *idx[:d], zero, *idx[d:])], [d]
+    # Per-lane placement: spread the update to the operand's extent along each
+    # axis, build the mask of the window, and select.
+    x, u = move_bdim(x, xd, 0, axis_size), move_bdim(u, ud, 0, axis_size)
+    shape = core.get_aval(x).shape[1:]
+    window = core.get_aval(u).shape[1:]
+    starts = _clamped_starts(axis_size, idx, idims, shape, window)
+    inside = None
+    for j, (s, n, k) in enumerate(zip(starts, shape, window, strict=True)):
+        u = _lane_shift(u, s, j + 1, n, -1)
+        sdt = core.get_aval(s).dtype
+        pos = P.iota_p.bind(dtype=sdt, shape=(n,), dimension=0)
+        s2 = P.expand_dims_p.bind(s, dimensions=(1,))                # (B, 1)
+        rel = P.sub_p.bind(pos, s2)                                   # (B, n)
+        ok = P.and_p.bind(P.ge_p.bind(rel, scalar(0, sdt)), P.lt_p.bind(rel, scalar(k, sdt)))
+        ok = P.expand_dims_p.bind(ok, dimensions=tuple(range(2, len(shape) + 1 - j)))
+        if j:
+            ok = P.expand_dims_p.bind(ok, dimensions=tuple(range(1, j + 1)))
+        inside = ok if inside is None else P.and_p.bind(inside, ok)
+    assert inside is not None      # batched starts imply at least one axis
+    return [P.select_n_p.bind(inside, x, u)], [0]
+
+
+batch_rules[P.dynamic_slice_p] = _dynamic_slice_batch
+batch_rules[P.dynamic_update_slice_p] = _dynamic_update_slice_batch
+
+
+# ---------------------------------------------------------------------------
+# Call primitives: batch the Program, bind the call again (one compiled call)
+
+
+def batch_program(program: Program, dims: Sequence[Dim],
+                  axis_size: int) -> tuple[Program, list[Any], list[Dim]]:
+    """The Program computing `program` over batched inputs (batch axes `dims`).
+    Returns it (constants as leading inputs), its constants and its outputs'
+    batch axes (None where an output does not depend on a batched input)."""
+    return _batch_program_cached(program, tuple(dims), axis_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _batch_program_cached(program: Program, dims: tuple[Dim, ...],
+                          axis_size: int) -> tuple[Program, list[Any], list[Dim]]:
+    in_avals = []
+    for a, d in zip(program.in_avals, dims, strict=True):
+        in_avals.append(a if d is None else
+                        a.update(shape=(*a.shape[:d], axis_size, *a.shape[d:])))
+    out_dims: list[Dim] = []
+
+    def batched(*xs: Any) -> list[Any]:
+        trace = BatchTrace(core.current_trace(), axis_size)
+        with core.new_trace(trace):
+            args = [x if d is None else BatchTracer(trace, x, d)
+                    for x, d in zip(xs, dims, strict=True)]
+            outs = [trace.unpack(o) for o in eval_program(program, args)]
+        out_dims.extend(d for _, d in outs)
+        return [o for o, _ in outs]
+
+    staged, consts = trace_to_program(batched, in_avals, name=program.name, kind="vmap")
+    return hoist_consts(staged), consts, out_dims
+
+
+def _jit_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *, program: Program,
+               name: str) -> tuple[list[Any], list[Dim]]:
+    batched, consts, out_dims = batch_program(program, dims, axis_size)
+    outs = P.jit_p.bind(*consts, *args, program=batched, name=name)
+    return list(outs), list(out_dims)
+
+
+batch_rules[P.jit_p] = _jit_batch
