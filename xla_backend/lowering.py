@@ -606,3 +606,4 @@ def eqn_program(prim: Primitive, in_avals: Sequence[ShapedArray], params: dict[s
     return Program((), invars, (Eqn(prim, invars, params, outvars),), outvars, prim.name)
 
 from xla_backend import lowering_control  # noqa: E402,F401  (registers control-flow rules)
+from xla_backend import lowering_indexing  # noqa: E402,F401  (gather, scatter, sort)

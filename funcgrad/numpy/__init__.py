@@ -129,3 +129,6 @@ def array_equal(a1: Any, a2: Any, equal_nan: bool = False) -> Any:
     if equal_nan:
         eq = logical_or(eq, logical_and(isnan(x), isnan(y)))
     return all(eq)
+
+# advanced indexing, sorting and searching (funcgrad.numpy._advanced)
+from funcgrad.numpy._advanced import ix_, take, take_along_axis  # noqa: E402

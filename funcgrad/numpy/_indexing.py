@@ -15,6 +15,7 @@ from funcgrad import primitives as P
 from funcgrad.array import Array
 from funcgrad.core import Tracer
 from funcgrad.errors import UnsupportedError
+from funcgrad.numpy._advanced import advanced_getitem, is_advanced_index
 from funcgrad.numpy._util import asarray_operand, aval_of, convert
 
 
@@ -57,6 +58,8 @@ def _expand_index(idx: Any, ndim: int) -> list[Any]:
 
 
 def getitem(x: Any, idx: Any) -> Any:
+    if is_advanced_index(idx):   # integer arrays / masks: one gather
+        return advanced_getitem(x, idx)
     x = asarray_operand(x)
     shape = aval_of(x).shape
     items = _expand_index(idx, len(shape))

@@ -1,8 +1,9 @@
 """``x.at[idx].set/add/...``: functional updates for basic indices.
 
 A basic index with unit steps selects a box; the update is computed on that
-box and written back with `dynamic_update_slice`. Integer-array indices and
-strided boxes need scatter, which does not exist yet, and raise.
+box and written back with `dynamic_update_slice`. Integer-array indices, masks,
+strided slices, None and explicit ``mode=`` go through one scatter
+(funcgrad.numpy._advanced), where duplicate indices accumulate for ``add``.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 from funcgrad import dtypes
 from funcgrad import primitives as P
 from funcgrad.errors import UnsupportedError
+from funcgrad.numpy._advanced import advanced_getitem, is_advanced_index, scatter_update
 from funcgrad.numpy._indexing import _expand_index, getitem
 from funcgrad.numpy._shape import broadcast_to
 from funcgrad.numpy._util import asarray_operand, aval_of, convert
@@ -24,8 +26,26 @@ class IndexedUpdate:
         self.array = array
         self.idx = idx
 
-    def get(self, **kwargs: Any) -> Any:
+    def get(self, mode: str | None = None, fill_value: Any = None, **kw: Any) -> Any:
+        if is_advanced_index(self.idx) or mode is not None or fill_value is not None:
+            return advanced_getitem(self.array, self.idx, mode, fill_value)
         return getitem(self.array, self.idx)
+
+    def _needs_scatter(self, mode: Any) -> bool:
+        """Integer arrays, masks, strided slices, None and explicit modes go through
+        scatter; plain boxes through dynamic_update_slice."""
+        if mode is not None or is_advanced_index(self.idx):
+            return True
+        items = self.idx if isinstance(self.idx, tuple) else (self.idx,)
+        return any(i is None or (isinstance(i, slice) and i.step not in (None, 1))
+                   for i in items)
+
+    def _scatter(self, op: str, values: Any, mode: Any, kw: dict[str, Any]) -> Any:
+        unknown = set(kw) - {"indices_are_sorted", "unique_indices"}
+        if unknown:
+            raise TypeError(f".at[].{op}() got unexpected keyword argument(s) "
+                            f"{', '.join(sorted(unknown))}")
+        return scatter_update(self.array, self.idx, values, op, mode, **kw)
 
     def _apply(self, fn: Callable[[Any, Any], Any], values: Any, mode: Any = None) -> Any:
         x = asarray_operand(self.array)
@@ -83,26 +103,52 @@ class IndexedUpdate:
                 idxs.append(P.select_n_p.bind(P.lt_p.bind(i, zero), i, wrapped))
         return P.dynamic_update_slice_p.bind(x, convert(new, av.dtype, av.weak_type), *idxs)
 
-    def set(self, values: Any, **kw: Any) -> Any:
+    def set(self, values: Any, mode: str | None = None, **kw: Any) -> Any:
+        if self._needs_scatter(mode):
+            return self._scatter("set", values, mode, kw)
         return self._apply(lambda cur, v: v, values)
 
-    def add(self, values: Any, **kw: Any) -> Any:
+    def add(self, values: Any, mode: str | None = None, **kw: Any) -> Any:
+        if self._needs_scatter(mode):
+            return self._scatter("add", values, mode, kw)
         return self._apply(lambda cur, v: P.add_p.bind(cur, v), values)
 
-    def subtract(self, values: Any, **kw: Any) -> Any:
+    def subtract(self, values: Any, mode: str | None = None, **kw: Any) -> Any:
+        if self._needs_scatter(mode):
+            from funcgrad.numpy._ufuncs import negative
+            return self._scatter("add", negative(values), mode, kw)
         return self._apply(lambda cur, v: P.sub_p.bind(cur, v), values)
 
-    def multiply(self, values: Any, **kw: Any) -> Any:
+    def multiply(self, values: Any, mode: str | None = None, **kw: Any) -> Any:
+        if self._needs_scatter(mode):
+            return self._scatter("multiply", values, mode, kw)
         return self._apply(lambda cur, v: P.mul_p.bind(cur, v), values)
 
-    def divide(self, values: Any, **kw: Any) -> Any:
+    def divide(self, values: Any, mode: str | None = None, **kw: Any) -> Any:
+        if self._needs_scatter(mode):
+            # Duplicates divide repeatedly: a scatter-multiply by the reciprocal.
+            # NB: x * (1/v) can differ from x / v in the last bit.
+            dt = aval_of(asarray_operand(self.array)).dtype
+            if not dtypes.is_inexact(dt):
+                raise TypeError(f".at[].divide() needs a floating or complex array, got {dt}")
+            vals = convert(asarray_operand(values), dt)
+            return self._scatter("multiply", P.div_p.bind(convert(1, dt), vals), mode, kw)
         return self._apply(lambda cur, v: P.div_p.bind(cur, v), values)
 
-    def power(self, values: Any, **kw: Any) -> Any:
+    def power(self, values: Any, mode: str | None = None, **kw: Any) -> Any:
+        if self._needs_scatter(mode):
+            # NB: with duplicate indices the last update wins (x[i] ** v is not compounded).
+            from funcgrad.numpy._ufuncs import power
+            cur = advanced_getitem(self.array, self.idx, None if mode == "drop" else mode)
+            return self._scatter("set", power(cur, values), mode, kw)
         return self._apply(lambda cur, v: P.pow_p.bind(cur, v), values)
 
-    def min(self, values: Any, **kw: Any) -> Any:
+    def min(self, values: Any, mode: str | None = None, **kw: Any) -> Any:
+        if self._needs_scatter(mode):
+            return self._scatter("min", values, mode, kw)
         return self._apply(lambda cur, v: P.min_p.bind(cur, v), values)
 
-    def max(self, values: Any, **kw: Any) -> Any:
+    def max(self, values: Any, mode: str | None = None, **kw: Any) -> Any:
+        if self._needs_scatter(mode):
+            return self._scatter("max", values, mode, kw)
         return self._apply(lambda cur, v: P.max_p.bind(cur, v), values)

@@ -1,0 +1,169 @@
+"""Lowering of the indexing and sorting primitives: gather, the scatters, sort.
+
+`gather_p`/`scatter*_p` map one to one onto ``stablehlo.gather`` /
+``stablehlo.scatter`` (the index vector is always the last dimension of the
+indices). Out-of-bounds modes are implemented here: XLA's gather clamps and
+its scatter skips out-of-bounds windows, so "clip" needs explicit clamping only
+for scatter, and gather's "fill" masks the clamped result.
+
+`sort_p` becomes ``stablehlo.sort`` with a comparator region that orders the
+keys lexicographically in NumPy's order: NaNs last, -0.0 equal to +0.0,
+complex numbers by real then imaginary part.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from funcgrad import dtypes
+from funcgrad import primitives as P
+from funcgrad.core import ShapedArray
+from xla_backend.lowering import (LoweringContext, _i64s, compare, lowering_rules, monoid_op,
+                                  tensor_type)
+
+
+def _ints(xs: Sequence[int]) -> str:
+    return "[" + ", ".join(str(int(x)) for x in xs) + "]"
+
+
+def _dims_attr(kind: str, fields: Sequence[tuple[str, Sequence[int] | int]]) -> str:
+    """``#stablehlo.<kind><a = [..], ...>``, leaving out empty lists (their default)."""
+    parts = []
+    for name, v in fields:
+        if isinstance(v, int):
+            parts.append(f"{name} = {v}")
+        elif len(v):
+            parts.append(f"{name} = {_ints(v)}")
+    return f"#stablehlo.{kind}<{', '.join(parts)}>"
+
+
+def default_fill_value(dtype: np.dtype) -> Any:
+    """What gather's "fill" mode returns out of bounds (JAX's choice): NaN for inexact
+    dtypes, the smallest signed / largest unsigned integer, True for booleans."""
+    if dtypes.is_inexact(dtype):
+        return np.nan
+    if dtype == dtypes.bool_:
+        return True
+    info = np.iinfo(dtype)
+    return info.min if dtype.kind == "i" else info.max
+
+
+def _in_bounds(ctx: LoweringContext, indices: str, upper: Sequence[int]) -> str:
+    """A boolean of the indices' batch shape: every component lies in [0, upper[j]]."""
+    ia = ctx.avals[indices]
+    bshape = ia.shape
+    lo = ctx.constant(0, ia.dtype, bshape)
+    hi_vals = np.broadcast_to(np.asarray(upper, ia.dtype), bshape)
+    hi = _dense(ctx, hi_vals)
+    ok_lo = compare(ctx, "GE", indices, lo)
+    ok_hi = compare(ctx, "LE", indices, hi)
+    b = ia.update(dtype=dtypes.bool_, weak_type=False)
+    ok = ctx.op1("stablehlo.and", [ok_lo, ok_hi], b)
+    scalar = ShapedArray((), dtypes.bool_)
+    body = ctx.region([scalar, scalar], lambda x, y: [ctx.op1("stablehlo.and", [x, y], scalar)])
+    init = ctx.constant(True, dtypes.bool_)
+    return ctx.op1("stablehlo.reduce", [ok, init], b.update(shape=bshape[:-1]),
+                   f"dimensions = {_i64s([len(bshape) - 1])}", [body])
+
+
+def _dense(ctx: LoweringContext, value: np.ndarray) -> str:
+    """A constant tensor of arbitrary values."""
+    from xla_backend.lowering import scalar_text
+    aval = ShapedArray(tuple(value.shape), value.dtype)
+    flat = value.reshape(-1)
+    if flat.size and (flat == flat[0]).all():
+        return ctx.constant(flat[0], value.dtype, aval.shape)
+    items = ", ".join(scalar_text(v, value.dtype) for v in flat)
+    nested = _nest(items.split(", ") if flat.size else [], value.shape)
+    return ctx.op1("stablehlo.constant", [], aval, f"value = dense<{nested}> : {tensor_type(aval)}")
+
+
+def _nest(items: list[str], shape: tuple[int, ...]) -> str:
+    if not shape:
+        return items[0]
+    if len(shape) == 1:
+        return "[" + ", ".join(items) + "]"
+    step = len(items) // shape[0] if shape[0] else 0
+    return "[" + ", ".join(_nest(items[i * step:(i + 1) * step], shape[1:])
+                           for i in range(shape[0])) + "]"
+
+
+def _clamp_indices(ctx: LoweringContext, indices: str, upper: Sequence[int]) -> str:
+    ia = ctx.avals[indices]
+    lo = ctx.constant(0, ia.dtype, ia.shape)
+    hi = _dense(ctx, np.broadcast_to(np.asarray(upper, ia.dtype), ia.shape))
+    return ctx.op1("stablehlo.clamp", [lo, indices, hi], ia)
+
+
+def _gather_lower(ctx: LoweringContext, operand: str, indices: str, *,
+                  dimension_numbers: P.GatherDimensionNumbers, slice_sizes: tuple[int, ...],
+                  mode: str, fill_value: Any) -> list[str]:
+    dn = dimension_numbers
+    oa, ia = ctx.avals_in
+    out = ctx.avals_out[0]
+    dims = _dims_attr("gather", [
+        ("offset_dims", dn.offset_dims), ("collapsed_slice_dims", dn.collapsed_slice_dims),
+        ("operand_batching_dims", dn.operand_batching_dims),
+        ("start_indices_batching_dims", dn.start_indices_batching_dims),
+        ("start_index_map", dn.start_index_map), ("index_vector_dim", ia.ndim - 1)])
+    res = ctx.op1("stablehlo.gather", [operand, indices], out,
+                  f"dimension_numbers = {dims}, indices_are_sorted = false, "
+                  f"slice_sizes = {_i64s(slice_sizes)}")
+    if mode != "fill":
+        return [res]
+    upper = [oa.shape[d] - slice_sizes[d] for d in dn.start_index_map]
+    ok = _in_bounds(ctx, indices, upper)
+    batch_pos = [i for i in range(out.ndim) if i not in dn.offset_dims]
+    mask = ctx.op1("stablehlo.broadcast_in_dim", [ok], out.update(dtype=dtypes.bool_),
+                   f"broadcast_dimensions = {_i64s(batch_pos)}")
+    fv = default_fill_value(out.dtype) if fill_value is None else fill_value
+    fill = ctx.constant(fv, out.dtype, out.shape)
+    return [ctx.op1("stablehlo.select", [mask, res, fill], out)]
+
+
+lowering_rules[P.gather_p] = _gather_lower
+
+_SCATTER_COMBINERS = {P.scatter_add_p: "add", P.scatter_mul_p: "mul", P.scatter_min_p: "min",
+                      P.scatter_max_p: "max"}
+
+
+def _scatter_rule(prim: Any) -> Any:
+    def rule(ctx: LoweringContext, operand: str, indices: str, updates: str, *,
+             dimension_numbers: P.ScatterDimensionNumbers, indices_are_sorted: bool,
+             unique_indices: bool, mode: str) -> list[str]:
+        dn = dimension_numbers
+        oa, ia, ua = ctx.avals_in
+        out = ctx.avals_out[0]
+        if mode == "clip":
+            window = [d for d in range(oa.ndim) if d not in dn.inserted_window_dims
+                      and d not in dn.operand_batching_dims]
+            wsize = dict(zip(window, (ua.shape[u] for u in dn.update_window_dims),
+                             strict=True))
+            upper = [oa.shape[d] - wsize.get(d, 1) for d in dn.scatter_dims_to_operand_dims]
+            indices = _clamp_indices(ctx, indices, upper)
+        scalar = ShapedArray((), out.dtype)
+        op = _SCATTER_COMBINERS.get(prim)
+        if op is None:
+            body = ctx.region([scalar, scalar], lambda a, b: [b])
+        else:
+            name = monoid_op(op, out.dtype)
+            body = ctx.region([scalar, scalar], lambda a, b: [ctx.op1(name, [a, b], scalar)])
+        dims = _dims_attr("scatter", [
+            ("update_window_dims", dn.update_window_dims),
+            ("inserted_window_dims", dn.inserted_window_dims),
+            ("input_batching_dims", dn.operand_batching_dims),
+            ("scatter_indices_batching_dims", dn.scatter_indices_batching_dims),
+            ("scatter_dims_to_operand_dims", dn.scatter_dims_to_operand_dims),
+            ("index_vector_dim", ia.ndim - 1)])
+        updates = ctx.convert(updates, out.dtype)
+        return [ctx.op1("stablehlo.scatter", [operand, indices, updates], out,
+                        f"scatter_dimension_numbers = {dims}, "
+                        f"indices_are_sorted = {str(bool(indices_are_sorted)).lower()}, "
+                        f"unique_indices = {str(bool(unique_indices)).lower()}", [body])]
+    return rule
+
+
+for _p in P.SCATTERS:
+    lowering_rules[_p] = _scatter_rule(_p)
