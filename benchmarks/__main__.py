@@ -36,7 +36,8 @@ def run_module(name: str, quick: bool) -> list[Result]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks",
+                                     description="funcgrad/competitor time ratios, side by side")
     parser.add_argument("--quick", action="store_true",
                         help="small sizes and few repetitions: checks the benchmarks run, "
                              "the ratios mean little")

@@ -159,7 +159,7 @@ def compare(quick: bool, ours: Side, jx: Side) -> list[Result]:
         if why:
             results.append(skipped(name, competitor, why, target))
             continue
-        results.extend(attempt(name, competitor, target, lambda: bench(quick, ours, jx)))
+        results.extend(attempt(name, competitor, target, lambda b=bench: b(quick, ours, jx)))
     return results
 
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks._harness import (Result, Side, attempt, check_close, funcgrad_side, jax_side, one_shot,
-                                 per_call, rng_arrays)
+from benchmarks._harness import (Result, Side, attempt, check_close, funcgrad_side, jax_side,
+                                 one_shot, per_call, rng_arrays)
 
 DISPATCH_TARGET = 1.5
 EAGER_TARGET = 1.5
