@@ -381,7 +381,8 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any],
 
 
 def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None,
-         length: int | None = None, reverse: bool = False, unroll: int | bool = 1) -> tuple[Any, Any]:
+         length: int | None = None, reverse: bool = False,
+         unroll: int | bool = 1) -> tuple[Any, Any]:
     """Loop `f` over the leading axis of `xs`, threading a carry; stack the outputs.
 
     Semantics (with ``reverse`` walking the indices from the end)::
@@ -560,3 +561,6 @@ def map(f: Callable[[Any], Any], xs: Any) -> Any:  # noqa: A001 - JAX's public n
         raise TypeError(f"map: f must be callable, got {type(f).__name__}")
     _, ys = scan(functools.partial(_map_body, f), (), xs)
     return ys
+
+
+from transforms import control_flow_rules as _rules  # noqa: E402,F401  (jvp and vmap rules)

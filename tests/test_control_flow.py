@@ -41,7 +41,8 @@ X = np.array([0.5, -1.25, 2.0])
 @pytest.mark.parametrize("p", [True, False])
 def test_cond_eager_jit_and_jax(p: bool) -> None:
     def f(lax_: object, np_: object, p: object, x: object) -> object:
-        return lax_.cond(p, lambda x: np_.sin(x) * 2.0, lambda x: -x, x)  # type: ignore[attr-defined]
+        return lax_.cond(p, lambda x: np_.sin(x) * 2.0,  # type: ignore[attr-defined]
+                         lambda x: -x, x)
 
     want = np.sin(X) * 2.0 if p else -X
     close(f(lax, fnp, p, fnp.asarray(X)), want)
@@ -194,8 +195,9 @@ def test_while_loop_newton_sqrt_vs_python() -> None:
         def body(c: object) -> object:
             x, n = c
             return 0.5 * (x + a / x), n + 1
-        return lax.while_loop(lambda c: (np_.abs(c[0] * c[0] - a) > 1e-12) & (c[1] < 50),  # type: ignore[attr-defined]
-                              body, (a, np.int32(0)))
+        def more(c: object) -> object:
+            return (np_.abs(c[0] * c[0] - a) > 1e-12) & (c[1] < 50)  # type: ignore[attr-defined]
+        return lax.while_loop(more, body, (a, np.int32(0)))
 
     for a in (2.0, 10.0):
         x, n = a, 0
@@ -414,3 +416,105 @@ def test_rk4_scan_1000_steps_vs_jax() -> None:
     run = fg.jit(lambda y0, p: _rk4(fnp, lax, lotka(fnp), y0, p, 0.01, 1000))
     jrun = jax.jit(lambda y0, p: _rk4(jnp, jax.lax, lotka(jnp), y0, p, 0.01, 1000))
     close(run(y0, p), jrun(y0, p), rtol=1e-10, atol=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# forward mode (JVP) and vmap rules
+
+from funcgrad.vmap import vmap  # noqa: E402
+from transforms.jvp import jvp_call  # noqa: E402
+
+
+def _jvp(f: object, x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    p, tt = jvp_call(lambda x: [f(x)], [fnp.asarray(x)], [fnp.asarray(t)])  # type: ignore[operator]
+    return np.asarray(p[0]), np.asarray(tt[0])
+
+
+RULE_CASES = {
+    "cond": lambda l, n, x: l.cond(x[0] > 0, lambda x: n.sin(x) * x, lambda x: -x, x),
+    "cond_const_branch": lambda l, n, x: l.cond(x[0] < 0, lambda x: n.sin(x) * x,
+                                                lambda x: x * 0.0 + 1.0, x),
+    "switch": lambda l, n, x: l.switch((x[1] > 0).astype(np.int32) * 2 - 1,
+                                       [lambda x: x, lambda x: x * 2, lambda x: n.cos(x) * x[0]],
+                                       x),
+    "while_static_trips": lambda l, n, x: l.while_loop(
+        lambda c: c[0] < 5, lambda c: (c[0] + 1, n.sin(c[1]) * x), (0, x))[1],
+    "while_data_dependent": lambda l, n, x: l.while_loop(
+        lambda c: c[0] < 4.0 + 2.0 * x[0], lambda c: (c[0] + 1.0, c[1] * 1.1 + x), (0.0, x))[1],
+    "fori": lambda l, n, x: l.fori_loop(0, 4, lambda i, c: c * x + n.sin(c), x),
+    "scan": lambda l, n, x: l.scan(lambda c, xi: (c * xi + n.tanh(c), c * 2), x[0], x)[1],
+    "scan_reverse": lambda l, n, x: l.scan(lambda c, xi: (c * xi + n.tanh(c), c * x), x[0], x,
+                                           reverse=True, unroll=2)[1],
+    "map": lambda l, n, x: l.map(lambda r: n.sin(r) * x, x),
+}
+XT = np.array([1.0, 0.3, -0.7])
+XS = np.stack([X, -X, X * 0.5, X[::-1]])
+
+
+@pytest.mark.parametrize("name", sorted(RULE_CASES))
+def test_jvp_vs_jax(name: str) -> None:
+    f = RULE_CASES[name]
+    want = jax.jvp(lambda x: f(jax.lax, jnp, x), (jnp.asarray(X),), (jnp.asarray(XT),))
+    close(_jvp(lambda x: f(lax, fnp, x), X, XT), want, rtol=1e-10)
+    close(_jvp(fg.jit(lambda x: f(lax, fnp, x)), X, XT), want, rtol=1e-10)
+
+
+@pytest.mark.parametrize("name", sorted(RULE_CASES))
+def test_vmap_vs_loop_and_jax(name: str) -> None:
+    f = RULE_CASES[name]
+    loop = np.stack([np.asarray(f(lax, fnp, fnp.asarray(x))) for x in XS])
+    close(vmap(lambda x: f(lax, fnp, x))(fnp.asarray(XS)), loop, rtol=1e-10)
+    close(fg.jit(vmap(lambda x: f(lax, fnp, x)))(fnp.asarray(XS)), loop, rtol=1e-10)
+    close(loop, jax.vmap(lambda x: f(jax.lax, jnp, x))(XS), rtol=1e-10)
+
+
+def test_vmap_of_jvp_of_scan_with_axis_1() -> None:
+    f = RULE_CASES["scan"]
+
+    def tangent(x: object) -> object:
+        return jvp_call(lambda x: [f(lax, fnp, x)], [x], [fnp.ones(3)])[1][0]
+
+    out = vmap(tangent, in_axes=1)(fnp.asarray(XS.T))
+    want = jax.vmap(lambda x: jax.jvp(lambda x: f(jax.lax, jnp, x), (x,), (jnp.ones(3),))[1],
+                    in_axes=1)(XS.T)
+    close(out, want, rtol=1e-10)
+
+
+def test_vmap_batched_while_predicate_masks_finished_lanes() -> None:
+    limits = np.array([0.0, 3.0, 7.0, 1.0])
+
+    def count(limit: object) -> object:
+        return lax.while_loop(lambda c: c[1] < limit, lambda c: (c[0] * 2.0, c[1] + 1.0),
+                              (1.0, 0.0))
+
+    out = vmap(count)(fnp.asarray(limits))
+    close(out, (2.0 ** limits, limits))
+    ir = str(fg.make_ir(vmap(count))(fnp.asarray(limits)))
+    assert "reduce_or" in ir and "select_n" in ir
+
+
+def test_rules_keep_eager_calls_compiled_once() -> None:
+    f = RULE_CASES["scan"]
+    _jvp(lambda x: f(lax, fnp, x), X, XT)
+    vmap(lambda x: f(lax, fnp, x))(fnp.asarray(XS))
+    n = eager.cache_size()
+    for _ in range(2):
+        _jvp(lambda x: f(lax, fnp, x), X, XT)
+        vmap(lambda x: f(lax, fnp, x))(fnp.asarray(XS))
+    assert eager.cache_size() == n
+
+
+def test_rk4_jvp_wrt_initial_state_vs_jax() -> None:
+    def lotka(np_: object) -> object:
+        def f(y: object, p: object) -> object:
+            return np_.stack([p[0] * y[0] - p[1] * y[0] * y[1],   # type: ignore[attr-defined]
+                              p[2] * y[0] * y[1] - p[3] * y[1]])
+        return f
+
+    y0, p = np.array([1.0, 0.5]), np.array([1.1, 0.4, 0.1, 0.4])
+    dy = np.array([0.3, -1.0])
+    got = jvp_call(lambda y: [_rk4(fnp, lax, lotka(fnp), y, p, 0.01, 1000)[0]],
+                   [fnp.asarray(y0)], [fnp.asarray(dy)])[1][0]
+    want = jax.jvp(lambda y: _rk4(jnp, jax.lax, lotka(jnp), y, p, 0.01, 1000)[0], (y0,),
+                   (dy,))[1]
+    close(got, want, rtol=1e-9)

@@ -19,7 +19,6 @@ from funcgrad.core import ShapedArray
 from funcgrad.ir import Program
 from xla_backend.lowering import LoweringContext, _i64s, compare, lowering_rules
 
-_PRED = ShapedArray((), dtypes.bool_)
 _I32 = ShapedArray((), dtypes.int32)
 _I64 = ShapedArray((), dtypes.int64)
 

@@ -1,0 +1,411 @@
+"""JVP and batching rules for the control-flow primitives (cond, while, scan).
+
+Each rule rewrites the primitive's sub-Programs with the interpreter's own
+machinery (`jvp_call`, `BatchTrace`) and binds the same primitive again, so
+the result stays one structured op:
+
+- JVP: the body Programs take and return tangents next to primals. Loop
+  carries iterate to a fixed point: a carry whose tangent is nonzero after one
+  step has a nonzero tangent from the start (a zero is instantiated).
+- Batching: all batch axes are moved to 0 (to 1 for a scan's xs, whose
+  axis 0 is the scanned one). Carries iterate to a fixed point of
+  "batched". A batched cond/switch index runs every branch and selects per
+  lane (documented on `lax.cond`); a batched while predicate runs until every
+  lane is done and freezes lanes that have finished.
+
+Derived Programs are cached by (Program, pattern), so an eager call repeated
+with the same bodies binds identical params and re-uses its executable.
+Reverse mode (partial evaluation and transposition) is not covered here.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from funcgrad import core, dtypes
+from funcgrad import primitives as P
+from funcgrad.core import ShapedArray, Tracer
+from funcgrad.ir import Literal, Program, Var
+from transforms.ad_util import Zero, differentiable, instantiate, tangent_aval
+from transforms.batching import BatchTrace, BatchTracer, Dim, batch_rules, move_bdim
+from transforms.jvp import jvp_call, jvp_rules
+from transforms.staging import eval_program, hoist_consts, trace_to_program
+
+_CACHE_LIMIT = 1024
+_cache: dict[Any, Any] = {}
+
+
+def _cached(key: Any, build: Callable[[], tuple[Any, list[Any]]]) -> tuple[Any, list[Any]]:
+    """Memoise a (programs, consts) builder unless its consts hold tracers."""
+    hit = _cache.get(key)
+    if hit is not None:
+        return hit
+    value = build()
+    if not any(isinstance(c, Tracer) for c in value[1]):
+        if len(_cache) >= _CACHE_LIMIT:
+            _cache.clear()
+        _cache[key] = value
+    return value
+
+
+def _stage(fun: Callable[..., Sequence[Any]], avals: Sequence[ShapedArray], name: str,
+           kind: str) -> tuple[Program, list[Any]]:
+    program, consts = trace_to_program(fun, avals, name=name, kind=kind)
+    return hoist_consts(program), consts
+
+
+def _permute(program: Program, invars: Sequence[Var] | None = None,
+             outvars: Sequence[Any] | None = None) -> Program:
+    """The same equations with inputs/outputs listed in another order."""
+    return Program((), tuple(program.invars if invars is None else invars), program.eqns,
+                   tuple(program.outvars if outvars is None else outvars), program.name)
+
+
+def _join(staged: Sequence[tuple[Program, list[Any]]]) -> tuple[tuple[Program, ...], list[Any]]:
+    """Give branch Programs one input list: every branch's consts, then the operands."""
+    consts = [c for _, cs in staged for c in cs]
+    out = []
+    k = 0
+    for prog, cs in staged:
+        n = len(cs)
+        pad = [Var(core.get_aval(c)) for c in consts]
+        pad[k:k + n] = prog.invars[:n]
+        out.append(_permute(prog, (*pad, *prog.invars[n:])))
+        k += n
+    return tuple(out), consts
+
+
+def _split(xs: Sequence[Any], *sizes: int) -> list[list[Any]]:
+    out, i = [], 0
+    for n in sizes:
+        out.append(list(xs[i:i + n]))
+        i += n
+    out.append(list(xs[i:]))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# JVP
+
+
+def _jvp_program(program: Program, nonzeros: tuple[bool, ...],
+                 inst: tuple[bool, ...] | None) -> tuple[tuple[Program, list[bool]], list[Any]]:
+    """The JVP of a const-free Program: (consts, primals, nonzero tangents) ->
+    (primals, nonzero tangents). Output tangents marked in `inst` are made
+    nonzero (instantiated) when differentiable. Returns ((program, out_nz), consts)."""
+    def build() -> tuple[tuple[Program, list[bool]], list[Any]]:
+        n = len(program.invars)
+        avals = [v.aval for v in program.invars]
+        avals += [tangent_aval(a) for a, nz in zip(avals, nonzeros, strict=True) if nz]
+        box: list[list[bool]] = []
+
+        def fun(*args: Any) -> list[Any]:
+            it = iter(args[n:])
+            tangents = [next(it) if nz else Zero(tangent_aval(v.aval))
+                        for v, nz in zip(program.invars, nonzeros, strict=True)]
+            p_out, t_out = jvp_call(lambda *xs: eval_program(program, xs), args[:n], tangents)
+            if inst is not None:
+                t_out = [instantiate(t) if i and differentiable(core.get_aval(p)) else t
+                         for p, t, i in zip(p_out, t_out, inst, strict=True)]
+            out_nz = [type(t) is not Zero for t in t_out]
+            box.append(out_nz)
+            return [*p_out, *(t for t in t_out if type(t) is not Zero)]
+
+        prog, consts = _stage(fun, avals, f"jvp_{program.name}", "jvp")
+        return (prog, box[0]), consts
+    return _cached(("jvp", program, nonzeros, inst), build)
+
+
+def _nonzero(ts: Sequence[Any]) -> tuple[bool, ...]:
+    return tuple(type(t) is not Zero for t in ts)
+
+
+def _tangents_out(avals: Sequence[ShapedArray], nz: Sequence[bool], ts: Sequence[Any]) -> list[Any]:
+    it = iter(ts)
+    return [next(it) if z else Zero(tangent_aval(a)) for a, z in zip(avals, nz, strict=True)]
+
+
+def _cond_jvp(primals: Sequence[Any], tangents: Sequence[Any], *,
+              branches: tuple[Program, ...]) -> tuple[Any, Any]:
+    index, ops = primals[0], primals[1:]
+    nz = _nonzero(tangents[1:])
+    first = [_jvp_program(b, nz, None)[0][1] for b in branches]
+    inst = tuple(any(col) for col in zip(*first, strict=True))
+
+    def build() -> tuple[tuple[Program, ...], list[Any]]:
+        staged = []
+        for b in branches:
+            (prog, _), consts = _jvp_program(b, nz, inst)
+            staged.append((prog, consts))
+        return _join(staged)
+
+    progs, consts = _cached(("cond_jvp", branches, nz), build)
+    outs = P.cond_p.bind(index, *consts, *ops, *(t for t in tangents[1:] if type(t) is not Zero),
+                         branches=progs)
+    n = len(branches[0].outvars)
+    return outs[:n], _tangents_out(branches[0].out_avals, inst, outs[n:])
+
+
+def _carry_fixed_point(step: Callable[[tuple[bool, ...]], Sequence[bool]],
+                       start: Sequence[bool]) -> tuple[bool, ...]:
+    """The least `c >= start` with ``step(c) <= c`` (a monotone union)."""
+    c = tuple(start)
+    while True:
+        new = tuple(a or b for a, b in zip(c, step(c), strict=True))
+        if new == c:
+            return c
+        c = new
+
+
+def _while_jvp(primals: Sequence[Any], tangents: Sequence[Any], *, cond_program: Program,
+               body_program: Program, cond_nconsts: int, body_nconsts: int) -> tuple[Any, Any]:
+    cc, bc, init = _split(primals, cond_nconsts, body_nconsts)
+    _, bct, initt = _split(tangents, cond_nconsts, body_nconsts)
+    bc_nz = _nonzero(bct)
+    carry_nz = _carry_fixed_point(
+        lambda c: _jvp_program(body_program, bc_nz + c, None)[0][1],
+        [type(t) is not Zero and differentiable(core.get_aval(p))
+         for p, t in zip(init, initt, strict=True)])
+
+    def build() -> tuple[tuple[Program, Program, int], list[Any]]:
+        (jb, _), jconsts = _jvp_program(body_program, bc_nz + carry_nz, carry_nz)
+        nj, nb, nc = len(jconsts), len(bc), len(init)
+        consts_v, bc_v, carry_v, bct_v, ct_v = _split(jb.invars, nj, nb, nc, sum(bc_nz))
+        body = _permute(jb, (*consts_v, *bc_v, *bct_v, *carry_v, *ct_v))
+        extra = [Var(tangent_aval(a)) for a, z in zip(body_program.out_avals, carry_nz,
+                                                      strict=True) if z]
+        cond = _permute(cond_program, (*cond_program.invars, *extra))
+        return (cond, body, nj), jconsts
+
+    (cond, body, nj), jconsts = _cached(("while_jvp", cond_program, body_program, bc_nz,
+                                         carry_nz), build)
+    init_t = [instantiate(t) for t, z in zip(initt, carry_nz, strict=True) if z]
+    outs = P.while_p.bind(*cc, *jconsts, *bc, *(t for t in bct if type(t) is not Zero), *init,
+                          *init_t, cond_program=cond, body_program=body,
+                          cond_nconsts=cond_nconsts, body_nconsts=nj + len(bc) + sum(bc_nz))
+    n = len(init)
+    return outs[:n], _tangents_out(body_program.out_avals, carry_nz, outs[n:])
+
+
+def _scan_jvp(primals: Sequence[Any], tangents: Sequence[Any], *, body: Program, num_consts: int,
+              num_carry: int, length: int, reverse: bool, unroll: int) -> tuple[Any, Any]:
+    consts, init, xs = _split(primals, num_consts, num_carry)
+    ct, initt, xst = _split(tangents, num_consts, num_carry)
+    c_nz, x_nz = _nonzero(ct), _nonzero(xst)
+    ny = len(body.outvars) - num_carry
+    carry_nz = _carry_fixed_point(
+        lambda c: _jvp_program(body, c_nz + c + x_nz, None)[0][1][:num_carry],
+        [type(t) is not Zero and differentiable(core.get_aval(p))
+         for p, t in zip(init, initt, strict=True)])
+
+    def build() -> tuple[tuple[Program, int, list[bool]], list[Any]]:
+        (jb, out_nz), jconsts = _jvp_program(body, c_nz + carry_nz + x_nz,
+                                             carry_nz + (False,) * ny)
+        nj, nx = len(jconsts), len(xs)
+        k_v, c_v, car_v, x_v, ct_v, cart_v, xt_v = _split(
+            jb.invars, nj, num_consts, num_carry, nx, sum(c_nz), sum(carry_nz))
+        ncarry_t = sum(carry_nz)
+        car_o, y_o, cart_o, yt_o = _split(jb.outvars, num_carry, ny, ncarry_t)
+        prog = _permute(jb, (*k_v, *c_v, *ct_v, *car_v, *cart_v, *x_v, *xt_v),
+                        (*car_o, *cart_o, *y_o, *yt_o))
+        return (prog, nj, out_nz[num_carry:]), jconsts
+
+    (prog, nj, y_nz), jconsts = _cached(("scan_jvp", body, c_nz, carry_nz, x_nz), build)
+    init_t = [instantiate(t) for t, z in zip(initt, carry_nz, strict=True) if z]
+    nct = sum(carry_nz)
+    outs = P.scan_p.bind(*jconsts, *consts, *(t for t in ct if type(t) is not Zero), *init,
+                         *init_t, *xs, *(t for t in xst if type(t) is not Zero), body=prog,
+                         num_consts=nj + num_consts + sum(c_nz), num_carry=num_carry + nct,
+                         length=length, reverse=reverse, unroll=unroll)
+    carry, carry_t, ys, ys_t = _split(outs, num_carry, nct, ny)
+    out_avals = P.scan_p.abstract_eval(*(core.get_aval(p) for p in primals), body=body,
+                                       num_consts=num_consts, num_carry=num_carry, length=length,
+                                       reverse=reverse, unroll=unroll)
+    return ([*carry, *ys], [*_tangents_out(out_avals[:num_carry], carry_nz, carry_t),
+                            *_tangents_out(out_avals[num_carry:], y_nz, ys_t)])
+
+
+jvp_rules[P.cond_p] = _cond_jvp
+jvp_rules[P.while_p] = _while_jvp
+jvp_rules[P.scan_p] = _scan_jvp
+
+
+# ---------------------------------------------------------------------------
+# batching
+
+
+def _batched_aval(a: ShapedArray, d: Dim, axis_size: int) -> ShapedArray:
+    return a if d is None else a.update(shape=(*a.shape[:d], axis_size, *a.shape[d:]))
+
+
+def _batch_program(program: Program, dims: tuple[Dim, ...], axis_size: int,
+                   force: tuple[bool, ...] | None) -> tuple[tuple[Program, list[Dim]], list[Any]]:
+    """`program` over inputs batched at `dims`; every batched output has its batch
+    axis at 0 and outputs marked in `force` are batched (broadcast) even if not."""
+    def build() -> tuple[tuple[Program, list[Dim]], list[Any]]:
+        avals = [_batched_aval(a, d, axis_size) for a, d in zip(program.in_avals, dims,
+                                                                 strict=True)]
+        out_dims: list[Dim] = []
+
+        def fun(*xs: Any) -> list[Any]:
+            trace = BatchTrace(core.current_trace(), axis_size)
+            with core.new_trace(trace):
+                args = [x if d is None else BatchTracer(trace, x, d)
+                        for x, d in zip(xs, dims, strict=True)]
+                outs = [trace.unpack(o) for o in eval_program(program, args)]
+            res = []
+            for j, (o, d) in enumerate(outs):
+                if d is not None or (force is not None and force[j]):
+                    o, d = move_bdim(o, d, 0, axis_size), 0
+                res.append(o)
+                out_dims.append(d)
+            return res
+
+        prog, consts = _stage(fun, avals, f"vmap_{program.name}", "vmap")
+        return (prog, out_dims), consts
+    return _cached(("batch", program, dims, axis_size, force), build)
+
+
+def _to_front(axis_size: int, args: Sequence[Any], dims: Sequence[Dim],
+              at: int = 0) -> tuple[list[Any], tuple[Dim, ...]]:
+    """Move every batch axis to `at` (unbatched operands stay unbatched)."""
+    out = [a if d is None else move_bdim(a, d, at, axis_size) for a, d in zip(args, dims,
+                                                                             strict=True)]
+    return out, tuple(None if d is None else at for d in dims)
+
+
+def _materialize(axis_size: int, x: Any, d: Dim, want: bool) -> Any:
+    return move_bdim(x, d, 0, axis_size) if want and d is None else x
+
+
+def _select_lanes(which: Any, cases: Sequence[Any]) -> Any:
+    """Per lane (axis 0), the case `which` names; `which` has shape (lanes,)."""
+    shape = core.get_aval(cases[0]).shape
+    w = P.broadcast_in_dim_p.bind(which, shape=shape, broadcast_dimensions=(0,))
+    return P.select_n_p.bind(w, *cases)
+
+
+def _cond_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *,
+                branches: tuple[Program, ...]) -> tuple[list[Any], list[Dim]]:
+    (index, *ops), (idim, *odims) = _to_front(axis_size, args, dims)
+    odims_t = tuple(odims)
+    if idim is None:
+        first = [_batch_program(b, odims_t, axis_size, None)[0][1] for b in branches]
+        force = tuple(any(d is not None for d in col) for col in zip(*first, strict=True))
+
+        def build() -> tuple[tuple[Program, ...], list[Any]]:
+            staged = []
+            for b in branches:
+                (prog, _), consts = _batch_program(b, odims_t, axis_size, force)
+                staged.append((prog, consts))
+            return _join(staged)
+
+        progs, consts = _cached(("cond_batch", branches, odims_t, axis_size, force), build)
+        outs = P.cond_p.bind(index, *consts, *ops, branches=progs)
+        return list(outs), [0 if f else None for f in force]
+    # NB: a batched predicate or index runs every branch and selects per lane.
+    force_all = (True,) * len(branches[0].outvars)
+    results = []
+    for b in branches:
+        (prog, _), consts = _batch_program(b, odims_t, axis_size, force_all)
+        results.append(eval_program(prog, [*consts, *ops]))
+    if core.get_aval(index).dtype != dtypes.bool_:
+        index = P.max_p.bind(P.min_p.bind(index, _i32(len(branches) - 1)), _i32(0))
+    outs = [_select_lanes(index, col) for col in zip(*results, strict=True)]
+    return outs, [0] * len(outs)
+
+
+def _i32(v: int) -> Literal:
+    return Literal(dtypes.int32.type(v), ShapedArray((), dtypes.int32, False))
+
+
+def _while_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *,
+                 cond_program: Program, body_program: Program, cond_nconsts: int,
+                 body_nconsts: int) -> tuple[list[Any], list[Dim]]:
+    args, dims_t = _to_front(axis_size, args, dims)
+    cc, bc, init = _split(args, cond_nconsts, body_nconsts)
+    ccd, bcd, initd = (tuple(x) for x in _split(dims_t, cond_nconsts, body_nconsts))
+
+    def as_dims(b: Sequence[bool]) -> tuple[Dim, ...]:
+        return tuple(0 if x else None for x in b)
+
+    carry_b = _carry_fixed_point(
+        lambda c: [d is not None for d in
+                   _batch_program(body_program, bcd + as_dims(c), axis_size, None)[0][1]],
+        [d is not None for d in initd])
+    (_, pred_dims), _ = _batch_program(cond_program, ccd + as_dims(carry_b), axis_size, None)
+    pred_batched = pred_dims[0] is not None
+    if pred_batched:
+        carry_b = (True,) * len(init)
+    cdims = as_dims(carry_b)
+    init = [_materialize(axis_size, x, d, b) for x, d, b in zip(init, initd, carry_b,
+                                                                strict=True)]
+    (cprog, _), cconsts = _batch_program(cond_program, ccd + cdims, axis_size, None)
+    (bprog, _), bconsts = _batch_program(body_program, bcd + cdims, axis_size, carry_b)
+    if not pred_batched:
+        outs = P.while_p.bind(*cconsts, *cc, *bconsts, *bc, *init, cond_program=cprog,
+                              body_program=bprog, cond_nconsts=len(cconsts) + len(cc),
+                              body_nconsts=len(bconsts) + len(bc))
+        return list(outs), list(cdims)
+
+    # Lanes finish at different steps: loop while any lane runs, and let a
+    # finished lane keep its carry (its body result is discarded by a select).
+    def build() -> tuple[tuple[Program, Program], list[Any]]:
+        ncc, nc = len(cconsts) + len(cc), len(init)
+        cond_in = cprog.in_avals
+        body_in = [*cprog.in_avals[:ncc], *bprog.in_avals]
+
+        def any_lane(*xs: Any) -> list[Any]:
+            (pred,) = eval_program(cprog, xs)
+            return [P.reduce_or_p.bind(pred, axes=(0,))]
+
+        def masked_body(*xs: Any) -> list[Any]:
+            cvals, bvals, carry = xs[:ncc], xs[ncc:len(xs) - nc], xs[len(xs) - nc:]
+            (pred,) = eval_program(cprog, [*cvals, *carry])
+            new = eval_program(bprog, [*bvals, *carry])
+            return [_select_lanes(pred, (old, nw)) for old, nw in zip(carry, new, strict=True)]
+
+        c, c_consts = _stage(any_lane, cond_in, f"vmap_any_{cond_program.name}", "vmap")
+        b, b_consts = _stage(masked_body, body_in, f"vmap_masked_{body_program.name}", "vmap")
+        assert not c_consts and not b_consts, "the lane-masking wrappers close over nothing"
+        return (c, b), []
+
+    (c, b), _ = _cached(("while_batch", cprog, bprog), build)
+    outs = P.while_p.bind(*cconsts, *cc, *cconsts, *cc, *bconsts, *bc, *init, cond_program=c,
+                          body_program=b, cond_nconsts=len(cconsts) + len(cc),
+                          body_nconsts=len(cconsts) + len(cc) + len(bconsts) + len(bc))
+    return list(outs), [0] * len(outs)
+
+
+def _scan_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *, body: Program,
+                num_consts: int, num_carry: int, length: int, reverse: bool,
+                unroll: int) -> tuple[list[Any], list[Dim]]:
+    consts, init, xs = _split(args, num_consts, num_carry)
+    cd, initd, xd = _split(dims, num_consts, num_carry)
+    consts, cdims = _to_front(axis_size, consts, cd)
+    init, initdims = _to_front(axis_size, init, initd)
+    xs, xdims = _to_front(axis_size, xs, xd, at=1)      # axis 0 is the scanned one
+    slice_dims = tuple(None if d is None else 0 for d in xdims)
+    ny = len(body.outvars) - num_carry
+
+    def dims_of(b: Sequence[bool]) -> tuple[Dim, ...]:
+        return tuple(0 if x else None for x in b)
+
+    carry_b = _carry_fixed_point(
+        lambda c: [d is not None for d in _batch_program(
+            body, cdims + dims_of(c) + slice_dims, axis_size, None)[0][1][:num_carry]],
+        [d is not None for d in initdims])
+    init = [_materialize(axis_size, x, d, b) for x, d, b in zip(init, initdims, carry_b,
+                                                                strict=True)]
+    (prog, out_dims), bconsts = _batch_program(body, cdims + dims_of(carry_b) + slice_dims,
+                                               axis_size, carry_b + (False,) * ny)
+    outs = P.scan_p.bind(*bconsts, *consts, *init, *xs, body=prog,
+                         num_consts=len(bconsts) + num_consts, num_carry=num_carry,
+                         length=length, reverse=reverse, unroll=unroll)
+    y_dims = [None if d is None else 1 for d in out_dims[num_carry:]]
+    return list(outs), [*dims_of(carry_b), *y_dims]
+
+
+batch_rules[P.cond_p] = _cond_batch
+batch_rules[P.while_p] = _while_batch
+batch_rules[P.scan_p] = _scan_batch
