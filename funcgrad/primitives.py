@@ -780,3 +780,77 @@ scatter_max_p = Primitive("scatter_max")
 SCATTERS = (scatter_p, scatter_add_p, scatter_mul_p, scatter_min_p, scatter_max_p)
 for _p in SCATTERS:
     _p.def_abstract_eval(_scatter_rule(_p.name))
+
+# ---------------------------------------------------------------------------
+# autodiff: gradient barrier, user-defined derivative rules, rematerialisation
+
+# stop_gradient(x): the identity whose tangent is always zero.
+stop_gradient_p = Primitive("stop_gradient")
+stop_gradient_p.def_abstract_eval(lambda x: x)
+
+# polygamma(n, x): the n-th derivative of digamma (n a non-negative integer held
+# in a float); digamma's derivative is polygamma(1, x).
+polygamma_p = elementwise("polygamma", 2, "float")
+
+
+def _call_like_rule(name: str) -> Any:
+    """Shape rule of a primitive that calls `call`/`program` on all its operands."""
+    def rule(*avals: ShapedArray, **params: Any) -> list[ShapedArray]:
+        program = params["program"] if "program" in params else params["call"]
+        want = program.in_avals
+        if [a.strong() for a in avals] != [a.strong() for a in want]:
+            raise TypeError(f"{name}: operands {[a.str_short() for a in avals]} do not match "
+                            f"the program's inputs {[a.str_short() for a in want]}")
+        return program.out_avals
+    return rule
+
+
+# custom_jvp_call(*consts, *args; call, jvp, num_consts): `call` computes the
+# primal; `jvp` (flat primals, flat tangents -> flat outs, flat tangent outs)
+# is the user's rule, used by forward and reverse mode.
+custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
+custom_jvp_call_p.def_abstract_eval(_call_like_rule("custom_jvp_call"))
+
+# custom_vjp_call(*consts, *args; call, fwd, bwd, num_consts): `fwd` gives outs
+# and residuals, `bwd` maps residuals and output cotangents to input cotangents.
+custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True)
+custom_vjp_call_p.def_abstract_eval(_call_like_rule("custom_vjp_call"))
+
+# custom_lin(*residuals, *tangents; num_res, bwd, out_avals): the linear map
+# whose transpose is a custom_vjp's `bwd`. It can only be transposed.
+custom_lin_p = Primitive("custom_lin", multiple_results=True)
+
+
+@custom_lin_p.def_abstract_eval
+def _custom_lin_rule(*avals: ShapedArray, num_res: int, bwd: Any,
+                     out_avals: tuple[ShapedArray, ...]) -> list[ShapedArray]:
+    return list(out_avals)
+
+
+# checkpoint(*args; program, name, prevent_cse): call `program`; reverse mode
+# recomputes it instead of storing its intermediate values.
+checkpoint_p = Primitive("checkpoint", multiple_results=True)
+checkpoint_p.def_abstract_eval(_call_like_rule("checkpoint"))
+
+
+# ---------------------------------------------------------------------------
+# sorting: sort (stablehlo.sort). Sorts all operands together along `dimension`
+# by the first `num_keys` of them, lexicographically, in NumPy's order (NaNs
+# last); the rest follow the permutation (argsort passes an iota).
+
+sort_p = Primitive("sort", multiple_results=True)
+
+
+@sort_p.def_abstract_eval
+def _sort_rule(*operands: ShapedArray, dimension: int, is_stable: bool,
+               num_keys: int) -> list[ShapedArray]:
+    if not operands:
+        raise shape_error("sort", "needs at least one operand")
+    shape = operands[0].shape
+    if any(o.shape != shape for o in operands):
+        raise shape_error("sort", f"operands must share a shape, got {_fmt_shapes(operands)}")
+    if not 1 <= num_keys <= len(operands):
+        raise shape_error("sort", f"num_keys must be between 1 and {len(operands)}, "
+                                  f"got {num_keys}")
+    _check_axes("sort", (dimension,), len(shape), "dimension")
+    return list(operands)

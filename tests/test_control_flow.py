@@ -518,3 +518,17 @@ def test_rk4_jvp_wrt_initial_state_vs_jax() -> None:
     want = jax.jvp(lambda y: _rk4(jnp, jax.lax, lotka(jnp), y, p, 0.01, 1000)[0], (y0,),
                    (dy,))[1]
     close(got, want, rtol=1e-9)
+
+
+def test_reverse_mode_through_while_loop_suggests_fori_or_scan() -> None:
+    from funcgrad.errors import UnsupportedError
+    from transforms.partial_eval import linearize_flat
+
+    def f(x: object) -> list[object]:
+        return [lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1] * x), (0, x))[1]]
+
+    with pytest.raises(UnsupportedError, match="while_loop is not supported.*fori_loop with "
+                                               "static.*scan"):
+        linearize_flat(f, [fnp.asarray(1.5)])
+    # forward mode still works
+    close(_jvp(lambda x: f(x)[0], np.float64(1.5), np.float64(1.0)), (1.5 ** 4, 4 * 1.5 ** 3))

@@ -15,7 +15,9 @@ the result stays one structured op:
 
 Derived Programs are cached by (Program, pattern), so an eager call repeated
 with the same bodies binds identical params and re-uses its executable.
-Reverse mode (partial evaluation and transposition) is not covered here.
+Reverse mode: a while loop's trip count is unknown when staging, so its
+linearization cannot store residuals per step; its partial-eval rule raises
+`UnsupportedError` pointing to `fori_loop` with static bounds or `scan`.
 """
 from __future__ import annotations
 
@@ -25,10 +27,12 @@ from typing import Any
 from funcgrad import core, dtypes
 from funcgrad import primitives as P
 from funcgrad.core import ShapedArray, Tracer
+from funcgrad.errors import UnsupportedError
 from funcgrad.ir import Literal, Program, Var
 from transforms.ad_util import Zero, differentiable, instantiate, tangent_aval
 from transforms.batching import BatchTrace, BatchTracer, Dim, batch_rules, move_bdim
 from transforms.jvp import jvp_call, jvp_rules
+from transforms.partial_eval import PartialEvalTrace, partial_eval_rules
 from transforms.staging import eval_program, hoist_consts, trace_to_program
 
 _CACHE_LIMIT = 1024
@@ -409,3 +413,19 @@ def _scan_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *, bod
 batch_rules[P.cond_p] = _cond_batch
 batch_rules[P.while_p] = _while_batch
 batch_rules[P.scan_p] = _scan_batch
+
+
+# ---------------------------------------------------------------------------
+# reverse mode
+
+
+def _while_partial_eval(trace: PartialEvalTrace, args: Sequence[Any], **params: Any) -> list[Any]:
+    raise UnsupportedError(
+        "reverse-mode differentiation (grad, vjp, linearize) of lax.while_loop is not "
+        "supported: its number of steps is unknown until it runs, so the values each step "
+        "needs cannot be stored. Use lax.fori_loop with static (Python int) bounds, or "
+        "lax.scan with a fixed length, which are reverse-differentiable; forward mode "
+        "(jvp, jacfwd) works through while_loop.")
+
+
+partial_eval_rules[P.while_p] = _while_partial_eval

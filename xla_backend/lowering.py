@@ -607,3 +607,45 @@ def eqn_program(prim: Primitive, in_avals: Sequence[ShapedArray], params: dict[s
 
 from xla_backend import lowering_control  # noqa: E402,F401  (registers control-flow rules)
 from xla_backend import lowering_indexing  # noqa: E402,F401  (gather, scatter, sort)
+
+# ---------------------------------------------------------------------------
+# autodiff primitives
+
+
+def _stop_gradient_lower(ctx: LoweringContext, x: str) -> list[str]:
+    return [x]
+
+
+def _polygamma_lower(ctx: LoweringContext, n: str, x: str) -> list[str]:
+    out = ctx.avals_out[0]
+    return [ctx.op1("chlo.polygamma", [ctx.broadcast_to(n, out.shape),
+                                       ctx.broadcast_to(x, out.shape)], out)]
+
+
+def _call_lower(param: str) -> LoweringRule:
+    def rule(ctx: LoweringContext, *args: str, **params: Any) -> list[str]:
+        return ctx.call(params[param], args)
+    return rule
+
+
+def _checkpoint_lower(ctx: LoweringContext, *args: str, program: Program, name: str,
+                      prevent_cse: bool) -> list[str]:
+    if prevent_cse and args:
+        # The barrier keeps XLA from merging a recomputation with the forward pass.
+        args = tuple(ctx.op("stablehlo.optimization_barrier", list(args),
+                            [ctx.avals[a] for a in args]))
+    return ctx.call(program, args)
+
+
+def _custom_lin_lower(ctx: LoweringContext, *args: str, **params: Any) -> list[str]:
+    raise TypeError("cannot apply forward-mode differentiation (jvp, jacfwd, linearize "
+                    "evaluation) to a function decorated with fg.custom_vjp: it only defines "
+                    "reverse mode. Use fg.grad / fg.vjp / fg.jacrev, or define the rule with "
+                    "fg.custom_jvp instead.")
+
+
+lowering_rules.update({
+    P.stop_gradient_p: _stop_gradient_lower, P.polygamma_p: _polygamma_lower,
+    P.custom_jvp_call_p: _call_lower("call"), P.custom_vjp_call_p: _call_lower("call"),
+    P.checkpoint_p: _checkpoint_lower, P.custom_lin_p: _custom_lin_lower,
+})

@@ -167,3 +167,72 @@ def _scatter_rule(prim: Any) -> Any:
 
 for _p in P.SCATTERS:
     lowering_rules[_p] = _scatter_rule(_p)
+
+
+# ---------------------------------------------------------------------------
+# sort
+
+
+def _total_compare(ctx: LoweringContext, direction: str, x: str, y: str) -> str:
+    aval = ctx.avals[x]
+    dt = aval.dtype
+    ctype = ("TOTALORDER" if dtypes.is_float(dt) else "SIGNED" if dt.kind == "i"
+             else "UNSIGNED")
+    return ctx.op1("stablehlo.compare", [x, y], aval.update(dtype=dtypes.bool_, weak_type=False),
+                   f"comparison_direction = #stablehlo<comparison_direction {direction}>, "
+                   f"compare_type = #stablehlo<comparison_type {ctype}>")
+
+
+def _canonical_float(ctx: LoweringContext, x: str) -> str:
+    """-0.0 -> +0.0 and every NaN -> +NaN, so a total order sorts like NumPy."""
+    aval = ctx.avals[x]
+    zero = ctx.constant(0.0, aval.dtype)
+    # (not x + 0.0: XLA simplifies that to x)
+    plus0 = ctx.op1("stablehlo.select", [compare(ctx, "EQ", x, zero), zero, x], aval)
+    is_nan = compare(ctx, "NE", x, x)
+    return ctx.op1("stablehlo.select", [is_nan, ctx.constant(np.nan, aval.dtype), plus0], aval)
+
+
+def _sort_keys(ctx: LoweringContext, x: str) -> list[str]:
+    """The real scalars a value is ordered by: complex -> (real, imag)."""
+    dt = ctx.avals[x].dtype
+    if dtypes.is_complex(dt):
+        part = ShapedArray((), dtypes.real_dtype(dt))
+        parts = [ctx.op1("stablehlo.real", [x], part), ctx.op1("stablehlo.imag", [x], part)]
+        return [_canonical_float(ctx, p) for p in parts]
+    if dtypes.is_float(dt):
+        return [_canonical_float(ctx, x)]
+    return [x]
+
+
+def _sort_lower(ctx: LoweringContext, *operands: str, dimension: int, is_stable: bool,
+                num_keys: int) -> list[str]:
+    avals = ctx.avals_in
+    scalars = [ShapedArray((), a.dtype) for a in avals]
+    b = ShapedArray((), dtypes.bool_)
+
+    def comparator(*args: str) -> list[str]:
+        lhs, rhs = args[0::2], args[1::2]
+        keys = []
+        for i in range(num_keys):
+            keys.extend(zip(_sort_keys(ctx, lhs[i]), _sort_keys(ctx, rhs[i]), strict=True))
+        # lexicographic: lt0 | (eq0 & (lt1 | (eq1 & ...)))
+        result: str | None = None
+        for x, y in reversed(keys):
+            lt = _total_compare(ctx, "LT", x, y)
+            if result is None:
+                result = lt
+            else:
+                eq = _total_compare(ctx, "EQ", x, y)
+                result = ctx.op1("stablehlo.or", [lt, ctx.op1("stablehlo.and", [eq, result], b)],
+                                 b)
+        assert result is not None
+        return [result]
+
+    region = ctx.region([s for s in scalars for _ in (0, 1)], comparator)
+    return ctx.op("stablehlo.sort", list(operands), list(ctx.avals_out),
+                  f"dimension = {dimension} : i64, is_stable = {str(bool(is_stable)).lower()}",
+                  [region])
+
+
+lowering_rules[P.sort_p] = _sort_lower

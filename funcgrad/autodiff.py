@@ -1,0 +1,522 @@
+"""The public autodiff transformations, with JAX's names and semantics.
+
+grad, value_and_grad, jvp, vjp, linearize, linear_transpose, jacfwd, jacrev,
+hessian, stop_gradient; custom_jvp, custom_vjp and checkpoint/remat live in
+funcgrad.custom_rules and are re-exported here. Each function only deals
+with pytrees and argument checking; the work is done by the interpreters in
+transforms/ (forward mode, partial evaluation, transposition).
+
+Example::
+
+    loss = lambda w, x: fnp.sum(fnp.tanh(x @ w) ** 2)
+    g = fg.grad(loss)(w, x)                       # same structure as w
+    (val, aux), (gw, gx) = fg.value_and_grad(f, argnums=(0, 1), has_aux=True)(w, x)
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from funcgrad import core, dtypes, tree
+from funcgrad import primitives as P
+from funcgrad.core import ShapedArray
+from funcgrad.custom_rules import checkpoint, custom_jvp, custom_vjp, remat
+from transforms.ad_util import Zero, differentiable, full, instantiate, tangent_aval, zeros
+from transforms.jvp import jvp_call
+from transforms.partial_eval import PartialEvalTrace, linearize_flat
+from transforms.transpose import transpose_linear_flat
+
+__all__ = ["grad", "value_and_grad", "jvp", "vjp", "linearize", "linear_transpose", "jacfwd",
+           "jacrev", "hessian", "stop_gradient", "custom_jvp", "custom_vjp", "checkpoint",
+           "remat"]
+
+Fun = Callable[..., Any]
+
+
+# ---------------------------------------------------------------------------
+# argument handling
+
+
+def _check_callable(fun: Any, name: str) -> None:
+    if not callable(fun):
+        raise TypeError(f"{name} expects a callable as its first argument, got "
+                        f"{type(fun).__name__}")
+
+
+def _normalize_argnums(argnums: int | Sequence[int], nargs: int, name: str) -> tuple[int, ...]:
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if not nums:
+        raise ValueError(f"{name}: argnums must name at least one argument, got {argnums!r}")
+    out = []
+    for n in nums:
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+            raise TypeError(f"{name}: argnums must be an int or a tuple of ints, got {argnums!r}")
+        if not -nargs <= n < nargs:
+            raise ValueError(f"{name}: argnums={argnums!r} is out of range for a call with "
+                             f"{nargs} positional argument(s). Pass the arguments to "
+                             "differentiate positionally, or choose argnums in "
+                             f"range({nargs}).")
+        out.append(int(n) % nargs)
+    return tuple(out)
+
+
+def _leaf_aval(x: Any, name: str, what: str) -> ShapedArray:
+    try:
+        return core.get_aval(x)
+    except TypeError:
+        raise TypeError(f"{name}: {what} has a leaf of type {type(x).__name__}, which is not "
+                        "an array; differentiate with respect to arrays or Python scalars "
+                        "(pytrees of them are fine)") from None
+
+
+def _check_diff_inputs(leaves: Sequence[Any], name: str) -> list[ShapedArray]:
+    avals = [_leaf_aval(x, name, "a differentiated argument") for x in leaves]
+    for a in avals:
+        if not differentiable(a):
+            raise TypeError(
+                f"{name} requires floating-point (or complex) inputs, but got an input of "
+                f"dtype {a.dtype} ({a.str_short()}). Integer and boolean values have no "
+                "gradient: convert the argument with .astype(float), or leave it out of "
+                "argnums.")
+    return avals
+
+
+def _split_args(fun: Fun, args: tuple[Any, ...], kwargs: dict[str, Any],
+                argnums: tuple[int, ...]) -> tuple[Callable[..., Any], Any]:
+    """`fun` as a function of the differentiated arguments only (a tuple of them)."""
+    def partial_fun(diff_args: tuple[Any, ...]) -> Any:
+        full_args = list(args)
+        for i, a in zip(argnums, diff_args, strict=True):
+            full_args[i] = a
+        return fun(*full_args, **kwargs)
+    return partial_fun, tuple(args[i] for i in argnums)
+
+
+def _flat_fun(fun: Callable[[Any], Any], in_tree: tree.PyTreeDef, has_aux: bool,
+              box: dict[str, Any], name: str) -> Callable[..., list[Any]]:
+    """`fun` (taking one pytree) as a function of flat leaves returning flat leaves.
+
+    Array leaves of `aux` become extra outputs (so tracers are unwrapped by the
+    transformation); other aux leaves are kept aside."""
+    def flat(*leaves: Any) -> list[Any]:
+        out = fun(in_tree.unflatten(leaves))
+        aux_leaves: list[Any] = []
+        if has_aux:
+            if not (isinstance(out, (tuple, list)) and len(out) == 2):
+                raise TypeError(f"{name}(..., has_aux=True) needs the function to return a "
+                                f"pair (output, aux), got {type(out).__name__}")
+            out, aux = out
+            aux_leaves, box["aux_tree"] = tree.flatten(aux)
+            box["aux_is_array"] = [core.is_array_like(a) for a in aux_leaves]
+            box["aux_other"] = [a for a in aux_leaves if not core.is_array_like(a)]
+            aux_leaves = [a for a in aux_leaves if core.is_array_like(a)]
+        out_leaves, box["out_tree"] = tree.flatten(out)
+        for o in out_leaves:
+            if not core.is_array_like(o):
+                raise TypeError(f"{name}: the function returned a {type(o).__name__}, which is "
+                                "not an array; return arrays, scalars or pytrees of them")
+        box["n_out"] = len(out_leaves)
+        return [*out_leaves, *aux_leaves]
+    return flat
+
+
+def _aux(box: dict[str, Any], outs: Sequence[Any]) -> Any:
+    arrays, others = iter(outs[box["n_out"]:]), iter(box["aux_other"])
+    return box["aux_tree"].unflatten([next(arrays) if is_arr else next(others)
+                                      for is_arr in box["aux_is_array"]])
+
+
+def _zeros_for(aval: ShapedArray) -> Any:
+    return zeros(tangent_aval(aval))
+
+
+# ---------------------------------------------------------------------------
+# reverse mode
+
+
+def value_and_grad(fun: Fun, argnums: int | Sequence[int] = 0,
+                   has_aux: bool = False) -> Callable[..., Any]:
+    """A function returning ``(fun(*args), gradient)`` (``((out, aux), grad)`` with
+    `has_aux`). The gradient has the structure of the argument(s) in `argnums`
+    (a tuple of them when `argnums` is a tuple).
+
+    Raises TypeError for a non-scalar or non-real output, or integer/boolean
+    inputs; ValueError for `argnums` out of range. Example::
+
+        val, g = fg.value_and_grad(lambda x: fnp.sum(x ** 2))(fnp.arange(3.0))
+    """
+    _check_callable(fun, "value_and_grad")
+    name = "grad"
+
+    @functools.wraps(fun)
+    def value_and_grad_f(*args: Any, **kwargs: Any) -> Any:
+        nums = _normalize_argnums(argnums, len(args), name)
+        partial_fun, diff_args = _split_args(fun, args, kwargs, nums)
+        leaves, in_tree = tree.flatten(diff_args)
+        in_avals = _check_diff_inputs(leaves, name)
+        box: dict[str, Any] = {}
+        flat = _flat_fun(partial_fun, in_tree, has_aux, box, name)
+        outs, lin = linearize_flat(flat, leaves, name="grad")
+        if box["n_out"] != 1 or box["out_tree"] != tree.structure(0):
+            raise TypeError(f"{name} needs a function with a scalar output, but it returned "
+                            f"a pytree with {box['n_out']} leaves ({box['out_tree']}). Use "
+                            "fg.vjp or fg.jacrev for non-scalar outputs, or reduce the output "
+                            "(e.g. with fnp.sum).")
+        out = outs[0]
+        oa = core.get_aval(out)
+        if oa.shape != ():
+            raise TypeError(f"{name} needs a function with a scalar output, but the output has "
+                            f"shape {oa.shape}. Use fg.vjp or fg.jacrev for non-scalar outputs, "
+                            "or reduce the output (e.g. with fnp.sum or fnp.mean).")
+        if not dtypes.is_float(oa.dtype):
+            raise TypeError(f"{name} needs a real floating-point output, but the output has "
+                            f"dtype {oa.dtype}. Compute a real loss (e.g. fnp.abs or .real of "
+                            "a complex value); for integer outputs there is no gradient.")
+        cts = [full(1, tangent_aval(oa)) if i == 0 else Zero(tangent_aval(core.get_aval(o)))
+               for i, o in enumerate(outs)]
+        cts_in = transpose_linear_flat(lin.program, lin.residuals,
+                                       [c for c, z in zip(cts, lin.out_zero, strict=True)
+                                        if not z])
+        grads = [instantiate(c) for c in cts_in]
+        g = in_tree.unflatten(grads if len(grads) == len(in_avals) else
+                              [_zeros_for(a) for a in in_avals])
+        g = g[0] if isinstance(argnums, int) else g
+        return ((out, _aux(box, outs)), g) if has_aux else (out, g)
+
+    return value_and_grad_f
+
+
+def grad(fun: Fun, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable[..., Any]:
+    """The gradient of a scalar-output `fun` with respect to the argument(s) in
+    `argnums` (``(grad, aux)`` with `has_aux`). Example::
+
+        fg.grad(lambda x: fnp.sin(x) * x)(1.0)
+    """
+    _check_callable(fun, "grad")
+    vg = value_and_grad(fun, argnums, has_aux)
+
+    @functools.wraps(fun)
+    def grad_f(*args: Any, **kwargs: Any) -> Any:
+        (_, aux), g = vg(*args, **kwargs) if has_aux else ((None, None), vg(*args, **kwargs)[1])
+        return (g, aux) if has_aux else g
+
+    return grad_f
+
+
+def _check_cts(cts: Sequence[Any], avals: Sequence[ShapedArray]) -> None:
+    for i, (c, a) in enumerate(zip(cts, avals, strict=True)):
+        ca = core.get_aval(c)
+        if differentiable(a) and (ca.shape != a.shape or ca.dtype != a.dtype):
+            raise TypeError(f"vjp: cotangent #{i} has type {ca.str_short()} but the function's "
+                            f"output #{i} has type {a.str_short()}; pass cotangents with the "
+                            "shapes and dtypes of the outputs")
+
+
+def vjp(fun: Fun, *primals: Any, has_aux: bool = False) -> Any:
+    """``(fun(*primals), vjp_fn)``, with ``vjp_fn(ct)`` the cotangents of the
+    primals (a tuple) for an output cotangent `ct` shaped like the output.
+    With `has_aux`, ``(out, vjp_fn, aux)``. Example::
+
+        y, pullback = fg.vjp(fnp.sin, x); (x_ct,) = pullback(fnp.ones_like(y))
+    """
+    _check_callable(fun, "vjp")
+    leaves, in_tree = tree.flatten(primals)
+    in_avals = [_leaf_aval(x, "vjp", "a primal") for x in leaves]
+    box: dict[str, Any] = {}
+    flat = _flat_fun(lambda args: fun(*args), in_tree, has_aux, box, "vjp")
+    outs, lin = linearize_flat(flat, leaves, name="vjp")
+    n_out = box["n_out"]
+    out_tree = box["out_tree"]
+    out_avals = [core.get_aval(o) for o in outs[:n_out]]
+
+    def vjp_fn(ct: Any) -> tuple[Any, ...]:
+        ct_leaves, ct_tree = tree.flatten(ct)
+        if ct_tree != out_tree:
+            raise TypeError(f"vjp: the cotangent has structure {ct_tree}, but the function's "
+                            f"output has structure {out_tree}; pass one cotangent per output")
+        _check_cts(ct_leaves, out_avals)
+        cts = [*ct_leaves, *(Zero(tangent_aval(core.get_aval(o))) for o in outs[n_out:])]
+        cts = [Zero(tangent_aval(a)) if not differentiable(a) else c
+               for c, a in zip(cts, [*out_avals, *(core.get_aval(o) for o in outs[n_out:])],
+                               strict=True)]
+        cts_in = iter(transpose_linear_flat(
+            lin.program, lin.residuals, [c for c, z in zip(cts, lin.out_zero, strict=True)
+                                         if not z]))
+        grads = [instantiate(next(cts_in)) if d else _zeros_for(a)
+                 for a, d in zip(in_avals, lin.in_diff, strict=True)]
+        return tuple(in_tree.unflatten(grads))
+
+    out = out_tree.unflatten(outs[:n_out])
+    return (out, vjp_fn, _aux(box, outs)) if has_aux else (out, vjp_fn)
+
+
+# ---------------------------------------------------------------------------
+# forward mode
+
+
+def jvp(fun: Fun, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
+    """``(fun(*primals), the directional derivative along tangents)``. `primals`
+    and `tangents` are tuples (or lists) of the same structure, shapes and
+    dtypes. Example::
+
+        y, y_dot = fg.jvp(fnp.sin, (x,), (fnp.ones_like(x),))
+    """
+    _check_callable(fun, "jvp")
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp: primals and tangents must be tuples or lists of arguments, got "
+                        f"{type(primals).__name__} and {type(tangents).__name__}; write "
+                        "fg.jvp(f, (x,), (v,))")
+    p_leaves, p_tree = tree.flatten(tuple(primals))
+    t_leaves, t_tree = tree.flatten(tuple(tangents))
+    if p_tree != t_tree:
+        raise TypeError(f"jvp: primals have structure {p_tree} but tangents have structure "
+                        f"{t_tree}; pass one tangent per primal")
+    ts: list[Any] = []
+    for i, (p, t) in enumerate(zip(p_leaves, t_leaves, strict=True)):
+        pa, ta = _leaf_aval(p, "jvp", "a primal"), _leaf_aval(t, "jvp", "a tangent")
+        if not differentiable(pa):
+            ts.append(Zero(tangent_aval(pa)))
+            continue
+        if pa.shape != ta.shape or pa.dtype != ta.dtype:
+            raise TypeError(f"jvp: primal #{i} has type {pa.str_short()} but its tangent has "
+                            f"type {ta.str_short()}; tangents need the primals' shapes and "
+                            "dtypes")
+        ts.append(t)
+    box: dict[str, Any] = {}
+    flat = _flat_fun(lambda args: fun(*args), p_tree, False, box, "jvp")
+    p_out, t_out = jvp_call(flat, p_leaves, ts)
+    t_out = [instantiate(t) for t in t_out]
+    return box["out_tree"].unflatten(p_out), box["out_tree"].unflatten(t_out)
+
+
+def linearize(fun: Fun, *primals: Any) -> tuple[Any, Callable[..., Any]]:
+    """``(fun(*primals), f_jvp)`` where ``f_jvp(*tangents)`` evaluates the JVP at
+    `primals` without rerunning the primal computation. Example::
+
+        y, f_jvp = fg.linearize(fnp.sin, x); f_jvp(v)    # == cos(x) * v
+    """
+    _check_callable(fun, "linearize")
+    leaves, in_tree = tree.flatten(primals)
+    in_avals = [_leaf_aval(x, "linearize", "a primal") for x in leaves]
+    box: dict[str, Any] = {}
+    flat = _flat_fun(lambda args: fun(*args), in_tree, False, box, "linearize")
+    outs, lin = linearize_flat(flat, leaves, name="linearize")
+
+    def f_jvp(*tangents: Any) -> Any:
+        t_leaves, t_tree = tree.flatten(tangents)
+        if t_tree != in_tree:
+            raise TypeError(f"linearize: f_jvp takes tangents of structure {in_tree}, got "
+                            f"{t_tree}")
+        for i, (t, a) in enumerate(zip(t_leaves, in_avals, strict=True)):
+            ta = core.get_aval(t)
+            if differentiable(a) and (ta.shape != a.shape or ta.dtype != a.dtype):
+                raise TypeError(f"linearize: tangent #{i} has type {ta.str_short()}, expected "
+                                f"{a.str_short()}")
+        return box["out_tree"].unflatten(lin(t_leaves))
+
+    return box["out_tree"].unflatten(outs), f_jvp
+
+
+def linear_transpose(fun: Fun, *primals: Any) -> Callable[..., tuple[Any, ...]]:
+    """The transpose of a linear `fun`; `primals` give only the input shapes and
+    dtypes. ``linear_transpose(f, x)(ct)`` returns a tuple shaped like the inputs.
+    Raises when `fun` is not linear in its inputs. Example::
+
+        f_t = fg.linear_transpose(lambda x: 2.0 * x, x); f_t(ct)   # == (2 * ct,)
+    """
+    _check_callable(fun, "linear_transpose")
+    leaves, in_tree = tree.flatten(primals)
+    in_avals = _check_diff_inputs(leaves, "linear_transpose")
+    pe = PartialEvalTrace(core.current_trace())
+    with core.new_trace(pe):
+        ins = [pe.new_arg(tangent_aval(a)) for a in in_avals]
+        out = fun(*in_tree.unflatten(ins))
+    out_leaves, out_tree = tree.flatten(out)
+    program, residuals = pe.to_program(out_leaves, "linear_transpose")
+    out_avals = program.out_avals
+
+    def transposed(*cts: Any) -> tuple[Any, ...]:
+        ct = cts[0] if len(cts) == 1 else cts
+        ct_leaves, ct_tree = tree.flatten(ct)
+        if ct_tree != out_tree:
+            raise TypeError(f"linear_transpose: the cotangent has structure {ct_tree}, but the "
+                            f"function's output has structure {out_tree}")
+        _check_cts(ct_leaves, out_avals)
+        cts_in = transpose_linear_flat(program, residuals, ct_leaves)
+        return tuple(in_tree.unflatten([instantiate(c) for c in cts_in]))
+
+    return transposed
+
+
+# ---------------------------------------------------------------------------
+# Jacobians: columns (jacfwd) or rows (jacrev), one basis vector at a time.
+# NB: written as loops over basis vectors; `_push_basis`/`_pull_basis` are the
+# two places a vectorised (vmap) version replaces.
+
+
+def _basis(avals: Sequence[ShapedArray]) -> list[list[Any]]:
+    """One flat tangent list per scalar component of the inputs (one-hot)."""
+    out = []
+    for j, a in enumerate(avals):
+        for k in range(a.size):
+            onehot = np.zeros(a.size, a.dtype)
+            onehot[k] = 1
+            vec = [Zero(tangent_aval(b)) for b in avals]
+            vec[j] = onehot.reshape(a.shape)
+            out.append(vec)
+    return out
+
+
+def _push_basis(f_lin: Callable[[list[Any]], list[Any]],
+                in_avals: Sequence[ShapedArray]) -> list[list[Any]]:
+    return [f_lin([instantiate_np(t) for t in vec]) for vec in _basis(in_avals)]
+
+
+def _pull_basis(f_t: Callable[[list[Any]], list[Any]],
+                out_avals: Sequence[ShapedArray]) -> list[list[Any]]:
+    return [f_t([instantiate_np(t) for t in vec]) for vec in _basis(out_avals)]
+
+
+def instantiate_np(t: Any) -> Any:
+    return np.zeros(t.aval.shape, t.aval.dtype) if type(t) is Zero else t
+
+
+def _stack(parts: Sequence[Any], lead_shape: tuple[int, ...], trail_shape: tuple[int, ...],
+           dtype: np.dtype, parts_first: bool) -> Any:
+    """Stack per-component results into lead_shape + trail_shape; `parts` index
+    the trailing (parts_first False) or leading (True) block."""
+    block = trail_shape if not parts_first else lead_shape
+    other = lead_shape if not parts_first else trail_shape
+    if not parts:
+        return zeros(ShapedArray((*lead_shape, *trail_shape), dtype))
+    flat = [P.reshape_p.bind(p, new_sizes=(1, int(np.prod(other, dtype=np.int64))))
+            for p in parts]
+    m = P.concatenate_p.bind(*flat, dimension=0) if len(flat) > 1 else flat[0]
+    m = P.reshape_p.bind(m, new_sizes=(*block, *other))
+    if parts_first:
+        return m
+    nb, no = len(block), len(other)
+    perm = tuple(range(nb, nb + no)) + tuple(range(nb))
+    return P.transpose_p.bind(m, permutation=perm) if nb and no else \
+        P.reshape_p.bind(m, new_sizes=(*lead_shape, *trail_shape))
+
+
+def _jac_setup(fun: Fun, argnums: int | Sequence[int], has_aux: bool, name: str,
+               args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    nums = _normalize_argnums(argnums, len(args), name)
+    partial_fun, diff_args = _split_args(fun, args, kwargs, nums)
+    leaves, in_tree = tree.flatten(diff_args)
+    in_avals = _check_diff_inputs(leaves, name)
+    box: dict[str, Any] = {}
+    flat = _flat_fun(partial_fun, in_tree, has_aux, box, name)
+    return leaves, in_tree, in_avals, box, flat
+
+
+def _jac_tree(box: dict[str, Any], in_tree: tree.PyTreeDef, argnums: int | Sequence[int],
+              blocks: list[list[Any]]) -> Any:
+    rows = []
+    for row in blocks:
+        t = in_tree.unflatten(row)
+        rows.append(t[0] if isinstance(argnums, int) else t)
+    return box["out_tree"].unflatten(rows)
+
+
+def jacfwd(fun: Fun, argnums: int | Sequence[int] = 0,
+           has_aux: bool = False) -> Callable[..., Any]:
+    """The Jacobian of `fun` by forward mode (one JVP per input component).
+    For output leaf of shape S and input leaf of shape T the block has shape
+    S + T. Example::
+
+        fg.jacfwd(fnp.sin)(x)          # == fnp.diag(fnp.cos(x))
+    """
+    _check_callable(fun, "jacfwd")
+
+    def jacfun(*args: Any, **kwargs: Any) -> Any:
+        leaves, in_tree, in_avals, box, flat = _jac_setup(fun, argnums, has_aux, "jacfwd",
+                                                          args, kwargs)
+        outs, lin = linearize_flat(flat, leaves, name="jacfwd")
+        n_out = box["n_out"]
+        out_avals = [core.get_aval(o) for o in outs[:n_out]]
+        cols = _push_basis(lambda ts: lin(ts)[:n_out], in_avals)
+        blocks = []
+        for i, oa in enumerate(out_avals):
+            row, start = [], 0
+            for a in in_avals:
+                parts = [cols[start + k][i] for k in range(a.size)]
+                row.append(_stack(parts, oa.shape, a.shape, oa.dtype, parts_first=False))
+                start += a.size
+            blocks.append(row)
+        jac = _jac_tree(box, in_tree, argnums, blocks)
+        return (jac, _aux(box, outs)) if has_aux else jac
+
+    return jacfun
+
+
+def jacrev(fun: Fun, argnums: int | Sequence[int] = 0,
+           has_aux: bool = False) -> Callable[..., Any]:
+    """The Jacobian of `fun` by reverse mode (one VJP per output component),
+    with jacfwd's layout. Example::
+
+        fg.jacrev(lambda x: x @ A)(x)  # == A.T
+    """
+    _check_callable(fun, "jacrev")
+
+    def jacfun(*args: Any, **kwargs: Any) -> Any:
+        leaves, in_tree, in_avals, box, flat = _jac_setup(fun, argnums, has_aux, "jacrev",
+                                                          args, kwargs)
+        outs, lin = linearize_flat(flat, leaves, name="jacrev")
+        n_out = box["n_out"]
+        out_avals = [core.get_aval(o) for o in outs]
+
+        def pull(cts: list[Any]) -> list[Any]:
+            cts = [*cts, *(Zero(tangent_aval(a)) for a in out_avals[n_out:])]
+            res = iter(transpose_linear_flat(
+                lin.program, lin.residuals,
+                [c for c, z in zip(cts, lin.out_zero, strict=True) if not z]))
+            return [instantiate(next(res)) for _ in in_avals]
+
+        for a in out_avals[:n_out]:
+            if not differentiable(a):
+                raise TypeError(f"jacrev needs floating-point outputs, got {a.str_short()}")
+        rows = _pull_basis(pull, out_avals[:n_out])
+        blocks = []
+        start = 0
+        for oa in out_avals[:n_out]:
+            row = []
+            for j, a in enumerate(in_avals):
+                parts = [rows[start + k][j] for k in range(oa.size)]
+                row.append(_stack(parts, oa.shape, a.shape, a.dtype, parts_first=True))
+            blocks.append(row)
+            start += oa.size
+        jac = _jac_tree(box, in_tree, argnums, blocks)
+        return (jac, _aux(box, outs)) if has_aux else jac
+
+    return jacfun
+
+
+def hessian(fun: Fun, argnums: int | Sequence[int] = 0,
+            has_aux: bool = False) -> Callable[..., Any]:
+    """The Hessian of a scalar `fun`: ``jacfwd(jacrev(fun))``. Example::
+
+        fg.hessian(lambda x: fnp.sum(x ** 3))(x)   # == fnp.diag(6 * x)
+    """
+    return jacfwd(jacrev(fun, argnums, has_aux), argnums, has_aux)
+
+
+# ---------------------------------------------------------------------------
+
+
+def stop_gradient(x: Any) -> Any:
+    """`x` (a pytree) unchanged, but with zero derivative: differentiation treats
+    it as a constant. Example::
+
+        fg.grad(lambda x: x * fg.stop_gradient(x))(3.0)   # == 3.0
+    """
+    def leaf(v: Any) -> Any:
+        if isinstance(v, core.Tracer) and differentiable(v.aval):
+            return P.stop_gradient_p.bind(v)
+        return v
+    return tree.map(leaf, x)

@@ -1,0 +1,331 @@
+"""Partial evaluation: split known from unknown; linearize; checkpoint's split.
+
+A `PartialEvalTrace` computes what it can and stages the rest. Known values
+are not wrapped: they are plain values of the parent trace (concrete arrays,
+or tracers of enclosing transformations), and an operation on known values
+only is bound under the parent. An operation touching an unknown value (a
+`PartialEvalTracer`) is recorded as an equation; the known values it uses
+become *residuals*, the constvars of the staged Program.
+
+`linearize` runs forward mode (transforms.jvp) over this trace with the
+primal inputs known and the tangent inputs unknown: the primal computation
+happens now, and the tangent computation is staged into a Program that is
+linear in its inputs, with the residuals as its constants.
+
+Call primitives have a rule in `partial_eval_rules` (signature `PERule`:
+``rule(trace, args, **params) -> outputs``) that splits their Program into a
+known and an unknown Program, so ``grad(jit(f))`` stays compiled. For
+`checkpoint_p` the unknown Program recomputes the known part instead of
+taking residuals from it (rematerialisation).
+
+Invariant: every staged equation has at least one unknown input, and all its
+outputs are unknown.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from funcgrad import core
+from funcgrad.config import config
+from funcgrad import primitives as P
+from funcgrad.core import Primitive, ShapedArray, Trace, Tracer
+from funcgrad.ir import Atom, Eqn, Literal, Program, Var, check_program
+from transforms.ad_util import Zero, cached, differentiable, no_tracers, tangent_aval
+from transforms.jvp import jvp_call
+from transforms.staging import eval_program, hoist_consts, trace_to_program
+
+
+class PartialEvalTracer(Tracer):
+    """An unknown value: a variable of the Program being staged."""
+
+    __slots__ = ("var",)
+
+    def __init__(self, trace: PartialEvalTrace, var: Var):
+        self._trace = trace
+        self.var = var
+
+    @property
+    def aval(self) -> ShapedArray:
+        return self.var.aval
+
+
+class PERule(Protocol):
+    def __call__(self, trace: PartialEvalTrace, args: Sequence[Any],
+                 **params: Any) -> list[Any]: ...
+
+
+partial_eval_rules: dict[Primitive, PERule] = {}
+
+
+class PartialEvalTrace(Trace):
+    __slots__ = ("eqns", "arg_vars", "res_vars", "residuals")
+    kind = "linearize"
+
+    def __init__(self, parent: Trace | None):
+        super().__init__(parent)
+        self.eqns: list[Eqn] = []
+        self.arg_vars: list[Var] = []
+        self.res_vars: dict[int, Var] = {}
+        self.residuals: list[Any] = []
+
+    def new_arg(self, aval: ShapedArray) -> PartialEvalTracer:
+        v = Var(aval)
+        self.arg_vars.append(v)
+        return PartialEvalTracer(self, v)
+
+    def is_unknown(self, x: Any) -> bool:
+        return type(x) is PartialEvalTracer and self.is_own(x)
+
+    def process_primitive(self, prim: Primitive, args: Sequence[Any],
+                          params: dict[str, Any]) -> list[Any]:
+        unknown = False
+        for x in args:
+            if type(x) is PartialEvalTracer and self.is_own(x):
+                unknown = True
+            elif isinstance(x, Tracer):
+                self.is_own(x)   # raises for a finished trace's tracer
+        if not unknown:
+            with core.set_trace(self.parent):
+                out = prim.bind(*args, **params)
+            return out if prim.multiple_results else [out]
+        rule = partial_eval_rules.get(prim)
+        if rule is not None:
+            return rule(self, args, **params)
+        return self.stage_eqn(prim, args, params)
+
+    def to_atom(self, x: Any) -> Atom:
+        if type(x) is PartialEvalTracer and x._trace is self:
+            return x.var
+        if type(x) is Literal:
+            return x
+        if isinstance(x, (bool, int, float, complex)) or isinstance(x, np.generic):
+            return Literal.of(x)
+        v = self.res_vars.get(id(x))
+        if v is None:
+            v = self.res_vars[id(x)] = Var(core.get_aval(x))
+            self.residuals.append(x)
+        return v
+
+    def stage_eqn(self, prim: Primitive, args: Sequence[Any],
+                  params: dict[str, Any]) -> list[PartialEvalTracer]:
+        atoms = tuple(self.to_atom(a) for a in args)
+        out_avals = prim.abstract_eval(*(a.aval for a in atoms), **params)
+        outvars = tuple(Var(a) for a in out_avals)
+        self.eqns.append(Eqn(prim, atoms, params, outvars, core.user_source_line()))
+        return [PartialEvalTracer(self, v) for v in outvars]
+
+    def to_program(self, outs: Sequence[Any], name: str) -> tuple[Program, list[Any]]:
+        """The staged Program (residuals as constvars) and the residual values."""
+        outvars = tuple(self.to_atom(o) for o in outs)
+        constvars = tuple(self.res_vars[id(r)] for r in self.residuals)
+        prog = Program(constvars, tuple(self.arg_vars), tuple(self.eqns), outvars, name)
+        if config.enable_checks:
+            check_program(prog)
+        return prog, list(self.residuals)
+
+
+# ---------------------------------------------------------------------------
+# linearize
+
+
+class Linearized:
+    """The result of linearizing a flat function at a point.
+
+    `program` maps the nonzero input tangents (those of `in_diff` inputs) to the
+    output tangents that are not symbolically zero (`out_zero` says which are);
+    its constvars take `residuals`.
+    """
+
+    __slots__ = ("program", "residuals", "in_avals", "in_diff", "out_avals", "out_zero")
+
+    def __init__(self, program: Program, residuals: list[Any], in_avals: list[ShapedArray],
+                 in_diff: list[bool], out_avals: list[ShapedArray], out_zero: list[bool]):
+        self.program = program
+        self.residuals = residuals
+        self.in_avals = in_avals
+        self.in_diff = in_diff
+        self.out_avals = out_avals
+        self.out_zero = out_zero
+
+    def __call__(self, tangents: Sequence[Any]) -> list[Any]:
+        """Evaluate the linear map on tangents (one per input; ignored where not in_diff)."""
+        args = [t for t, d in zip(tangents, self.in_diff, strict=True) if d]
+        outs = iter(eval_program(self.program, [*self.residuals, *args]))
+        from transforms.ad_util import zeros
+        return [zeros(tangent_aval(a)) if z else next(outs)
+                for a, z in zip(self.out_avals, self.out_zero, strict=True)]
+
+
+def linearize_flat(fun: Callable[..., Sequence[Any]], primals: Sequence[Any],
+                   name: str = "linearized") -> tuple[list[Any], Linearized]:
+    """Run `fun` at `primals` and stage its tangent map (flat lists in and out)."""
+    in_avals = [core.get_aval(p) for p in primals]
+    in_diff = [differentiable(a) for a in in_avals]
+    pe = PartialEvalTrace(core.current_trace())
+    with core.new_trace(pe):
+        tangents = [pe.new_arg(tangent_aval(a)) if d else Zero(tangent_aval(a))
+                    for a, d in zip(in_avals, in_diff, strict=True)]
+        primals_out, tangents_out = jvp_call(fun, primals, tangents)
+    out_zero = [type(t) is Zero for t in tangents_out]
+    program, residuals = pe.to_program([t for t in tangents_out if type(t) is not Zero], name)
+    out_avals = [core.get_aval(p) for p in primals_out]
+    return primals_out, Linearized(program, residuals, in_avals, in_diff, out_avals, out_zero)
+
+
+# ---------------------------------------------------------------------------
+# Program utilities
+
+
+def dce_program(program: Program, used_outputs: Sequence[bool]) -> Program:
+    """Keep only the outputs marked used, and the equations they need."""
+    outvars = tuple(v for v, u in zip(program.outvars, used_outputs, strict=True) if u)
+    live = {id(v) for v in outvars if type(v) is Var}
+    kept: list[Eqn] = []
+    for eqn in reversed(program.eqns):
+        if any(id(v) in live for v in eqn.outvars):
+            kept.append(eqn)
+            live.update(id(a) for a in eqn.inputs if type(a) is Var)
+    return Program(program.constvars, program.invars, tuple(reversed(kept)), outvars,
+                   program.name)
+
+
+class Split:
+    """A Program split by partial evaluation for given unknown inputs.
+
+    known: known inputs -> known outputs + residuals (constants hoisted first:
+    pass `known_consts` before the known inputs). unknown: residuals + unknown
+    inputs -> unknown outputs.
+    """
+
+    __slots__ = ("known", "known_consts", "unknown", "out_unknowns", "num_res")
+
+    def __init__(self, known: Program, known_consts: list[Any], unknown: Program,
+                 out_unknowns: list[bool], num_res: int):
+        self.known = known
+        self.known_consts = known_consts
+        self.unknown = unknown
+        self.out_unknowns = out_unknowns
+        self.num_res = num_res
+
+
+_split_cache: dict[Any, Split] = {}
+def partial_eval_program(program: Program, unknowns: Sequence[bool]) -> Split:
+    """Split a (const-free) Program into its known and unknown parts."""
+    unknowns = tuple(unknowns)
+
+    def build() -> tuple[Split, bool]:
+        box: list[Any] = []
+        known_avals = [v.aval for v, u in zip(program.invars, unknowns, strict=True) if not u]
+
+        def known_fun(*known_args: Any) -> list[Any]:
+            pe = PartialEvalTrace(core.current_trace())
+            with core.new_trace(pe):
+                it = iter(known_args)
+                args = [pe.new_arg(v.aval) if u else next(it)
+                        for v, u in zip(program.invars, unknowns, strict=True)]
+                outs = eval_program(program, args)
+            out_unknowns = [type(o) is PartialEvalTracer and o._trace is pe for o in outs]
+            unknown, residuals = pe.to_program([o for o, u in zip(outs, out_unknowns,
+                                                                  strict=True) if u],
+                                               f"{program.name}_unknown")
+            box.append((hoist_consts(unknown), out_unknowns, len(residuals)))
+            return [o for o, u in zip(outs, out_unknowns, strict=True) if not u] + residuals
+
+        known, consts = trace_to_program(known_fun, known_avals, name=f"{program.name}_known",
+                                         kind="linearize")
+        unknown, out_unknowns, num_res = box[0]
+        split = Split(hoist_consts(known), consts, unknown, out_unknowns, num_res)
+        return split, no_tracers(consts)
+
+    return cached(_split_cache, (program, unknowns), build)
+
+
+def _merge(unknowns: Sequence[bool], known: Sequence[Any], unknown: Sequence[Any]) -> list[Any]:
+    k, u = iter(known), iter(unknown)
+    return [next(u) if x else next(k) for x in unknowns]
+
+
+def _call_partial_eval(prim: Primitive) -> PERule:
+    """Split a call primitive's Program: the known part runs now (under the
+    parent, still one call), the unknown part is staged with the residuals."""
+    def rule(trace: PartialEvalTrace, args: Sequence[Any], **params: Any) -> list[Any]:
+        program: Program = params["program"]
+        unknowns = [trace.is_unknown(a) for a in args]
+        split = partial_eval_program(program, unknowns)
+        known_args = [a for a, u in zip(args, unknowns, strict=True) if not u]
+        outs: list[Any] = []
+        if split.known.outvars:
+            with core.set_trace(trace.parent):
+                outs = prim.bind(*split.known_consts, *known_args,
+                                 **{**params, "program": split.known})
+        n_known = len(outs) - split.num_res
+        res = outs[n_known:]
+        unknown_args = [a for a, u in zip(args, unknowns, strict=True) if u]
+        unknown_outs = trace.stage_eqn(prim, [*res, *unknown_args],
+                                       {**params, "program": split.unknown})
+        return _merge(split.out_unknowns, outs[:n_known], unknown_outs)
+    return rule
+
+
+partial_eval_rules[P.jit_p] = _call_partial_eval(P.jit_p)
+
+
+_remat_cache: dict[Any, tuple[Program, Program, list[Any], list[bool]]] = {}
+
+
+def remat_split(program: Program, unknowns: Sequence[bool]
+                ) -> tuple[Program, Program, list[Any], list[bool]]:
+    """Checkpoint's split: (known, unknown, known_consts, out_unknowns) where
+    known maps consts + known inputs to the known outputs only (no residuals)
+    and unknown maps consts + *all* inputs to the unknown outputs, recomputing
+    the known part it needs."""
+    unknowns = tuple(unknowns)
+
+    def build() -> tuple[Any, bool]:
+        split = partial_eval_program(program, unknowns)
+        n_known = len(split.known.outvars) - split.num_res
+        used = [True] * n_known + [False] * split.num_res
+        known = dce_program(split.known, used)
+        nc = len(split.known_consts)
+
+        def remat_fun(*args: Any) -> list[Any]:
+            consts, ins = args[:nc], args[nc:]
+            known_ins = [a for a, u in zip(ins, unknowns, strict=True) if not u]
+            unknown_ins = [a for a, u in zip(ins, unknowns, strict=True) if u]
+            res = eval_program(split.known, [*consts, *known_ins])[n_known:]
+            return eval_program(split.unknown, [*res, *unknown_ins])
+
+        avals = [*(core.get_aval(c) for c in split.known_consts),
+                 *(v.aval for v in program.invars)]
+        unknown, extra = trace_to_program(remat_fun, avals, name=f"{program.name}_remat",
+                                          kind="checkpoint")
+        assert not extra, "the remat program closes over nothing but its inputs"
+        unknown = dce_program(unknown, [True] * len(unknown.outvars))
+        value = (known, unknown, split.known_consts, split.out_unknowns)
+        return value, no_tracers(split.known_consts)
+
+    return cached(_remat_cache, (program, unknowns), build)
+
+
+def _checkpoint_partial_eval(trace: PartialEvalTrace, args: Sequence[Any], *,
+                             program: Program, name: str, prevent_cse: bool) -> list[Any]:
+    """Known outputs are computed now without keeping residuals; the unknown
+    part is staged as a checkpoint that takes the known *inputs* and recomputes
+    from them what it needs."""
+    unknowns = [trace.is_unknown(a) for a in args]
+    known, unknown, consts, out_unknowns = remat_split(program, unknowns)
+    params = {"name": name, "prevent_cse": prevent_cse}
+    known_outs: list[Any] = []
+    if known.outvars:
+        known_args = [a for a, u in zip(args, unknowns, strict=True) if not u]
+        with core.set_trace(trace.parent):
+            known_outs = P.checkpoint_p.bind(*consts, *known_args, program=known, **params)
+    unknown_outs = trace.stage_eqn(P.checkpoint_p, [*consts, *args],
+                                   {"program": unknown, **params})
+    return _merge(out_unknowns, known_outs, unknown_outs)
+
+
+partial_eval_rules[P.checkpoint_p] = _checkpoint_partial_eval
