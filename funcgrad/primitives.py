@@ -781,6 +781,7 @@ SCATTERS = (scatter_p, scatter_add_p, scatter_mul_p, scatter_min_p, scatter_max_
 for _p in SCATTERS:
     _p.def_abstract_eval(_scatter_rule(_p.name))
 
+
 # ---------------------------------------------------------------------------
 # autodiff: gradient barrier, user-defined derivative rules, rematerialisation
 

@@ -608,6 +608,7 @@ def eqn_program(prim: Primitive, in_avals: Sequence[ShapedArray], params: dict[s
 from xla_backend import lowering_control  # noqa: E402,F401  (registers control-flow rules)
 from xla_backend import lowering_indexing  # noqa: E402,F401  (gather, scatter, sort)
 
+
 # ---------------------------------------------------------------------------
 # autodiff primitives
 
