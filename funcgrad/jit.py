@@ -77,8 +77,8 @@ def _buffer(x: Any, aval: ShapedArray) -> Any:
         return x._buf
     if isinstance(x, Tracer):
         raise core.escaped_tracer_error(x)
-    if aval.shape == ():
-        return scalar_buffer(np.asarray(x, aval.dtype)[()], aval)
+    if aval.shape == ():   # a Python/NumPy scalar, or a Literal from funcgrad.numpy
+        return scalar_buffer(np.asarray(getattr(x, "val", x), aval.dtype)[()], aval)
     return runtime.to_device(np.asarray(x, aval.dtype))
 
 

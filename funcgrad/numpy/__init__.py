@@ -95,11 +95,11 @@ around = round
 
 
 def real(a: Any) -> Any:
-    return _operand(a).real
+    return asarray(a).real
 
 
 def imag(a: Any) -> Any:
-    return _operand(a).imag
+    return asarray(a).imag
 
 
 def isscalar(x: Any) -> bool:

@@ -14,7 +14,6 @@ from funcgrad import core, dtypes
 from funcgrad import primitives as P
 from funcgrad.array import Array
 from funcgrad.core import Tracer
-from funcgrad.errors import UnsupportedError
 from funcgrad.numpy._advanced import advanced_getitem, is_advanced_index
 from funcgrad.numpy._util import asarray_operand, aval_of, convert
 
@@ -35,10 +34,9 @@ def _expand_index(idx: Any, ndim: int) -> list[Any]:
         idx = (idx,)
     for i in idx:
         if not (i is None or i is Ellipsis or isinstance(i, slice) or _is_int_scalar(i)):
-            raise UnsupportedError(
-                f"index {i!r:.60} is not a basic index (an int, slice, None or ...); "
-                "integer-array and boolean-mask indexing are not supported yet: use "
-                "fnp.where for masks")
+            raise IndexError(
+                f"index {i!r:.60} is not valid: only integers, slices (`:`), ellipsis "
+                "(`...`), None and integer or boolean arrays are valid indices")
     n_ell = sum(i is Ellipsis for i in idx)
     if n_ell > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")

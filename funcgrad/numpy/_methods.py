@@ -18,7 +18,7 @@ from funcgrad.core import Tracer
 from funcgrad.numpy import _contract, _reductions, _shape
 from funcgrad.numpy._indexing import getitem
 from funcgrad.numpy._ufuncs import UFUNCS
-from funcgrad.numpy._util import aval_of, convert
+from funcgrad.numpy._util import aval_of, check_int_operands, convert
 
 _current = core._current_trace
 _eval = core.eval_trace
@@ -34,6 +34,8 @@ def _binary(name: str, reflected: bool = False) -> Callable[[Any, Any], Any]:
         if not isinstance(other, _OPERAND_TYPES):
             return NotImplemented
         args = (other, self) if reflected else (self, other)
+        if type(other) is int:
+            check_int_operands(args)
         if _current.get() is _eval:
             return eager(*args)
         return uf.apply(args, keep_weak=True)

@@ -9,8 +9,8 @@ import numpy as np
 from funcgrad import dtypes
 from funcgrad import primitives as P
 from funcgrad.core import shape_error
-from funcgrad.numpy._util import (asarray_operand, aval_of, convert, normalize_axes,
-                                  normalize_axis, promote)
+from funcgrad.numpy._util import (asarray_operand, aval_of, convert, materialize,
+                                  normalize_axes, normalize_axis, promote)
 
 
 def shape(a: Any) -> tuple[int, ...]:
@@ -46,7 +46,7 @@ def reshape(a: Any, *newshape: Any, order: str = "C", shape: Any = None) -> Any:
         new[new.index(-1)] = sz // known
     new_t = tuple(new)
     if new_t == aval_of(x).shape:
-        return x
+        return materialize(x)
     return P.reshape_p.bind(x, new_sizes=new_t)
 
 
@@ -60,7 +60,7 @@ def transpose(a: Any, axes: Sequence[int] | None = None) -> Any:
     perm = tuple(reversed(range(nd))) if axes is None else tuple(
         normalize_axis(int(i), nd) for i in axes)
     if perm == tuple(range(nd)):
-        return x
+        return materialize(x)
     return P.transpose_p.bind(x, permutation=perm)
 
 
@@ -100,7 +100,7 @@ def squeeze(a: Any, axis: int | Sequence[int] | None = None) -> Any:
     dims = tuple(i for i, d in enumerate(s) if d == 1) if axis is None else normalize_axes(
         axis, len(s))
     if not dims:
-        return x
+        return materialize(x)
     return P.squeeze_p.bind(x, dimensions=tuple(sorted(dims)))
 
 
@@ -120,7 +120,7 @@ def broadcast_to(a: Any, shape: int | Sequence[int]) -> Any:
     shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
     xs = aval_of(x).shape
     if xs == shape:
-        return x
+        return materialize(x)
     nd = len(shape)
     if len(xs) > nd or any(d != 1 and d != shape[nd - len(xs) + i] for i, d in enumerate(xs)):
         raise shape_error("broadcast_to", f"cannot broadcast an array of shape {xs} to {shape}")

@@ -18,7 +18,8 @@ from funcgrad import primitives as P
 from funcgrad.core import Primitive
 from funcgrad import core
 from funcgrad.jit import jit
-from funcgrad.numpy._util import asarray_operand, aval_of, convert, reject, ufunc_dtypes
+from funcgrad.numpy._util import (asarray_operand, aval_of, check_int_operands, convert, reject,
+                                  ufunc_dtypes)
 
 _current = core._current_trace
 _eval = core.eval_trace
@@ -72,6 +73,7 @@ class Ufunc:
             raise TypeError(f"{self.name}() got unsupported keyword argument(s) "
                             f"{', '.join(kwargs)}")
         if _current.get() is _eval and len(args) == self.nin:
+            check_int_operands(args)
             r = self.eager[False](*args)
         else:
             r = self.apply(args, keep_weak=False)

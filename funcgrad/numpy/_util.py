@@ -43,17 +43,49 @@ def asarray_operand(x: Any) -> Any:
     return from_numpy(np.asarray(x, aval.dtype))
 
 
+def materialize(x: Any) -> Any:
+    """`x` as a user may see it: a Literal (an internal 0-d constant) becomes an Array."""
+    if type(x) is Literal:
+        return from_numpy(np.asarray(x.val, x.aval.dtype))
+    return x
+
+
 def aval_of(x: Any) -> ShapedArray:
     return core.get_aval(x)
+
+
+def _check_int_fits(v: Any, dtype: np.dtype) -> None:
+    # NEP 50: a Python int that does not fit the array's integer dtype is an error, not a wrap.
+    if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) \
+            and dtypes.is_integer(dtype):
+        info = np.iinfo(dtype)
+        if not info.min <= int(v) <= info.max:
+            raise OverflowError(f"Python integer {int(v)} out of bounds for {dtype}")
+
+
+def check_int_operands(args: Sequence[Any]) -> None:
+    """Raise OverflowError for a Python int that an integer array operand cannot hold.
+
+    Eager ufuncs run as jitted functions that see a Python int only as a weak
+    int64, so the check happens before dispatch."""
+    for a in args:
+        if type(a) is not int and hasattr(a, "dtype") and dtypes.is_integer(a.dtype):
+            for b in args:
+                if type(b) is int:
+                    _check_int_fits(b, a.dtype)
 
 
 def convert(x: Any, dtype: np.dtype, weak_type: bool = False) -> Any:
     """`x` as `dtype`; a no-op when it already is."""
     if isinstance(x, _PY_SCALARS) or isinstance(x, np.generic):
+        if type(x) is int:
+            _check_int_fits(x, dtype)
         return Literal(np.asarray(x).astype(dtype)[()], ShapedArray((), dtype, weak_type))
     if type(x) is Literal:
         if x.aval.dtype == dtype and x.aval.weak_type == weak_type:
             return x
+        if x.aval.weak_type:
+            _check_int_fits(x.val, dtype)
         return Literal(np.asarray(x.val).astype(dtype)[()], ShapedArray((), dtype, weak_type))
     x = asarray_operand(x)
     aval = aval_of(x)
