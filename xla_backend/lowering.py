@@ -631,11 +631,23 @@ def _call_lower(param: str) -> LoweringRule:
 
 def _checkpoint_lower(ctx: LoweringContext, *args: str, program: Program, name: str,
                       prevent_cse: bool) -> list[str]:
-    if prevent_cse and args:
-        # The barrier keeps XLA from merging a recomputation with the forward pass.
-        args = tuple(ctx.op("stablehlo.optimization_barrier", list(args),
-                            [ctx.avals[a] for a in args]))
-    return ctx.call(program, args)
+    floats = [a for a in args if dtypes.is_inexact(ctx.avals[a].dtype) and ctx.avals[a].size]
+    if not (prevent_cse and floats and program.outvars):
+        return ctx.call(program, args)
+    # Keep XLA from merging a recomputation with the forward pass (which would
+    # keep the forward values alive and undo the saving): run the body inside a
+    # conditional on a predicate XLA cannot fold (x == x is false for NaN).
+    # Both branches compute the same, so the result never depends on it. An
+    # optimization_barrier alone does not survive XLA:CPU's pipeline.
+    x = floats[-1]
+    xa = ctx.avals[x]
+    first = ctx.op1("stablehlo.slice", [x], xa.update(shape=(1,) * xa.ndim),
+                    f"start_indices = {_i64s([0] * xa.ndim)}, limit_indices = "
+                    f"{_i64s([1] * xa.ndim)}, strides = {_i64s([1] * xa.ndim)}")
+    first = ctx.op1("stablehlo.reshape", [first], xa.update(shape=()))
+    pred = compare(ctx, "EQ", first, first)
+    regions = [ctx.region([], lambda: ctx.call(program, args)) for _ in range(2)]
+    return ctx.op("stablehlo.if", [pred], program.out_avals, regions=regions)
 
 
 def _custom_lin_lower(ctx: LoweringContext, *args: str, **params: Any) -> list[str]:
@@ -650,3 +662,4 @@ lowering_rules.update({
     P.custom_jvp_call_p: _call_lower("call"), P.custom_vjp_call_p: _call_lower("call"),
     P.checkpoint_p: _checkpoint_lower, P.custom_lin_p: _custom_lin_lower,
 })
+from xla_backend import lowering_linalg  # noqa: E402,F401  (LAPACK / cuSOLVER custom calls)
