@@ -86,3 +86,66 @@ def test_vmap_matches_loop(spec: PrimSpec, data: st.DataObject) -> None:
     what = (f"{'jit of ' if use_jit else ''}vmap {spec.name} in_axes={tuple(axes)} "
             f"out_axes={out_axis} shapes={[a.shape for a in args]} size={size}")
     _check_close(got, want, spec.tolerance(want.dtype), what)
+
+
+# ---------------------------------------------------------------------------
+# Indexing and sorting primitives, through the funcgrad.numpy functions that bind
+# them (gather, scatter*, sort): each case makes one lane's operands from a seed.
+
+def _ints(rng: np.random.Generator, lo: int, hi: int, shape: tuple[int, ...]) -> np.ndarray:
+    return rng.integers(lo, hi, shape)
+
+
+INDEXING_CASES: dict[str, tuple[Any, Any]] = {
+    "getitem_array": (lambda x, i: x[i],
+                      lambda r: (r.standard_normal((4, 5)), _ints(r, -4, 4, (3,)))),
+    "getitem_two_arrays": (lambda x, i, j: x[i, j],
+                           lambda r: (r.standard_normal((4, 5)), _ints(r, 0, 4, (2, 3)),
+                                      _ints(r, -5, 5, (3,)))),
+    "getitem_slice_then_array": (lambda x, i: x[1:, i],
+                                 lambda r: (r.standard_normal((3, 4)), _ints(r, 0, 4, (2,)))),
+    "take_along_axis": (lambda x, i: fnp.take_along_axis(x, i, axis=-1),
+                        lambda r: (r.standard_normal((3, 4)), _ints(r, 0, 4, (3, 2)))),
+    "at_set_unique": (lambda x, i, u: x.at[i].set(u),
+                      lambda r: (r.standard_normal((5, 2)), r.permutation(5)[:3],
+                                 r.standard_normal((3, 2)))),
+    "at_add_duplicates": (lambda x, i, u: x.at[i].add(u),
+                          lambda r: (r.standard_normal((4, 3)), _ints(r, 0, 4, (5,)),
+                                     r.standard_normal((5, 3)))),
+    "at_mul": (lambda x, i, u: x.at[i].multiply(u),
+               lambda r: (r.standard_normal((4,)), _ints(r, 0, 4, (2,)), r.standard_normal(2))),
+    "at_min_column": (lambda x, i, u: x.at[:, i].min(u),
+                      lambda r: (r.standard_normal((2, 4)), _ints(r, 0, 4, (3,)),
+                                 r.standard_normal((2, 3)))),
+    "at_max_out_of_bounds_dropped": (lambda x, i, u: x.at[i].max(u, mode="drop"),
+                                     lambda r: (r.standard_normal((4,)), _ints(r, 0, 7, (3,)),
+                                                r.standard_normal(3))),
+    "sort": (lambda x: fnp.sort(x, axis=0), lambda r: (r.standard_normal((4, 3)),)),
+    "argsort_ties": (lambda x: fnp.argsort(x, axis=-1),
+                     lambda r: (_ints(r, 0, 3, (2, 5)).astype(np.float64),)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(INDEXING_CASES))
+@settings(max_examples=6)
+@given(data=st.data())
+def test_indexing_vmap_matches_loop(case: str, data: st.DataObject) -> None:
+    fun, make = INDEXING_CASES[case]
+    size = data.draw(st.integers(1, 3), label="batch size")
+    rngs = [np.random.default_rng(data.draw(st.integers(0, 2**16), label="seed"))
+            for _ in range(size)]
+    lanes = list(zip(*(make(r) for r in rngs), strict=True))     # per operand, per lane
+    axes = [data.draw(st.sampled_from((0, -1, None)), label=f"in_axes[{i}]")
+            for i in range(len(lanes))]
+    if all(ax is None for ax in axes):
+        axes[0] = 0
+    batched = [lane[0] if ax is None else np.stack(lane, axis=ax)
+               for lane, ax in zip(lanes, axes, strict=True)]
+    want = np.stack([_as_numpy(fun(*(fnp.asarray(lane[0] if ax is None else lane[b])
+                                     for lane, ax in zip(lanes, axes, strict=True))))
+                     for b in range(size)])
+    f = fg.vmap(fun, in_axes=tuple(axes))
+    if data.draw(st.booleans(), label="jit"):
+        f = fg.jit(f)
+    got = _as_numpy(f(*map(fnp.asarray, batched)))
+    _check_close(got, want, 1e-12, f"vmap {case} in_axes={tuple(axes)} size={size}")

@@ -191,7 +191,7 @@ def _elementwise_batch(prim: Primitive) -> BatchRule:
 
 
 for _p in (*P.UNARY, *P.BINARY, P.integer_pow_p, P.complex_p, P.select_n_p,
-           P.convert_element_type_p):
+           P.convert_element_type_p, P.stop_gradient_p, P.polygamma_p):
     batch_rules[_p] = _elementwise_batch(_p)
 
 
@@ -393,46 +393,21 @@ batch_rules.update({
 
 
 # ---------------------------------------------------------------------------
-# Dynamic slicing. With unbatched start indices the batch axis is sliced whole.
-# Batched start indices need a window per lane; without a gather primitive each
-# lane's window is picked with a one-hot mask over the axis (select + reduce,
-# exact: exactly one element survives per output position).
+# Dynamic slicing. With unbatched start indices the batch axis is sliced whole;
+# batched start indices make a gather/scatter with one index vector per lane
+# (mode "clip" clamps each window into range, as dynamic_slice does).
 
 
-def _clamped_starts(axis_size: int, idx: Sequence[Any], idims: Sequence[Dim],
-                    sizes: Sequence[int], window: Sequence[int]) -> list[Any]:
-    """Each start index as a (B,) array, clamped like XLA so the window fits."""
-    out = []
-    for i, di, n, k in zip(idx, idims, sizes, window, strict=True):
-        dt = core.get_aval(i).dtype
-        i = P.max_p.bind(P.min_p.bind(i, scalar(n - k, dt)), scalar(0, dt))
-        out.append(move_bdim(i, di, 0, axis_size))
-    return out
-
-
-def _lane_shift(x: Any, start: Any, axis: int, out_size: int, sign: int) -> Any:
-    """Along `axis` of x (batch axis 0): out[b, o] = x[b, o + sign * start[b]]
-    where that is in range, else a filler. sign=1 takes windows, sign=-1 places them."""
-    aval = core.get_aval(x)
-    n = aval.shape[axis]
-    sdt = core.get_aval(start).dtype
-    o = P.iota_p.bind(dtype=sdt, shape=(out_size, n), dimension=0)
-    i = P.iota_p.bind(dtype=sdt, shape=(out_size, n), dimension=1)
-    # start (B,) -> (B, 1, 1) to meet (out_size, n)
-    s = P.expand_dims_p.bind(start, dimensions=(1, 2))
-    offset = P.sub_p.bind(i, o) if sign == 1 else P.sub_p.bind(o, i)
-    hit = P.eq_p.bind(offset, s)                                # (B, out_size, n)
-    trailing = aval.ndim - axis - 1
-    hit = P.expand_dims_p.bind(hit, dimensions=(*range(1, axis),
-                                                *range(axis + 2, axis + 2 + trailing)))
-    xe = P.expand_dims_p.bind(x, dimensions=(axis,))            # (B, ..., 1, n, ...)
-    if dtypes.is_complex(aval.dtype):
-        picked = P.select_n_p.bind(hit, scalar(0, aval.dtype), xe)
-        return P.reduce_sum_p.bind(picked, axes=(axis + 1,))
-    lowest = (False if aval.dtype == dtypes.bool_ else
-              np.iinfo(aval.dtype).min if dtypes.is_integer(aval.dtype) else -np.inf)
-    picked = P.select_n_p.bind(hit, scalar(lowest, aval.dtype), xe)
-    return P.reduce_max_p.bind(picked, axes=(axis + 1,))
+def _start_vectors(axis_size: int, idx: Sequence[Any], idims: Sequence[Dim]) -> Any:
+    """The start indices as a (B, n) array: one index vector per lane."""
+    dts = {core.get_aval(i).dtype for i in idx}
+    dt = dts.pop() if len(dts) == 1 else dtypes.int64
+    cols = []
+    for i, d in zip(idx, idims, strict=True):
+        if core.get_aval(i).dtype != dt:
+            i = P.convert_element_type_p.bind(i, new_dtype=dt, weak_type=False)
+        cols.append(P.expand_dims_p.bind(move_bdim(i, d, 0, axis_size), dimensions=(1,)))
+    return P.concatenate_p.bind(*cols, dimension=1)
 
 
 def _dynamic_slice_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *,
@@ -446,21 +421,22 @@ def _dynamic_slice_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim
                                      slice_sizes=(*slice_sizes[:xd], axis_size,
                                                   *slice_sizes[xd:]))
         return [out], [xd]
-    x = move_bdim(x, xd, 0, axis_size)
-    shape = core.get_aval(x).shape[1:]
-    # unbatched starts: one ordinary dynamic_slice (batched axes kept whole)
-    if any(d is None for d in idims):
-        zero = scalar(0, core.get_aval(idx[0]).dtype)
-        starts = [i if d is None else zero for i, d in zip(idx, idims, strict=True)]
-        sizes = [k if d is None else n
-                 for k, n, d in zip(slice_sizes, shape, idims, strict=True)]
-        x = P.dynamic_slice_p.bind(x, zero, *starts, slice_sizes=(axis_size, *sizes))
-    batched = [j for j, d in enumerate(idims) if d is not None]
-    starts = _clamped_starts(axis_size, [idx[j] for j in batched], [idims[j] for j in batched],
-                             [shape[j] for j in batched], [slice_sizes[j] for j in batched])
-    for j, s in zip(batched, starts, strict=True):
-        x = _lane_shift(x, s, j + 1, slice_sizes[j], 1)
-    return [x], [0]
+    starts = _start_vectors(axis_size, idx, idims)
+    n = len(idx)
+    if xd is None:      # one operand, a window per lane
+        dn = P.GatherDimensionNumbers(offset_dims=tuple(range(1, n + 1)),
+                                      collapsed_slice_dims=(), start_index_map=tuple(range(n)))
+        sizes = slice_sizes
+    else:               # lane b takes its window from its own operand
+        x = move_bdim(x, xd, 0, axis_size)
+        dn = P.GatherDimensionNumbers(offset_dims=tuple(range(1, n + 1)),
+                                      collapsed_slice_dims=(),
+                                      start_index_map=tuple(range(1, n + 1)),
+                                      operand_batching_dims=(0,), start_indices_batching_dims=(0,))
+        sizes = (1, *slice_sizes)
+    out = P.gather_p.bind(x, starts, dimension_numbers=dn, slice_sizes=sizes, mode="clip",
+                          fill_value=None)
+    return [out], [0]
 
 
 def _dynamic_update_slice_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim]
@@ -473,30 +449,149 @@ def _dynamic_update_slice_batch(axis_size: int, args: Sequence[Any], dims: Seque
         x, u = move_bdim(x, xd, d, axis_size), move_bdim(u, ud, d, axis_size)
         zero = scalar(0, core.get_aval(idx[0]).dtype if idx else dtypes.int64)
         return [P.dynamic_update_slice_p.bind(x, u, *idx[:d], zero, *idx[d:])], [d]
-    # Per-lane placement: spread the update to the operand's extent along each
-    # axis, build the mask of the window, and select.
+    # each lane writes its own window into its own copy of the operand
     x, u = move_bdim(x, xd, 0, axis_size), move_bdim(u, ud, 0, axis_size)
-    shape = core.get_aval(x).shape[1:]
-    window = core.get_aval(u).shape[1:]
-    starts = _clamped_starts(axis_size, idx, idims, shape, window)
-    inside = None
-    for j, (s, n, k) in enumerate(zip(starts, shape, window, strict=True)):
-        u = _lane_shift(u, s, j + 1, n, -1)
-        sdt = core.get_aval(s).dtype
-        pos = P.iota_p.bind(dtype=sdt, shape=(n,), dimension=0)
-        s2 = P.expand_dims_p.bind(s, dimensions=(1,))                # (B, 1)
-        rel = P.sub_p.bind(pos, s2)                                   # (B, n)
-        ok = P.and_p.bind(P.ge_p.bind(rel, scalar(0, sdt)), P.lt_p.bind(rel, scalar(k, sdt)))
-        ok = P.expand_dims_p.bind(ok, dimensions=tuple(range(2, len(shape) + 1 - j)))
-        if j:
-            ok = P.expand_dims_p.bind(ok, dimensions=tuple(range(1, j + 1)))
-        inside = ok if inside is None else P.and_p.bind(inside, ok)
-    assert inside is not None      # batched starts imply at least one axis
-    return [P.select_n_p.bind(inside, x, u)], [0]
+    n = len(idx)
+    dn = P.ScatterDimensionNumbers(update_window_dims=tuple(range(1, n + 1)),
+                                   inserted_window_dims=(),
+                                   scatter_dims_to_operand_dims=tuple(range(1, n + 1)),
+                                   operand_batching_dims=(0,), scatter_indices_batching_dims=(0,))
+    out = P.scatter_p.bind(x, _start_vectors(axis_size, idx, idims), u, dimension_numbers=dn,
+                           indices_are_sorted=True, unique_indices=True, mode="clip")
+    return [out], [0]
 
 
 batch_rules[P.dynamic_slice_p] = _dynamic_slice_batch
 batch_rules[P.dynamic_update_slice_p] = _dynamic_update_slice_batch
+
+
+# ---------------------------------------------------------------------------
+# Gather and scatter. A batched operand alone: the batch axis is one more
+# window axis taken whole. Batched indices: the batch axis is one more index
+# batch axis, paired (operand_batching_dims) with the operand's when both are.
+
+
+def _insert_position(positions: Sequence[int], k: int) -> int:
+    """Where a new axis goes so it is the k-th of `positions` (sorted) once they shift."""
+    if k < len(positions):
+        return positions[k]
+    return positions[-1] + 1 if positions else 0
+
+
+def _indices_bdim(axis_size: int, indices: Any, d: int) -> tuple[Any, int]:
+    # the index vector must stay the last axis
+    if d == ndim_of(indices) - 1:
+        return move_bdim(indices, d, 0, axis_size), 0
+    return indices, d
+
+
+def _gather_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *,
+                  dimension_numbers: P.GatherDimensionNumbers, slice_sizes: tuple[int, ...],
+                  mode: str, fill_value: Any) -> tuple[list[Any], list[Dim]]:
+    operand, indices = args
+    od, idd = dims
+    dn = dimension_numbers
+    params = dict(mode=mode, fill_value=fill_value)
+    if idd is None:
+        assert od is not None
+        shift = functools.partial(shift_axis, bdim=od)
+        kept = [a for a in range(len(slice_sizes))
+                if a not in dn.collapsed_slice_dims and a not in dn.operand_batching_dims]
+        p = _insert_position(dn.offset_dims, sum(a < od for a in kept))
+        new = dn._replace(
+            offset_dims=tuple(sorted([shift_axis(o, p) for o in dn.offset_dims] + [p])),
+            collapsed_slice_dims=tuple(map(shift, dn.collapsed_slice_dims)),
+            start_index_map=tuple(map(shift, dn.start_index_map)),
+            operand_batching_dims=tuple(map(shift, dn.operand_batching_dims)))
+        sizes = (*slice_sizes[:od], axis_size, *slice_sizes[od:])
+        return [P.gather_p.bind(operand, indices, dimension_numbers=new, slice_sizes=sizes,
+                                **params)], [p]
+    indices, idd = _indices_bdim(axis_size, indices, idd)
+    out_ndim = ndim_of(indices) - 2 + len(dn.offset_dims)      # unbatched output rank
+    batch_pos = [i for i in range(out_ndim) if i not in dn.offset_dims]
+    q = _insert_position(batch_pos, idd)
+    ishift = functools.partial(shift_axis, bdim=idd)
+    new = dn._replace(offset_dims=tuple(shift_axis(o, q) for o in dn.offset_dims),
+                      start_indices_batching_dims=tuple(map(ishift,
+                                                            dn.start_indices_batching_dims)))
+    sizes = slice_sizes
+    if od is not None:
+        oshift = functools.partial(shift_axis, bdim=od)
+        pairs = sorted([(oshift(a), b) for a, b in zip(new.operand_batching_dims,
+                                                        new.start_indices_batching_dims,
+                                                        strict=True)] + [(od, idd)])
+        new = new._replace(collapsed_slice_dims=tuple(map(oshift, dn.collapsed_slice_dims)),
+                           start_index_map=tuple(map(oshift, dn.start_index_map)),
+                           operand_batching_dims=tuple(a for a, _ in pairs),
+                           start_indices_batching_dims=tuple(b for _, b in pairs))
+        sizes = (*slice_sizes[:od], 1, *slice_sizes[od:])
+    return [P.gather_p.bind(operand, indices, dimension_numbers=new, slice_sizes=sizes,
+                            **params)], [q]
+
+
+def _scatter_batch(prim: Primitive) -> BatchRule:
+    def rule(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *,
+             dimension_numbers: P.ScatterDimensionNumbers, indices_are_sorted: bool,
+             unique_indices: bool, mode: str) -> tuple[list[Any], list[Dim]]:
+        operand, indices, updates = args
+        od, idd, ud = dims
+        dn = dimension_numbers
+        params = dict(indices_are_sorted=indices_are_sorted, unique_indices=unique_indices,
+                      mode=mode)
+        uwd = dn.update_window_dims
+        if idd is None:
+            # the batch axis is one more window axis, written whole
+            od = 0 if od is None else od
+            operand = move_bdim(operand, dims[0], od, axis_size)
+            shift = functools.partial(shift_axis, bdim=od)
+            window = [a for a in range(ndim_of(operand) - 1)
+                      if a not in dn.inserted_window_dims and a not in dn.operand_batching_dims]
+            p = _insert_position(uwd, sum(a < od for a in window))
+            new = dn._replace(
+                update_window_dims=tuple(sorted([shift_axis(u, p) for u in uwd] + [p])),
+                inserted_window_dims=tuple(map(shift, dn.inserted_window_dims)),
+                scatter_dims_to_operand_dims=tuple(map(shift, dn.scatter_dims_to_operand_dims)),
+                operand_batching_dims=tuple(map(shift, dn.operand_batching_dims)))
+            updates = move_bdim(updates, ud, p, axis_size)
+            return [prim.bind(operand, indices, updates, dimension_numbers=new, **params)], [od]
+        # batched indices: each lane scatters into its own copy of the operand
+        operand = move_bdim(operand, od, 0, axis_size)
+        indices, idd = _indices_bdim(axis_size, indices, idd)
+        u_ndim = ndim_of(updates) - (ud is not None)
+        scatter_pos = [i for i in range(u_ndim) if i not in uwd]
+        q = _insert_position(scatter_pos, idd)
+        updates = move_bdim(updates, ud, q, axis_size)
+        shift0 = functools.partial(shift_axis, bdim=0)
+        ishift = functools.partial(shift_axis, bdim=idd)
+        new = dn._replace(
+            update_window_dims=tuple(shift_axis(u, q) for u in uwd),
+            inserted_window_dims=tuple(map(shift0, dn.inserted_window_dims)),
+            scatter_dims_to_operand_dims=tuple(map(shift0, dn.scatter_dims_to_operand_dims)),
+            operand_batching_dims=(0, *map(shift0, dn.operand_batching_dims)),
+            scatter_indices_batching_dims=(idd, *map(ishift, dn.scatter_indices_batching_dims)))
+        return [prim.bind(operand, indices, updates, dimension_numbers=new, **params)], [0]
+    return rule
+
+
+batch_rules[P.gather_p] = _gather_batch
+for _p in P.SCATTERS:
+    batch_rules[_p] = _scatter_batch(_p)
+
+
+# ---------------------------------------------------------------------------
+# Sorting: all operands share the batch axis of the first batched one
+
+
+def _sort_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *, dimension: int,
+                is_stable: bool, num_keys: int) -> tuple[list[Any], list[Dim]]:
+    d = next(d for d in dims if d is not None)
+    xs = [move_bdim(x, dx, d, axis_size) for x, dx in zip(args, dims, strict=True)]
+    outs = P.sort_p.bind(*xs, dimension=shift_axis(dimension, d), is_stable=is_stable,
+                         num_keys=num_keys)
+    return list(outs), [d] * len(outs)
+
+
+batch_rules[P.sort_p] = _sort_batch
 
 
 # ---------------------------------------------------------------------------
