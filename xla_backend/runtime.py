@@ -52,6 +52,21 @@ def platform() -> str:
     return client().platform
 
 
+_linalg_ready = False
+
+
+def ensure_linalg_kernels() -> None:
+    """Bind the LAPACK routines behind jaxlib's CPU linear-algebra custom calls (once).
+
+    jaxlib takes them lazily from SciPy's LAPACK; a custom call compiled before
+    this has run would call a null function pointer."""
+    global _linalg_ready
+    if not _linalg_ready:
+        from jaxlib import lapack
+        lapack.prepare_lapack_call("potrf_ffi", np.dtype(np.float64))
+        _linalg_ready = True
+
+
 def _sharding(device: Device) -> Any:
     s = _shardings.get(device)
     if s is None:

@@ -134,3 +134,4 @@ def array_equal(a1: Any, a2: Any, equal_nan: bool = False) -> Any:
 from funcgrad.numpy._advanced import ix_, take, take_along_axis  # noqa: E402
 from funcgrad.numpy._advanced import (argsort, argwhere, flatnonzero, lexsort,  # noqa: E402
                                       nonzero, searchsorted, sort, unique, unique_values)
+from funcgrad.numpy import linalg  # noqa: E402
