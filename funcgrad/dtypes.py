@@ -131,7 +131,10 @@ def result_type(*avals_or_dtypes: Any) -> tuple[np.dtype, bool]:
         if len(strong) == 1:
             return strong[0], False
         return _promote_strong(strong, []), False
-    return _promote_strong(strong, [_PROXY[max(weak_ranks)]]), False
+    out = _promote_strong(strong, [_PROXY[max(weak_ranks)]])
+    if not any(is_inexact(d) for d in strong):   # ints meeting a weak float: the default float
+        out = {float64: default_float(), complex128: default_complex()}.get(out, out)
+    return out, False
 
 
 def short_name(dtype: np.dtype) -> str:

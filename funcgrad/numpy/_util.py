@@ -119,9 +119,11 @@ def _resolve(ufunc: np.ufunc, tokens: tuple[Any, ...]) -> tuple[np.dtype, ...]:
     except TypeError as e:
         names = ", ".join(getattr(t, "__name__", str(t)) for t in tokens)
         raise TypeError(f"{ufunc.__name__} is not supported for inputs of type {names}") from e
-    if any(t == dtypes.bfloat16 for t in tokens):   # keep bfloat16 where NumPy would keep f32
-        res = tuple(dtypes.bfloat16 if r == dtypes.float32 and not any(
-            t == dtypes.float32 for t in tokens) else r for r in res)
+    if any(t == dtypes.bfloat16 for t in tokens):
+        # keep bfloat16 where it is the inputs' common dtype (bf16 with f16 or int16 is f32)
+        common = dtypes.result_type(*(t(0) if isinstance(t, type) else t for t in tokens))[0]
+        if common == dtypes.bfloat16:
+            res = tuple(dtypes.bfloat16 if r == dtypes.float32 else r for r in res)
     return tuple(res)
 
 
@@ -134,7 +136,9 @@ def ufunc_dtypes(ufunc: np.ufunc, *args: Any) -> tuple[list[np.dtype], list[np.d
     tokens = tuple(_dtype_token(a) for a in args)
     res = _resolve(ufunc, tokens)
     weak = all(isinstance(t, type) for t in tokens)
-    if weak:   # all-weak: NumPy answers with 64-bit defaults; honour the configured float
+    if not any(not isinstance(t, type) and dtypes.is_inexact(t) for t in tokens):
+        # no strong inexact input (ints to float, or all weak): NumPy answers with its
+        # 64-bit defaults; honour the configured float
         res = tuple(dtypes.default_float() if r == dtypes.float64 else
                     dtypes.default_complex() if r == dtypes.complex128 else r for r in res)
     return [np.dtype(r) for r in res[:ufunc.nin]], [np.dtype(r) for r in res[ufunc.nin:]], weak
