@@ -299,3 +299,20 @@ lowering_rules.update({
     P.cholesky_p: _cholesky_lower, P.triangular_solve_p: _triangular_solve_lower,
     P.lu_p: _lu_lower, P.eigh_p: _eigh_lower, P.svd_p: _svd_lower, P.qr_p: _qr_lower,
 })
+
+
+# ---------------------------------------------------------------------------
+# fft: one StableHLO op, the same on every platform
+
+
+def _fft_lower(ctx: LoweringContext, x: str, *, fft_type: str,
+               fft_lengths: tuple[int, ...]) -> list[str]:
+    out = ctx.avals_out[0]
+    if 0 in ctx.avals_in[0].shape or 0 in out.shape:   # XLA rejects empty transforms
+        return [ctx.constant(0, out.dtype, out.shape)]
+    return [ctx.op1("stablehlo.fft", [x], out,
+                    f"fft_type = #stablehlo<fft_type {fft_type}>, "
+                    f"fft_length = {_i64s(fft_lengths)}")]
+
+
+lowering_rules[P.fft_p] = _fft_lower

@@ -135,3 +135,4 @@ from funcgrad.numpy._advanced import ix_, take, take_along_axis  # noqa: E402
 from funcgrad.numpy._advanced import (argsort, argwhere, flatnonzero, lexsort,  # noqa: E402
                                       nonzero, searchsorted, sort, unique, unique_values)
 from funcgrad.numpy import linalg  # noqa: E402
+from funcgrad.numpy import fft  # noqa: E402
