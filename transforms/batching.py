@@ -21,7 +21,7 @@ dimensions); the `jit` call primitive batches its Program and stays one call.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -598,17 +598,21 @@ batch_rules[P.sort_p] = _sort_batch
 # Call primitives: batch the Program, bind the call again (one compiled call)
 
 
-def batch_program(program: Program, dims: Sequence[Dim],
-                  axis_size: int) -> tuple[Program, list[Any], list[Dim]]:
+def batch_program(program: Program, dims: Sequence[Dim], axis_size: int,
+                  force: bool = False) -> tuple[Program, list[Any], list[Dim]]:
     """The Program computing `program` over batched inputs (batch axes `dims`).
+
     Returns it (constants as leading inputs), its constants and its outputs'
-    batch axes (None where an output does not depend on a batched input)."""
-    return _batch_program_cached(program, tuple(dims), axis_size)
+    batch axes: None where an output does not depend on a batched input, unless
+    `force`, which puts every output's batch axis at 0. Cached, so that eager
+    calls of the batched program hit the executable cache.
+    """
+    return _batch_program_cached(program, tuple(dims), axis_size, force)
 
 
 @functools.lru_cache(maxsize=256)
-def _batch_program_cached(program: Program, dims: tuple[Dim, ...],
-                          axis_size: int) -> tuple[Program, list[Any], list[Dim]]:
+def _batch_program_cached(program: Program, dims: tuple[Dim, ...], axis_size: int,
+                          force: bool) -> tuple[Program, list[Any], list[Dim]]:
     in_avals = []
     for a, d in zip(program.in_avals, dims, strict=True):
         in_avals.append(a if d is None else
@@ -621,6 +625,8 @@ def _batch_program_cached(program: Program, dims: tuple[Dim, ...],
             args = [x if d is None else BatchTracer(trace, x, d)
                     for x, d in zip(xs, dims, strict=True)]
             outs = [trace.unpack(o) for o in eval_program(program, args)]
+        if force:
+            outs = [(move_bdim(o, d, 0, axis_size), 0) for o, d in outs]
         out_dims.extend(d for _, d in outs)
         return [o for o, _ in outs]
 
@@ -628,11 +634,114 @@ def _batch_program_cached(program: Program, dims: tuple[Dim, ...],
     return hoist_consts(staged), consts, out_dims
 
 
-def _jit_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *, program: Program,
-               name: str) -> tuple[list[Any], list[Dim]]:
-    batched, consts, out_dims = batch_program(program, dims, axis_size)
-    outs = P.jit_p.bind(*consts, *args, program=batched, name=name)
+def _call_batch(prim: Primitive) -> BatchRule:
+    """jit and checkpoint: their `program` batched, other params unchanged."""
+    def rule(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *, program: Program,
+             **params: Any) -> tuple[list[Any], list[Dim]]:
+        batched, consts, out_dims = batch_program(program, dims, axis_size)
+        outs = prim.bind(*consts, *args, program=batched, **params)
+        return list(outs), list(out_dims)
+    return rule
+
+
+batch_rules[P.jit_p] = _call_batch(P.jit_p)
+batch_rules[P.checkpoint_p] = _call_batch(P.checkpoint_p)
+
+
+# User-defined derivative rules are Python functions over flat lists of arrays;
+# their batched versions run the user's function under a fresh BatchTrace, with
+# every output's batch axis at 0 (matching the call, whose outputs are forced to
+# axis 0). A cotangent for an unbatched input sums over the lanes.
+
+
+def _run_batched(fun: Callable[..., Any], axis_size: int, groups: Sequence[Sequence[Any]],
+                 group_dims: Sequence[Sequence[Dim]]) -> tuple[Any, BatchTrace]:
+    trace = BatchTrace(core.current_trace(), axis_size)
+    with core.new_trace(trace):
+        wrapped = [[x if d is None or x is None else BatchTracer(trace, x, d)
+                    for x, d in zip(g, gd, strict=True)]
+                   for g, gd in zip(groups, group_dims, strict=True)]
+        return fun(*wrapped), trace
+
+
+def _unpack_all(trace: BatchTrace, xs: Sequence[Any]) -> list[tuple[Any, Dim]]:
+    return [(None, None) if x is None else trace.unpack(x) for x in xs]
+
+
+def _at_zero(axis_size: int, xs: Sequence[tuple[Any, Dim]]) -> list[Any]:
+    return [move_bdim(x, d, 0, axis_size) for x, d in xs]
+
+
+@functools.lru_cache(maxsize=256)
+def _batched_jvp_rule(jvp: Callable[..., Any], dims: tuple[Dim, ...],
+                      axis_size: int) -> Callable[..., Any]:
+    def jvp_batched(primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
+        # a tangent is laid out like its primal: batched at the same axis, or not at all
+        (p_out, t_out), trace = _run_batched(jvp, axis_size, (primals, tangents), (dims, dims))
+        p_out, t_out = _unpack_all(trace, p_out), _unpack_all(trace, t_out)
+        return _at_zero(axis_size, p_out), _at_zero(axis_size, t_out)
+    return jvp_batched
+
+
+def _batched_bwd(bwd: Callable[..., Any], res_dims: tuple[Dim, ...], in_dims: tuple[Dim, ...],
+                 axis_size: int) -> Callable[..., Any]:
+    """`bwd` (residuals, output cotangents at axis 0) -> input cotangents at `in_dims`."""
+    def bwd_batched(res: Sequence[Any], cts: Sequence[Any]) -> list[Any]:
+        cts_in, trace = _run_batched(bwd, axis_size, (res, cts), (res_dims, [0] * len(cts)))
+        out = []
+        for (v, d), want in zip(_unpack_all(trace, cts_in), in_dims, strict=True):
+            if v is None:
+                out.append(None)
+            elif want is None:     # an input shared by every lane gets the lanes' sum
+                out.append(v if d is None else P.reduce_sum_p.bind(v, axes=(d,)))
+            else:
+                out.append(move_bdim(v, d, want, axis_size))
+        return out
+    return bwd_batched
+
+
+@functools.lru_cache(maxsize=256)
+def _batched_fwd_rule(fwd: Callable[..., Any], dims: tuple[Dim, ...],
+                      axis_size: int) -> Callable[..., Any]:
+    def fwd_batched(primals: Sequence[Any]) -> tuple[list[Any], list[Any], Any]:
+        (outs, res, bwd), trace = _run_batched(fwd, axis_size, (primals,), (dims,))
+        res_unpacked = _unpack_all(trace, res)
+        outs_b = _at_zero(axis_size, _unpack_all(trace, outs))
+        bwd_b = _batched_bwd(bwd, tuple(d for _, d in res_unpacked), dims, axis_size)
+        return outs_b, [r for r, _ in res_unpacked], bwd_b
+    return fwd_batched
+
+
+def _custom_jvp_call_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *,
+                           call: Program, jvp: Callable[..., Any],
+                           num_consts: int) -> tuple[list[Any], list[Dim]]:
+    batched, consts, out_dims = batch_program(call, dims, axis_size, force=True)
+    rule = _batched_jvp_rule(jvp, tuple(dims[num_consts:]), axis_size)
+    outs = P.custom_jvp_call_p.bind(*consts, *args, call=batched, jvp=rule,
+                                    num_consts=len(consts) + num_consts)
     return list(outs), list(out_dims)
 
 
-batch_rules[P.jit_p] = _jit_batch
+def _custom_vjp_call_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *,
+                           call: Program, fwd: Callable[..., Any],
+                           num_consts: int) -> tuple[list[Any], list[Dim]]:
+    batched, consts, out_dims = batch_program(call, dims, axis_size, force=True)
+    rule = _batched_fwd_rule(fwd, tuple(dims[num_consts:]), axis_size)
+    outs = P.custom_vjp_call_p.bind(*consts, *args, call=batched, fwd=rule,
+                                    num_consts=len(consts) + num_consts)
+    return list(outs), list(out_dims)
+
+
+def _custom_lin_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *, num_res: int,
+                      bwd: Callable[..., Any],
+                      out_avals: tuple[ShapedArray, ...]) -> tuple[list[Any], list[Dim]]:
+    # still a linear map known only through its transpose: batch that transpose
+    bwd_b = _batched_bwd(bwd, tuple(dims[:num_res]), tuple(dims[num_res:]), axis_size)
+    avals = tuple(a.update(shape=(axis_size, *a.shape)) for a in out_avals)
+    outs = P.custom_lin_p.bind(*args, num_res=num_res, bwd=bwd_b, out_avals=avals)
+    return list(outs), [0] * len(outs)
+
+
+batch_rules[P.custom_jvp_call_p] = _custom_jvp_call_batch
+batch_rules[P.custom_vjp_call_p] = _custom_vjp_call_batch
+batch_rules[P.custom_lin_p] = _custom_lin_batch
