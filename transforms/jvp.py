@@ -292,9 +292,10 @@ defjvp_elementwise(P.rem_p, lambda t, ans, x, y: t,
 
 
 def _pow_dx(t: Any, ans: Any, x: Any, y: Any) -> Any:
-    y_zero = P.eq_p.bind(y, _c(y, 0))
-    safe_y = _select(y_zero, y, _c(y, 1))
-    jac = _select(y_zero, _mul(safe_y, P.pow_p.bind(x, _sub(safe_y, _c(y, 1)))), _c(y, 0))
+    # y * x ** (y - 1), taken as 0 at x = y = 0 (where it would be 0 * inf)
+    both_zero = P.and_p.bind(P.eq_p.bind(y, _c(y, 0)), P.eq_p.bind(x, _c(x, 0)))
+    safe_y = _select(both_zero, y, _c(y, 1))
+    jac = _select(both_zero, _mul(safe_y, P.pow_p.bind(x, _sub(safe_y, _c(y, 1)))), _c(y, 0))
     return _mul(t, jac)
 
 
@@ -435,7 +436,8 @@ def _reduce_chooser_jvp(prim: Primitive) -> JVPRule:
         where = P.eq_p.bind(x, P.broadcast_in_dim_p.bind(ans, shape=xa.shape,
                                                          broadcast_dimensions=kept))
         ind = P.convert_element_type_p.bind(where, new_dtype=xa.dtype, weak_type=False)
-        counts = P.reduce_sum_p.bind(ind, axes=axes)
+        # at least 1, so an empty reduction has a zero (not NaN) tangent
+        counts = P.max_p.bind(P.reduce_sum_p.bind(ind, axes=axes), _c(ind, 1))
         return ans, _div(P.reduce_sum_p.bind(_mul(t, ind), axes=axes), counts)
     return rule
 
@@ -470,8 +472,9 @@ def _reduce_prod_tree(x: Any, axes: tuple[int, ...]) -> Any:
                             strides=(1,) * nk + (2,))
         y = _mul(lo, hi)
         n = half
-    if n == 0:
-        return P.reduce_prod_p.bind(P.reshape_p.bind(y, new_sizes=(*keep, 0)), axes=(nk,))
+    if n == 0:   # an empty product: ones, with a zero tangent
+        return P.broadcast_in_dim_p.bind(scalar(1, xa.dtype), shape=keep,
+                                         broadcast_dimensions=())
     return P.reshape_p.bind(y, new_sizes=keep)
 
 

@@ -154,6 +154,16 @@ deflinear_unary(P.real_p, lambda ct, a: P.complex_p.bind(ct, scalar(0, aval(ct).
 deflinear_unary(P.imag_p, lambda ct, a: P.complex_p.bind(scalar(0, aval(ct).dtype), _neg(ct)))
 
 
+def _integer_pow_transpose(ct: Any, x: Any, *, y: int) -> list[Any]:
+    if y != 1:
+        raise UnsupportedError(f"cannot transpose integer_pow with exponent {y}: x ** {y} is "
+                               "not linear in x")
+    return [ct]
+
+
+transpose_rules[P.integer_pow_p] = _integer_pow_transpose
+
+
 def _complex_transpose(ct: Any, re: Any, im: Any) -> list[Any]:
     return [unbroadcast(P.real_p.bind(ct), re.aval) if is_undefined(re) else None,
             unbroadcast(_neg(P.imag_p.bind(ct)), im.aval) if is_undefined(im) else None]
