@@ -89,14 +89,32 @@ def test_vmap_matches_loop(spec: PrimSpec, data: st.DataObject) -> None:
 
 
 # ---------------------------------------------------------------------------
-# Indexing and sorting primitives, through the funcgrad.numpy functions that bind
-# them (gather, scatter*, sort): each case makes one lane's operands from a seed.
+# Primitives without rows in the spec table yet (indexing, sorting, linear
+# algebra, FFT), through the functions that bind them: each case makes one
+# lane's operands from a random generator.
 
 def _ints(rng: np.random.Generator, lo: int, hi: int, shape: tuple[int, ...]) -> np.ndarray:
     return rng.integers(lo, hi, shape)
 
 
-INDEXING_CASES: dict[str, tuple[Any, Any]] = {
+def _spd(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    m = rng.standard_normal(shape)
+    return m @ np.swapaxes(m, -1, -2) + shape[-1] * np.eye(shape[-1])
+
+
+def _lower(rng: np.random.Generator, n: int) -> np.ndarray:
+    return np.tril(rng.standard_normal((n, n))) + n * np.eye(n)
+
+
+def _complex(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    return rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+
+
+_TRSM = dict(left_side=True, lower=True, transpose_a=False, conjugate_a=False,
+             unit_diagonal=False)
+
+
+EXTRA_CASES: dict[str, tuple[Any, Any]] = {
     "getitem_array": (lambda x, i: x[i],
                       lambda r: (r.standard_normal((4, 5)), _ints(r, -4, 4, (3,)))),
     "getitem_two_arrays": (lambda x, i, j: x[i, j],
@@ -121,16 +139,30 @@ INDEXING_CASES: dict[str, tuple[Any, Any]] = {
                                      lambda r: (r.standard_normal((4,)), _ints(r, 0, 7, (3,)),
                                                 r.standard_normal(3))),
     "sort": (lambda x: fnp.sort(x, axis=0), lambda r: (r.standard_normal((4, 3)),)),
+    "sort_two_keys": (lambda k, v: P.sort_p.bind(k, v, dimension=0, is_stable=True, num_keys=2),
+                      lambda r: (_ints(r, 0, 2, (5,)), r.standard_normal(5))),
     "argsort_ties": (lambda x: fnp.argsort(x, axis=-1),
                      lambda r: (_ints(r, 0, 3, (2, 5)).astype(np.float64),)),
+    "cholesky": (P.cholesky_p.bind, lambda r: (_spd(r, 2, 3, 3),)),
+    "triangular_solve": (lambda a, b: P.triangular_solve_p.bind(a, b, **_TRSM),
+                         lambda r: (_lower(r, 3), r.standard_normal((3, 2)))),
+    "lu": (P.lu_p.bind, lambda r: (r.standard_normal((3, 4)),)),
+    "eigh": (lambda a: P.eigh_p.bind(a, lower=True), lambda r: (_spd(r, 3, 3),)),
+    "svd": (lambda a: P.svd_p.bind(a, full_matrices=False, compute_uv=True),
+            lambda r: (r.standard_normal((2, 4, 3)),)),
+    "qr": (lambda a: P.qr_p.bind(a, full_matrices=True), lambda r: (r.standard_normal((4, 3)),)),
+    "fft": (lambda x: P.fft_p.bind(x, fft_type="FFT", fft_lengths=(4,)),
+            lambda r: (_complex(r, 3, 4),)),
+    "rfft2": (lambda x: P.fft_p.bind(x, fft_type="RFFT", fft_lengths=(2, 4)),
+              lambda r: (r.standard_normal((2, 4)),)),
 }
 
 
-@pytest.mark.parametrize("case", sorted(INDEXING_CASES))
+@pytest.mark.parametrize("case", sorted(EXTRA_CASES))
 @settings(max_examples=6)
 @given(data=st.data())
-def test_indexing_vmap_matches_loop(case: str, data: st.DataObject) -> None:
-    fun, make = INDEXING_CASES[case]
+def test_more_primitives_vmap_matches_loop(case: str, data: st.DataObject) -> None:
+    fun, make = EXTRA_CASES[case]
     size = data.draw(st.integers(1, 3), label="batch size")
     rngs = [np.random.default_rng(data.draw(st.integers(0, 2**16), label="seed"))
             for _ in range(size)]
@@ -141,11 +173,15 @@ def test_indexing_vmap_matches_loop(case: str, data: st.DataObject) -> None:
         axes[0] = 0
     batched = [lane[0] if ax is None else np.stack(lane, axis=ax)
                for lane, ax in zip(lanes, axes, strict=True)]
-    want = np.stack([_as_numpy(fun(*(fnp.asarray(lane[0] if ax is None else lane[b])
-                                     for lane, ax in zip(lanes, axes, strict=True))))
-                     for b in range(size)])
+    loop = [fg.tree.leaves(fun(*(fnp.asarray(lane[0] if ax is None else lane[b])
+                                 for lane, ax in zip(lanes, axes, strict=True))))
+            for b in range(size)]
     f = fg.vmap(fun, in_axes=tuple(axes))
     if data.draw(st.booleans(), label="jit"):
         f = fg.jit(f)
-    got = _as_numpy(f(*map(fnp.asarray, batched)))
-    _check_close(got, want, 1e-12, f"vmap {case} in_axes={tuple(axes)} size={size}")
+    got = fg.tree.leaves(f(*map(fnp.asarray, batched)))
+    assert len(got) == len(loop[0])
+    for k, g in enumerate(got):
+        want = np.stack([_as_numpy(outs[k]) for outs in loop])
+        _check_close(_as_numpy(g), want, 1e-12,
+                     f"vmap {case} output {k} in_axes={tuple(axes)} size={size}")

@@ -745,3 +745,29 @@ def _custom_lin_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], 
 batch_rules[P.custom_jvp_call_p] = _custom_jvp_call_batch
 batch_rules[P.custom_vjp_call_p] = _custom_vjp_call_batch
 batch_rules[P.custom_lin_p] = _custom_lin_batch
+
+
+# ---------------------------------------------------------------------------
+# Linear algebra and FFT act on trailing axes and batch over the leading ones:
+# a batch axis among the leading axes stays; one among the trailing axes moves
+# to the front. Every operand shares the batch axis (one shared by all lanes is
+# broadcast: the primitive needs equal batch dimensions).
+
+
+def _trailing_op_batch(prim: Primitive, core_ndim: Callable[..., int]) -> BatchRule:
+    def rule(axis_size: int, args: Sequence[Any], dims: Sequence[Dim],
+             **params: Any) -> tuple[list[Any], list[Dim]]:
+        lead = ndim_of(args[0]) - (dims[0] is not None) - core_ndim(**params)
+        d = next(d for d in dims if d is not None)
+        d = d if d <= lead else 0
+        xs = [move_bdim(x, dx, d, axis_size) for x, dx in zip(args, dims, strict=True)]
+        out = prim.bind(*xs, **params)
+        outs = list(out) if prim.multiple_results else [out]
+        return outs, [d] * len(outs)
+    return rule
+
+
+for _p in (P.cholesky_p, P.triangular_solve_p, P.lu_p, P.eigh_p, P.svd_p, P.qr_p):
+    batch_rules[_p] = _trailing_op_batch(_p, lambda **_: 2)
+batch_rules[P.fft_p] = _trailing_op_batch(P.fft_p, lambda *, fft_type, fft_lengths: len(
+    fft_lengths))
