@@ -514,3 +514,21 @@ def test_custom_rules_and_checkpoint_under_vmap() -> None:
         return jnp.sum(jax.vmap(jf, in_axes=(0, None))(xs, w))
 
     close(fg.grad(total, argnums=(0, 1))(xs, w), jax.grad(jtotal, argnums=(0, 1))(xs, w))
+
+
+def test_random_keys_under_vmap_match_a_loop() -> None:
+    import funcgrad.random as fr
+    keys = fr.split(fr.key(7), 4)
+
+    def sample(k: Any, n: Any) -> Any:
+        k1, k2 = fr.split(fr.fold_in(k, n))
+        return fr.normal(k1, (3,)) + fr.uniform(k2, (3,)), fr.permutation(k2, 5)
+
+    ns = fnp.arange(4)
+    got = fg.vmap(sample)(keys, ns)
+    for i in range(4):
+        want = sample(keys[i], ns[i])
+        np.testing.assert_array_equal(np.asarray(got[0][i]), np.asarray(want[0]))
+        np.testing.assert_array_equal(np.asarray(got[1][i]), np.asarray(want[1]))
+    # lanes differ: the keys really are per lane
+    assert not np.allclose(np.asarray(got[0][0]), np.asarray(got[0][1]))
