@@ -81,7 +81,7 @@ def _jax_aval(shape: tuple[int, ...], dtype: np.dtype) -> Any:
 def to_device(x: np.ndarray, device: Device | None = None) -> Buffer:
     """Copy a host array to a device buffer."""
     device = device or default_device()
-    x = np.ascontiguousarray(x)
+    x = np.asarray(x, order="C")   # NB: not ascontiguousarray, which makes 0-d arrays 1-d
     return _xc.batched_device_put(_jax_aval(x.shape, x.dtype), _sharding(device), [x], [device],
                                   True, False, _xc.HostBufferSemantics.IMMUTABLE_ONLY_DURING_CALL,
                                   True)
