@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import platform
 import sys
 import time
@@ -51,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     device = fg.devices()[0]
     print(f"funcgrad {fg.__version__} on {device.platform} ({device}); Python "
           f"{platform.python_version()}{'; quick mode' if args.quick else ''}", flush=True)
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    if load > cores:
+        print(f"warning: load average {load:.1f} on {cores} cores: other processes compete "
+              "for the CPU and the ratios below are noisier than usual", flush=True)
 
     results: list[Result] = []
     t0 = time.perf_counter()

@@ -4,8 +4,9 @@
 Timing rules (these machines are noisy):
 - both sides run the same workload in the same process, repetitions
   interleaved and the order alternated, so drift hits both alike;
-- each repetition times a loop of calls; a side's time is the minimum
-  per-call time over repetitions (the least disturbed one);
+- each repetition times a short loop of calls; a side's time is the minimum
+  per-call time over many repetitions: under load from other processes,
+  some short loops still run undisturbed;
 - every timed call blocks until its result is ready, on both sides;
 - the garbage collector is off inside timed loops, on both sides.
 """

@@ -92,7 +92,7 @@ def _eager_grad(quick: bool, ours: Side, jx: Side) -> list[Result]:
     g_ours, g_ag, g_jax = ours.grad(scalar_fn(ours.np)), autograd.grad(scalar_fn(anp)), \
         jx.grad(scalar_fn(jx.np))
     check_close(name, g_ours(x_ours), g_ag(x_np))
-    number, repeats = (20, 2) if quick else (200, 7)
+    number, repeats = (20, 2) if quick else (40, 15)
     t_ours, t_ag = per_call(lambda: g_ours(x_ours).block_until_ready(), lambda: g_ag(x_np),
                             number=number, repeats=repeats)
     t_ours2, t_jax = per_call(lambda: g_ours(x_ours).block_until_ready(),
@@ -140,7 +140,7 @@ def _mlp_step(quick: bool, ours: Side, jx: Side) -> Result:
     step_o, step_j = steps[ours.name], steps[jx.name]
     in_o, in_j = inputs[ours.name], inputs[jx.name]
     t_ours, t_jax = per_call(lambda: ours.block(step_o(*in_o)), lambda: jx.block(step_j(*in_j)),
-                             number=5 if quick else 10, repeats=2 if quick else 9)
+                             number=5 if quick else 3, repeats=2 if quick else 25)
     return Result(name, "JAX", t_ours, t_jax, MLP_STEP_TARGET)
 
 

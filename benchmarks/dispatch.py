@@ -89,7 +89,7 @@ def _lower(quick: bool, ours: Side, jx: Side) -> Result:
 
 
 def _loops(quick: bool) -> tuple[int, int]:
-    return (200, 3) if quick else (3000, 9)
+    return (200, 3) if quick else (500, 31)
 
 
 DISPATCH_NAME = "jit dispatch x*y+z, f64[8]"
