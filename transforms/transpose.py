@@ -423,8 +423,10 @@ transpose_rules[P.checkpoint_p] = call_transpose(P.checkpoint_p)
 
 def _custom_lin_transpose(cts: Sequence[Any], *args: Any, num_res: int, bwd: Any,
                           out_avals: tuple[Any, ...]) -> list[Any]:
-    res = args[:num_res]
-    cts_in = bwd(list(res), [instantiate(c) for c in cts])
+    # residuals staged as Literals reach the user's bwd as Python/NumPy scalars
+    res = [(r.val.item() if r.aval.weak_type else r.val) if type(r) is Literal else r
+           for r in args[:num_res]]
+    cts_in = bwd(res, [instantiate(c) for c in cts])
     return [*(None for _ in res), *cts_in]
 
 
