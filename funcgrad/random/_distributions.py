@@ -149,14 +149,23 @@ def _log1m_unit(key: Any, shape: tuple[int, ...], dt: np.dtype) -> Any:
 
 
 def _first_accepted(accept: Any, cand: Any, fallback: Any) -> Any:
-    """Per element, the candidate of the first round (axis 0) whose `accept` is True."""
-    first = P.argmax_p.bind(accept, axis=0, index_dtype=dtypes.int32)   # first True
-    ids = P.iota_p.bind(dtype=dtypes.int32, shape=aval_of(accept).shape, dimension=0)
+    """Per element, the candidate of the first round (axis 0) whose `accept` is True.
+
+    A sentinel round that always accepts `fallback` is appended, then one argmax
+    and one masked sum: two reductions, so XLA copies the proposal computation
+    into two fusions only (a select per round would copy it once per round).
+    """
+    rounds, *rest = aval_of(accept).shape
+    ones = P.broadcast_in_dim_p.bind(Literal(np.True_, ShapedArray((), dtypes.bool_, False)),
+                                     shape=(1, *rest), broadcast_dimensions=())
+    accept = P.concatenate_p.bind(accept, ones, dimension=0)
+    cand = P.concatenate_p.bind(cand, P.expand_dims_p.bind(_bcast(fallback, tuple(rest)),
+                                                           dimensions=(0,)), dimension=0)
+    first = P.argmax_p.bind(accept, axis=0, index_dtype=dtypes.int32)
+    ids = P.iota_p.bind(dtype=dtypes.int32, shape=(rounds + 1, *rest), dimension=0)
     pick = P.eq_p.bind(ids, P.expand_dims_p.bind(first, dimensions=(0,)))
     zero = _c(0, aval_of(cand).dtype)
-    picked = P.reduce_sum_p.bind(P.select_n_p.bind(pick, zero, cand), axes=(0,))
-    any_ok = P.reduce_or_p.bind(accept, axes=(0,))
-    return P.select_n_p.bind(any_ok, fallback, picked)
+    return P.reduce_sum_p.bind(P.select_n_p.bind(pick, zero, cand), axes=(0,))
 
 
 # Marsaglia-Tsang accepts with probability > 0.95 for shape >= 1 (all we call it

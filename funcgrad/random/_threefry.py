@@ -39,28 +39,53 @@ def _c32(v: int) -> Literal:
     return Literal(np.uint32(v), ShapedArray((), u32, False))
 
 
-def _rotl(x: Any, r: int) -> Any:
-    return P.or_p.bind(P.shift_left_p.bind(x, _c32(r)),
-                       P.shift_right_logical_p.bind(x, _c32(32 - r)))
+def _rotl_by(x: Any, r: Any) -> Any:
+    return P.or_p.bind(P.shift_left_p.bind(x, r),
+                       P.shift_right_logical_p.bind(x, P.sub_p.bind(_c32(32), r)))
+
+
+def _round_group(carry: tuple[Any, ...], xs: tuple[Any, Any]) -> tuple[tuple[Any, ...], None]:
+    """Four rounds, then a key injection; the key words rotate for the next group."""
+    x0, x1, ka, kb, kc = carry
+    rots, i = xs
+    for j in range(4):
+        r = P.reshape_p.bind(P.slice_p.bind(rots, start_indices=(j,), limit_indices=(j + 1,),
+                                            strides=(1,)), new_sizes=())
+        x0 = P.add_p.bind(x0, x1)
+        x1 = P.xor_p.bind(_rotl_by(x1, r), x0)
+    x0 = P.add_p.bind(x0, ka)
+    x1 = P.add_p.bind(P.add_p.bind(x1, kb), i)
+    return (x0, x1, kb, kc, ka), None
+
+
+_GROUP_ROTATIONS = np.array([_ROTATIONS[g % 2] for g in range(_ROUND_GROUPS)], np.uint32)
 
 
 def threefry2x32(k0: Any, k1: Any, x0: Any, x1: Any) -> tuple[Any, Any]:
     """Threefry-2x32 of the counter pairs (x0, x1) under the key (k0, k1), elementwise.
 
     All four operands are uint32 and broadcast together; returns two uint32 arrays.
+    The five groups of four rounds run as a rolled loop (`scan`), like JAX does on
+    CPU: unrolled, XLA copies the ~100 integer ops into every fusion that consumes
+    the bits, and a sampler with a few reductions takes seconds to compile.
     """
-    ks = (k0, k1, P.xor_p.bind(P.xor_p.bind(k0, k1), _c32(_PARITY)))
-    x0 = P.add_p.bind(x0, ks[0])
-    x1 = P.add_p.bind(x1, ks[1])
-    for group in range(_ROUND_GROUPS):
-        for r in _ROTATIONS[group % 2]:
-            x0 = P.add_p.bind(x0, x1)
-            x1 = P.xor_p.bind(_rotl(x1, r), x0)
-        # key injection after every four rounds
-        i = group + 1
-        x0 = P.add_p.bind(x0, ks[i % 3])
-        x1 = P.add_p.bind(P.add_p.bind(x1, ks[(i + 1) % 3]), _c32(i))
-    return x0, x1
+    from funcgrad.control_flow import scan
+    shape = P.broadcast_shapes("threefry2x32", *(aval_of(v).shape for v in (k0, k1, x0, x1)))
+    ks2 = P.xor_p.bind(P.xor_p.bind(k0, k1), _c32(_PARITY))
+    x0 = P.add_p.bind(x0, k0)
+    x1 = P.add_p.bind(x1, k1)
+
+    def full(x: Any) -> Any:
+        xs = aval_of(x).shape
+        return x if xs == shape else P.broadcast_in_dim_p.bind(
+            x, shape=shape, broadcast_dimensions=tuple(range(len(shape) - len(xs), len(shape))))
+
+    injections = P.iota_p.bind(dtype=u32, shape=(_ROUND_GROUPS,), dimension=0)
+    injections = P.add_p.bind(injections, _c32(1))
+    from funcgrad.array import from_numpy
+    (y0, y1, *_), _ = scan(_round_group, (full(x0), full(x1), k1, ks2, k0),
+                           (from_numpy(_GROUP_ROTATIONS), injections))
+    return y0, y1
 
 
 def check_key(key: Any, fname: str) -> Any:
