@@ -102,9 +102,11 @@ class Array:
         v = self._value()
         body = np.array2string(v, separator=", ", prefix="Array(")
         dt = self.dtype
-        default = v.dtype in (np.dtype(np.float64), np.dtype(np.int64), np.dtype(np.bool_)) \
-            and v.size > 0
+        default = v.dtype in (np.dtype(np.float64), np.dtype(np.int64), np.dtype(np.bool_),
+                              np.dtype(np.complex128)) and v.size > 0
         suffix = "" if default and not self.weak_type else f", dtype={dt}"
+        if v.size == 0 and v.ndim != 1:     # like NumPy: "[]" alone would hide the shape
+            suffix = f", shape={v.shape}" + suffix
         if self.weak_type:
             suffix += ", weak_type=True"
         return f"Array({body}{suffix})"
