@@ -1,0 +1,177 @@
+"""The layering of DESIGN.md, checked on the source (parsed with `ast`, never imported):
+
+- only xla_backend/runtime.py imports jax/jaxlib, and from them only the XLA
+  runtime (no jax.numpy, jax.lax, jax.jit/grad/vmap, JAX tracing, jax._src);
+- funcgrad/core.py imports no interpreter;
+- xla_backend imports nothing from transforms nor funcgrad's interpreters.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("funcgrad", "transforms", "xla_backend")
+RUNTIME = "xla_backend/runtime.py"
+
+# JAX's user-level API and tracing machinery: never used by the library.
+FORBIDDEN_JAX = ("jax.numpy", "jax.lax", "jax.jit", "jax.grad", "jax.vmap", "jax.jvp",
+                 "jax.vjp", "jax.linearize", "jax.make_jaxpr", "jax.eval_shape", "jax._src",
+                 "jax.interpreters", "jax.scipy", "jax.random", "jax.nn", "jax.tree_util",
+                 "jax.custom_jvp", "jax.custom_vjp", "jax.value_and_grad", "jax.jacfwd",
+                 "jax.jacrev", "jax.hessian", "jax.checkpoint", "jax.remat", "jax.pmap",
+                 "jax.experimental", "jax.extend.core", "jax.extend.linear_util")
+# What an interpreter is, for the layering rules below.
+INTERPRETERS = ("transforms", "funcgrad.jit", "funcgrad.api", "funcgrad.eager",
+                "funcgrad.autodiff", "funcgrad.vmap", "funcgrad.control_flow",
+                "funcgrad.custom_rules")
+XLA_BACKEND_MAY_IMPORT = ("funcgrad.core", "funcgrad.ir", "funcgrad.dtypes",
+                          "funcgrad.primitives", "funcgrad.errors", "funcgrad.config")
+
+
+@dataclass(frozen=True)
+class Use:
+    name: str        # dotted name: an imported module/attribute or an attribute chain
+    line: int
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(ROOT).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _resolve(module: str | None, level: int, here: str, is_package: bool) -> str:
+    if not level:
+        return module or ""
+    base = here.split(".")
+    base = base if is_package else base[:-1]
+    base = base[:len(base) - (level - 1)]
+    return ".".join([*base, module] if module else base)
+
+
+def uses(source: str, here: str = "pkg.mod", is_package: bool = False) -> list[Use]:
+    """Every module/name a source imports (``from a import b`` gives ``a.b``), every
+    string given to importlib.import_module/__import__, and every attribute chain
+    rooted at a name bound to an imported module (``jax.numpy.sin``)."""
+    tree = ast.parse(source)
+    out: list[Use] = []
+    alias: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                out.append(Use(a.name, node.lineno))
+                if a.asname:
+                    alias[a.asname] = a.name
+                else:
+                    alias[a.name.split(".")[0]] = a.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom):
+            mod = _resolve(node.module, node.level, here, is_package)
+            out.append(Use(mod, node.lineno))
+            for a in node.names:
+                full = f"{mod}.{a.name}"
+                out.append(Use(full, node.lineno))
+                alias[a.asname or a.name] = full
+        elif isinstance(node, ast.Call):
+            f = node.func
+            fname = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+            if fname in ("import_module", "__import__") and node.args and \
+                    isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+                out.append(Use(node.args[0].value, node.lineno))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            chain = []
+            cur: ast.expr = node
+            while isinstance(cur, ast.Attribute):
+                chain.append(cur.attr)
+                cur = cur.value
+            if isinstance(cur, ast.Name) and cur.id in alias:
+                out.append(Use(".".join([alias[cur.id], *reversed(chain)]), node.lineno))
+    return out
+
+
+def _matches(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def _sources() -> list[Path]:
+    files = [p for pkg in PACKAGES for p in sorted((ROOT / pkg).rglob("*.py"))]
+    assert len(files) > 10, f"found only {files}"
+    return files
+
+
+def _uses_of(path: Path) -> list[Use]:
+    return uses(path.read_text(), _module_name(path), path.name == "__init__.py")
+
+
+def _rel(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+@pytest.mark.parametrize("path", _sources(), ids=_rel)
+def test_jax_only_in_the_runtime(path: Path) -> None:
+    found = [u for u in _uses_of(path) if _matches(u.name, ("jax", "jaxlib"))]
+    if _rel(path) != RUNTIME:
+        assert not found, f"{_rel(path)} uses JAX: " + ", ".join(
+            f"{u.name} (line {u.line})" for u in found) + "; only xla_backend/runtime.py may"
+    else:
+        bad = [u for u in found if _matches(u.name, FORBIDDEN_JAX)]
+        assert not bad, f"{RUNTIME} uses JAX beyond the XLA runtime: " + ", ".join(
+            f"{u.name} (line {u.line})" for u in bad)
+
+
+def test_core_imports_no_interpreter() -> None:
+    path = ROOT / "funcgrad" / "core.py"
+    bad = [u for u in _uses_of(path) if _matches(u.name, (*INTERPRETERS, "xla_backend"))]
+    assert not bad, "funcgrad/core.py imports " + ", ".join(f"{u.name} (line {u.line})"
+                                                            for u in bad)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "xla_backend").rglob("*.py")), ids=_rel)
+def test_xla_backend_knows_no_interpreter(path: Path) -> None:
+    funcgrad_uses = [u for u in _uses_of(path) if _matches(u.name, ("funcgrad", "transforms"))]
+    bad = [u for u in funcgrad_uses
+           if _matches(u.name, INTERPRETERS)
+           or (u.name not in ("funcgrad",) and not _matches(u.name, XLA_BACKEND_MAY_IMPORT))]
+    assert not bad, f"{_rel(path)} imports " + ", ".join(f"{u.name} (line {u.line})"
+                                                         for u in bad)
+
+
+# ---------------------------------------------------------------------------
+# the checker itself catches what it must (so the tests above can fail)
+
+
+@pytest.mark.parametrize("src,name", [
+    ("import jax.numpy as jnp", "jax.numpy"),
+    ("from jax import numpy as jnp", "jax.numpy"),
+    ("from jax import lax", "jax.lax"),
+    ("import jax\njax.jit(f)", "jax.jit"),
+    ("import jax as j\nj.vmap(f)", "jax.vmap"),
+    ("from jax._src import core", "jax._src"),
+    ("import importlib\nimportlib.import_module('jax.numpy')", "jax.numpy"),
+    ("from jax import grad as g", "jax.grad"),
+])
+def test_checker_flags_forbidden_uses(src: str, name: str) -> None:
+    found = [u.name for u in uses(src)]
+    assert any(_matches(n, (name,)) for n in found), found
+    assert any(_matches(n, FORBIDDEN_JAX) for n in found)
+
+
+def test_checker_resolves_relative_imports() -> None:
+    names = [u.name for u in uses("from ..transforms import jvp", "funcgrad.numpy.x")]
+    assert "funcgrad.transforms.jvp" in names
+    names = [u.name for u in uses("from . import staging", "transforms", is_package=True)]
+    assert "transforms.staging" in names
+    names = [u.name for u in uses("from .staging import f", "transforms.jvp")]
+    assert "transforms.staging.f" in names
+
+
+def test_checker_allows_the_runtime_imports() -> None:
+    src = ("from jaxlib import xla_client\nfrom jax.extend import backend\n"
+           "from jax.sharding import SingleDeviceSharding\nbackend.get_backend()")
+    assert not [u for u in uses(src) if _matches(u.name, FORBIDDEN_JAX)]
