@@ -727,3 +727,6 @@ def unique_values(x: Any, *, size: int | None = None, fill_value: Any = None) ->
 __all__ = ["advanced_getitem", "argsort", "argwhere", "flatnonzero", "index_plan",
            "is_advanced_index", "ix_", "lexsort", "nonzero", "scatter_update", "searchsorted",
            "sort", "take", "take_along_axis", "unique", "unique_values"]
+
+
+import transforms.indexing_rules  # noqa: E402,F401  (JVP/transpose rules of gather, scatter, sort)

@@ -110,6 +110,21 @@ def _diagonal(x: Any) -> Any:
     return P.reduce_sum_p.bind(masked, axes=(av.ndim - 1,))
 
 
+def _hermitian_from(x: Any, lower: bool) -> Any:
+    """The Hermitian matrix whose `lower` (or upper) triangle is x's: what LAPACK reads.
+    Building it explicitly keeps the derivative off the ignored triangle."""
+    av = aval_of(x)
+    n = av.shape[-1]
+    rows = np.arange(n)[:, None]
+    cols = np.arange(n)[None, :]
+    keep = asarray_operand(rows >= cols if lower else rows <= cols)
+    strict = asarray_operand(rows > cols if lower else rows < cols)
+    zero = convert(0, av.dtype)
+    tri = P.select_n_p.bind(keep, zero, x)
+    mirrored = _mH(P.select_n_p.bind(strict, zero, x))
+    return P.add_p.bind(tri, mirrored)
+
+
 def _broadcast_batch(x: Any, batch: tuple[int, ...]) -> Any:
     av = aval_of(x)
     shape = (*batch, *av.shape[-2:])
@@ -132,7 +147,7 @@ def cholesky(a: Any, /, *, upper: bool = False) -> Any:
     """The Cholesky factor L (lower, a = L L^H) or, with ``upper=True``, U = L^H.
     Only the lower triangle of `a` is read."""
     x = _matrix(a, "cholesky")
-    L = P.cholesky_p.bind(x)
+    L = P.cholesky_p.bind(_hermitian_from(x, lower=True))
     return _mH(L) if upper else L
 
 
@@ -141,7 +156,8 @@ def eigh(a: Any, UPLO: str = "L") -> EighResult:
     if UPLO not in ("L", "U"):
         raise ValueError(f"UPLO argument must be 'L' or 'U', got {UPLO!r}")
     x = _matrix(a, "eigh")
-    v, w = P.eigh_p.bind(x, lower=UPLO == "L")
+    lower = UPLO == "L"
+    v, w = P.eigh_p.bind(_hermitian_from(x, lower), lower=lower)
     return EighResult(w, v)
 
 
@@ -543,3 +559,6 @@ __all__ = ["LinAlgError", "cholesky", "cond", "det", "diagonal", "eigh", "eigval
            "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_rank", "matrix_transpose",
            "multi_dot", "norm", "outer", "pinv", "qr", "slogdet", "solve", "svd", "svdvals",
            "trace", "vector_norm"]
+
+
+import transforms.linalg_rules  # noqa: E402,F401  (JVP/transpose/batching rules)

@@ -1,0 +1,378 @@
+"""JVP, transpose and batching rules for the linear-algebra and FFT primitives.
+
+The JVPs are the standard matrix-calculus results, written with the
+primitives themselves (triangular solves instead of inverses):
+
+- cholesky  A = L L^H:  L' = L Phi(L^-1 A' L^-H), Phi = lower triangle, half diagonal.
+- triangular_solve  op(A) X = B:  X' = op(A)^-1 (B' - op(A') X) (and mirrored on the right);
+  linear in B, whose transpose solves with op(A) transposed.
+- lu  P A = L U (square):  with W = L^-1 P A' U^-1,  L' = L tril(W, -1),  U' = triu(W) U.
+- eigh  A = V diag(w) V^H:  w' = diag(V^H A' V),  V' = V (F * V^H A' V),
+  F_ij = 1 / (w_j - w_i) off the diagonal (infinite for repeated eigenvalues, like JAX).
+- svd (reduced)  and  qr (reduced, M >= N): as in Townsend's / Walter's notes.
+- fft is linear; FFT/IFFT are symmetric, RFFT/IRFFT transpose through their
+  complex counterparts (JAX's convention for complex cotangents).
+
+The factorizations act on the last two axes, so batching moves the batch axis
+to the front.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from funcgrad import dtypes
+from funcgrad import primitives as P
+from transforms.ad_util import (Zero, add_tangents, aval, convert, instantiate, is_undefined,
+                                scalar, tangent_aval)
+from transforms.batching import batch_rules, move_bdim
+from transforms.indexing_rules import take_along
+from transforms.jvp import jvp_rules
+from transforms.transpose import transpose_rules
+
+# ---------------------------------------------------------------------------
+# matrix helpers (binding primitives, so every rule is itself transformable)
+
+
+def _mT(x: Any) -> Any:
+    nd = aval(x).ndim
+    return P.transpose_p.bind(x, permutation=(*range(nd - 2), nd - 1, nd - 2))
+
+
+def _conj(x: Any) -> Any:
+    return P.conj_p.bind(x) if dtypes.is_complex(aval(x).dtype) else x
+
+
+def _mH(x: Any) -> Any:
+    return _conj(_mT(x))
+
+
+def _mm(a: Any, b: Any) -> Any:
+    """Batched matrix product over the last two axes (equal leading dims)."""
+    nd = aval(a).ndim
+    batch = tuple(range(nd - 2))
+    return P.dot_general_p.bind(a, b, dimension_numbers=(((nd - 1,), (nd - 2,)),
+                                                         (batch, batch)))
+
+
+def _tri_mask(shape: tuple[int, ...], k: int, lower: bool) -> Any:
+    rows = P.iota_p.bind(dtype=dtypes.int32, shape=shape[-2:], dimension=0)
+    cols = P.iota_p.bind(dtype=dtypes.int32, shape=shape[-2:], dimension=1)
+    if k:
+        rows = P.add_p.bind(rows, scalar(k, dtypes.int32))
+    return (P.ge_p if lower else P.le_p).bind(rows, cols)
+
+
+def _tril(x: Any, k: int = 0) -> Any:
+    a = aval(x)
+    return P.select_n_p.bind(_tri_mask(a.shape, k, True), scalar(0, a.dtype), x)
+
+
+def _triu(x: Any, k: int = 0) -> Any:
+    a = aval(x)
+    return P.select_n_p.bind(_tri_mask(a.shape, k, False), scalar(0, a.dtype), x)
+
+
+def _eye(n: int, dtype: np.dtype) -> Any:
+    rows = P.iota_p.bind(dtype=dtypes.int32, shape=(n, n), dimension=0)
+    cols = P.iota_p.bind(dtype=dtypes.int32, shape=(n, n), dimension=1)
+    return convert(P.eq_p.bind(rows, cols), dtype)
+
+
+def _diag(x: Any) -> Any:
+    a = aval(x)
+    n = a.shape[-1]
+    picked = P.mul_p.bind(x, _eye(n, a.dtype))
+    return P.reduce_sum_p.bind(picked, axes=(a.ndim - 1,))
+
+
+def _real(x: Any) -> Any:
+    return P.real_p.bind(x) if dtypes.is_complex(aval(x).dtype) else x
+
+
+def _solve(a: Any, b: Any, *, left_side: bool = True, lower: bool = True,
+           transpose_a: bool = False, conjugate_a: bool = False,
+           unit_diagonal: bool = False) -> Any:
+    return P.triangular_solve_p.bind(a, b, left_side=left_side, lower=lower,
+                                     transpose_a=transpose_a, conjugate_a=conjugate_a,
+                                     unit_diagonal=unit_diagonal)
+
+
+def _zero_like(x: Any) -> Zero:
+    return Zero(tangent_aval(aval(x)))
+
+
+# ---------------------------------------------------------------------------
+# cholesky
+
+
+def _cholesky_jvp(primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
+    (a,), (a_dot,) = primals, tangents
+    L = P.cholesky_p.bind(a)
+    if type(a_dot) is Zero:
+        return L, _zero_like(L)
+    a_dot = convert(a_dot, aval(L).dtype)
+    tmp = _solve(L, a_dot)                                           # L^-1 A'
+    z = _solve(L, tmp, left_side=False, transpose_a=True, conjugate_a=True)   # .. L^-H
+    n = aval(L).shape[-1]
+    half = P.sub_p.bind(scalar(1, aval(z).dtype),
+                        P.mul_p.bind(scalar(0.5, aval(z).dtype), _eye(n, aval(z).dtype)))
+    phi = P.mul_p.bind(_tril(z), half)
+    return L, _mm(L, phi)
+
+
+jvp_rules[P.cholesky_p] = _cholesky_jvp
+
+
+# ---------------------------------------------------------------------------
+# triangular_solve
+
+
+def _op(x: Any, transpose_a: bool, conjugate_a: bool) -> Any:
+    if transpose_a:
+        x = _mT(x)
+    return _conj(x) if conjugate_a else x
+
+
+def _triangular_solve_jvp(primals: Sequence[Any], tangents: Sequence[Any],
+                          **params: Any) -> tuple[Any, Any]:
+    a, b = primals
+    a_dot, b_dot = tangents
+    out = P.triangular_solve_p.bind(a, b, **params)
+    t_out: Any = _zero_like(out)
+    if type(b_dot) is not Zero:
+        t_out = P.triangular_solve_p.bind(a, convert(b_dot, aval(out).dtype), **params)
+    if type(a_dot) is not Zero:
+        a_dot = convert(a_dot, aval(out).dtype)
+        masked = _tril(a_dot) if params["lower"] else _triu(a_dot)
+        if params["unit_diagonal"]:
+            masked = (_tril(masked, -1) if params["lower"] else _triu(masked, 1))
+        op_dot = _op(masked, params["transpose_a"], params["conjugate_a"])
+        rhs = _mm(op_dot, out) if params["left_side"] else _mm(out, op_dot)
+        t_out = add_tangents(t_out, P.neg_p.bind(P.triangular_solve_p.bind(a, rhs, **params)))
+    return out, t_out
+
+
+def _triangular_solve_transpose(ct: Any, a: Any, b: Any, *, left_side: bool, lower: bool,
+                                transpose_a: bool, conjugate_a: bool,
+                                unit_diagonal: bool) -> list[Any]:
+    if is_undefined(a):
+        raise NotImplementedError("triangular_solve is linear in b only; the matrix a "
+                                  "cannot be transposed")
+    ct_b = P.triangular_solve_p.bind(a, instantiate(ct), left_side=left_side, lower=lower,
+                                     transpose_a=not transpose_a, conjugate_a=conjugate_a,
+                                     unit_diagonal=unit_diagonal)
+    return [None, ct_b]
+
+
+jvp_rules[P.triangular_solve_p] = _triangular_solve_jvp
+transpose_rules[P.triangular_solve_p] = _triangular_solve_transpose
+
+
+# ---------------------------------------------------------------------------
+# lu
+
+
+def _lu_jvp(primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[list[Any], list[Any]]:
+    (a,), (a_dot,) = primals, tangents
+    lu, piv, perm = P.lu_p.bind(a)
+    zeros_int = [_zero_like(piv), _zero_like(perm)]
+    if type(a_dot) is Zero:
+        return [lu, piv, perm], [_zero_like(lu), *zeros_int]
+    la = aval(lu)
+    m, n = la.shape[-2:]
+    if m != n:
+        raise NotImplementedError(f"the derivative of lu is implemented for square matrices, "
+                                  f"got shape {la.shape}")
+    nd = la.ndim
+    rows = P.broadcast_in_dim_p.bind(perm, shape=la.shape, broadcast_dimensions=tuple(
+        range(nd - 1)))
+    x = take_along(convert(a_dot, la.dtype), rows, nd - 2)            # P A'
+    l_mat = P.add_p.bind(_tril(lu, -1), _eye(n, la.dtype))
+    u_mat = _triu(lu)
+    w = _solve(l_mat, x, lower=True, unit_diagonal=True)
+    w = _solve(u_mat, w, left_side=False, lower=False)               # L^-1 P A' U^-1
+    lu_dot = P.add_p.bind(_mm(l_mat, _tril(w, -1)), _mm(_triu(w), u_mat))
+    return [lu, piv, perm], [lu_dot, *zeros_int]
+
+
+jvp_rules[P.lu_p] = _lu_jvp
+
+
+# ---------------------------------------------------------------------------
+# eigh
+
+
+def _eigh_jvp(primals: Sequence[Any], tangents: Sequence[Any], *,
+              lower: bool) -> tuple[list[Any], list[Any]]:
+    (a,), (a_dot,) = primals, tangents
+    v, w = P.eigh_p.bind(a, lower=lower)
+    if type(a_dot) is Zero:
+        return [v, w], [_zero_like(v), _zero_like(w)]
+    dt = aval(v).dtype
+    rdt = aval(w).dtype
+    n = aval(w).shape[-1]
+    nd = aval(w).ndim
+    vav = _mm(_mH(v), _mm(convert(a_dot, dt), v))
+    w_dot = _real(_diag(vav))
+    gaps = P.sub_p.bind(P.expand_dims_p.bind(w, dimensions=(nd - 1,)),
+                        P.expand_dims_p.bind(w, dimensions=(nd,)))     # (i, j): w_j - w_i
+    eye = _eye(n, rdt)
+    f = P.sub_p.bind(P.div_p.bind(scalar(1, rdt), P.add_p.bind(gaps, eye)), eye)
+    v_dot = _mm(v, P.mul_p.bind(convert(f, dt), vav))
+    return [v, w], [v_dot, w_dot]
+
+
+jvp_rules[P.eigh_p] = _eigh_jvp
+
+
+# ---------------------------------------------------------------------------
+# svd
+
+
+def _svd_jvp(primals: Sequence[Any], tangents: Sequence[Any], *, full_matrices: bool,
+             compute_uv: bool) -> tuple[list[Any], list[Any]]:
+    (a,), (a_dot,) = primals, tangents
+    outs = P.svd_p.bind(a, full_matrices=full_matrices, compute_uv=compute_uv)
+    if type(a_dot) is Zero:
+        return list(outs), [_zero_like(o) for o in outs]
+    aa = aval(a)
+    m, n = aa.shape[-2:]
+    if compute_uv and full_matrices and m != n:
+        raise NotImplementedError("the derivative of svd with full_matrices=True is "
+                                  "implemented for square matrices only; use "
+                                  "full_matrices=False")
+    s, u, vh = (outs if compute_uv and not full_matrices else
+                P.svd_p.bind(a, full_matrices=False, compute_uv=True))
+    dt = aa.dtype
+    rdt = aval(s).dtype
+    k = aval(s).shape[-1]
+    nd = aa.ndim
+    a_dot = convert(a_dot, dt)
+    v = _mH(vh)
+    ds_mat = _mm(_mH(u), _mm(a_dot, v))                 # U^H A' V  (k x k)
+    s_dot = _real(_diag(ds_mat))
+    if not compute_uv:
+        return list(outs), [s_dot]
+    s_row = P.expand_dims_p.bind(s, dimensions=(nd - 2,))       # (..., 1, k)
+    s_col = P.expand_dims_p.bind(s, dimensions=(nd - 1,))       # (..., k, 1)
+    eye = _eye(k, rdt)
+    diffs = P.mul_p.bind(P.add_p.bind(s_row, s_col), P.sub_p.bind(s_row, s_col))
+    f = P.sub_p.bind(P.div_p.bind(scalar(1, rdt), P.add_p.bind(diffs, eye)), eye)
+    f = convert(f, dt)
+    s_row_c, s_col_c = convert(s_row, dt), convert(s_col, dt)
+    dss = P.mul_p.bind(s_row_c, ds_mat)                 # dS diag(s)
+    sds = P.mul_p.bind(s_col_c, ds_mat)                 # diag(s) dS
+    s_zero = convert(P.eq_p.bind(s, scalar(0, rdt)), rdt)
+    s_inv = P.sub_p.bind(P.div_p.bind(scalar(1, rdt), P.add_p.bind(s, s_zero)), s_zero)
+    s_inv_mat = P.mul_p.bind(P.expand_dims_p.bind(s_inv, dimensions=(nd - 1,)), eye)
+    skew = P.mul_p.bind(scalar(0.5, dt), P.sub_p.bind(ds_mat, _mH(ds_mat)))
+    du = _mm(u, P.add_p.bind(P.mul_p.bind(f, P.add_p.bind(dss, _mH(dss))),
+                             P.mul_p.bind(skew, convert(s_inv_mat, dt))))
+    dv = _mm(v, P.mul_p.bind(f, P.add_p.bind(sds, _mH(sds))))
+    if m > n:       # the part of A' outside U's column space
+        dav = _mm(a_dot, v)
+        du = P.add_p.bind(du, P.div_p.bind(P.sub_p.bind(dav, _mm(u, _mm(_mH(u), dav))),
+                                           s_row_c))
+    if n > m:
+        dahu = _mm(_mH(a_dot), u)
+        dv = P.add_p.bind(dv, P.div_p.bind(P.sub_p.bind(dahu, _mm(v, _mm(vh, dahu))),
+                                           s_row_c))
+    return list(outs), [s_dot, du, _mH(dv)]
+
+
+jvp_rules[P.svd_p] = _svd_jvp
+
+
+# ---------------------------------------------------------------------------
+# qr
+
+
+def _qr_jvp(primals: Sequence[Any], tangents: Sequence[Any], *,
+            full_matrices: bool) -> tuple[list[Any], list[Any]]:
+    (x,), (x_dot,) = primals, tangents
+    q, r = P.qr_p.bind(x, full_matrices=full_matrices)
+    if type(x_dot) is Zero:
+        return [q, r], [_zero_like(q), _zero_like(r)]
+    m, n = aval(x).shape[-2:]
+    if m < n or (full_matrices and m != n):
+        raise NotImplementedError("the derivative of qr is implemented for matrices with "
+                                  "M >= N in 'reduced' mode (or square ones)")
+    dt = aval(q).dtype
+    x_dot = convert(x_dot, dt)
+    dx_rinv = _solve(r, x_dot, left_side=False, lower=False)          # X' R^-1
+    qt_dx_rinv = _mm(_mH(q), dx_rinv)
+    low = _tril(qt_dx_rinv, -1)
+    do = P.sub_p.bind(low, _mH(low))                                    # skew-Hermitian part
+    if dtypes.is_complex(dt):
+        imag_diag = P.sub_p.bind(qt_dx_rinv, convert(_real(qt_dx_rinv), dt))
+        do = P.add_p.bind(do, P.mul_p.bind(_eye(n, dt), imag_diag))
+    dq = P.add_p.bind(_mm(q, P.sub_p.bind(do, qt_dx_rinv)), dx_rinv)
+    dr = _mm(P.sub_p.bind(qt_dx_rinv, do), r)
+    return [q, r], [dq, dr]
+
+
+jvp_rules[P.qr_p] = _qr_jvp
+
+
+# ---------------------------------------------------------------------------
+# fft
+
+
+def _fft_jvp(primals: Sequence[Any], tangents: Sequence[Any], **params: Any) -> tuple[Any, Any]:
+    (x,), (t,) = primals, tangents
+    out = P.fft_p.bind(x, **params)
+    if type(t) is Zero:
+        return out, _zero_like(out)
+    return out, P.fft_p.bind(convert(t, aval(x).dtype), **params)
+
+
+def _fft_transpose(ct: Any, x: Any, *, fft_type: str,
+                   fft_lengths: tuple[int, ...]) -> list[Any]:
+    ct = instantiate(ct)
+    if fft_type in ("FFT", "IFFT"):          # the DFT matrices are symmetric
+        return [P.fft_p.bind(ct, fft_type=fft_type, fft_lengths=fft_lengths)]
+    ca = aval(ct)
+    if fft_type == "RFFT":
+        # rfft = keep the first n//2+1 bins of fft(x + 0j): pad back, fft, real part
+        n = fft_lengths[-1]
+        cfg = tuple((0, n - ca.shape[-1] if d == ca.ndim - 1 else 0, 0) for d in range(ca.ndim))
+        full = P.pad_p.bind(ct, scalar(0, ca.dtype), padding_config=cfg)
+        return [P.real_p.bind(P.fft_p.bind(full, fft_type="FFT", fft_lengths=fft_lengths))]
+    # IRFFT: the half spectrum's bins count twice except DC (and Nyquist when n is even)
+    y = P.fft_p.bind(ct, fft_type="RFFT", fft_lengths=fft_lengths)
+    ya = aval(y)
+    m = ya.shape[-1]
+    n = fft_lengths[-1]
+    weights = np.full(m, 2.0)
+    weights[0] = 1.0
+    if n % 2 == 0:
+        weights[-1] = 1.0
+    scale = weights / float(np.prod(fft_lengths))
+    from funcgrad.array import from_numpy
+    w = from_numpy(scale.astype(ya.dtype))
+    return [P.conj_p.bind(P.mul_p.bind(y, w))]
+
+
+jvp_rules[P.fft_p] = _fft_jvp
+transpose_rules[P.fft_p] = _fft_transpose
+
+
+# ---------------------------------------------------------------------------
+# batching: the batch axis goes first; every operand gets one
+
+
+def _leading_batch(prim: P.Primitive) -> Any:
+    def rule(axis_size: int, args: Sequence[Any], dims: Sequence[int | None],
+             **params: Any) -> tuple[list[Any], list[int | None]]:
+        xs = [move_bdim(x, d, 0, axis_size) for x, d in zip(args, dims, strict=True)]
+        out = prim.bind(*xs, **params)
+        outs = list(out) if prim.multiple_results else [out]
+        return outs, [0] * len(outs)
+    return rule
+
+
+for _p in (P.cholesky_p, P.triangular_solve_p, P.lu_p, P.eigh_p, P.svd_p, P.qr_p, P.fft_p):
+    batch_rules[_p] = _leading_batch(_p)
