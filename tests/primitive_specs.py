@@ -794,6 +794,48 @@ for _case, (_dims, _) in _DOT_CASES.items():
                   (0, 1), False, {F32: 1e-5}))
 
 
+# ---------------------------------------------------------------------------
+# fft over the trailing dimensions (the primitive's lengths must match them)
+
+_FFT_REFS = {
+    "FFT": (lambda x, k: np.fft.fftn(x, axes=tuple(range(-k, 0))), lambda d: d),
+    "IFFT": (lambda x, k: np.fft.ifftn(x, axes=tuple(range(-k, 0))), lambda d: d),
+    "RFFT": (lambda x, k: np.fft.rfftn(x, axes=tuple(range(-k, 0))),
+             lambda d: C64 if d == F32 else C128),
+    "IRFFT": (lambda x, k: np.fft.irfftn(x, s=_irfft_lengths(x.shape, k),
+                                         axes=tuple(range(-k, 0))),
+              lambda d: F32 if d == C64 else F64),
+}
+
+
+def _irfft_lengths(shape: Sequence[int], k: int) -> tuple[int, ...]:
+    # an odd last length n has n // 2 + 1 == m input entries for m = shape[-1]
+    return (*shape[len(shape) - k:-1], 2 * shape[-1] - 1)
+
+
+def _fft_fun(fft_type: str, k: int) -> Callable[..., Any]:
+    def f(x: Any) -> Any:
+        lengths = (_irfft_lengths(x.shape, k) if fft_type == "IRFFT"
+                   else tuple(x.shape[x.ndim - k:]))
+        return P.fft_p.bind(x, fft_type=fft_type, fft_lengths=lengths)
+    return f
+
+
+def _fft_ref(fft_type: str, k: int) -> Callable[..., np.ndarray]:
+    ref, out_dtype = _FFT_REFS[fft_type]
+    return lambda x: np.asarray(ref(x.astype(C128 if x.dtype.kind == "c" else F64), k)
+                                ).astype(out_dtype(x.dtype))
+
+
+for _fft_type, _k in (("FFT", 1), ("IFFT", 1), ("RFFT", 1), ("IRFFT", 1), ("FFT", 2),
+                      ("RFFT", 2), ("IRFFT", 2)):
+    _dts = (F64, F32) if _fft_type == "RFFT" else (C128, C64)
+    _add(PrimSpec(P.fft_p, f"fft_{_fft_type.lower()}_{_k}d", _fft_fun(_fft_type, _k),
+                  _fft_ref(_fft_type, _k),
+                  _unary_args(_dts, None, min_dims=_k, min_side=1), (DEFAULT_DOMAIN,), (0,),
+                  True, {F64: 1e-11, C128: 1e-11, F32: 1e-5, C64: 1e-5}))
+
+
 def _check_table() -> None:
     names = [s.name for s in SPECS]
     dup = {n for n in names if names.count(n) > 1}
