@@ -29,11 +29,14 @@ from funcgrad import primitives as P
 from funcgrad.core import ShapedArray, Tracer
 from funcgrad.errors import UnsupportedError
 from funcgrad.ir import Literal, Program, Var
-from transforms.ad_util import Zero, differentiable, instantiate, tangent_aval
+from transforms.ad_util import (Zero, add_tangents, differentiable, instantiate, is_undefined,
+                                tangent_aval, zeros)
 from transforms.batching import BatchTrace, BatchTracer, Dim, batch_rules, move_bdim
 from transforms.jvp import jvp_call, jvp_rules
-from transforms.partial_eval import PartialEvalTrace, partial_eval_rules
+from transforms.partial_eval import (PartialEvalTrace, dce_program, partial_eval_program,
+                                     partial_eval_rules)
 from transforms.staging import eval_program, hoist_consts, trace_to_program
+from transforms.transpose import transpose_program, transpose_rules
 
 _CACHE_LIMIT = 1024
 _cache: dict[Any, Any] = {}
@@ -429,3 +432,342 @@ def _while_partial_eval(trace: PartialEvalTrace, args: Sequence[Any], **params: 
 
 
 partial_eval_rules[P.while_p] = _while_partial_eval
+
+
+def _merge(unknowns: Sequence[bool], known: Sequence[Any], unknown: Sequence[Any]) -> list[Any]:
+    k, u = iter(known), iter(unknown)
+    return [next(u) if x else next(k) for x in unknowns]
+
+
+def _partial_eval_forced(program: Program, unknowns: tuple[bool, ...], force: tuple[bool, ...]
+                         ) -> tuple[Program, list[Any], Program, list[bool], int]:
+    """`partial_eval_program`, with the outputs marked in `force` unknown even
+    where they are known: such an output becomes one more residual, which the
+    unknown Program returns as it is (branches and loop carries must agree on
+    which outputs are unknown).
+
+    Returns (known, known_consts, unknown, out_unknowns, num_res): known maps
+    known_consts + known inputs to the known outputs then the residuals;
+    unknown maps the residuals + unknown inputs to the unknown outputs."""
+    split = partial_eval_program(program, unknowns)
+    out_uk = [u or f for u, f in zip(split.out_unknowns, force, strict=True)]
+    if out_uk == split.out_unknowns:
+        return split.known, split.known_consts, split.unknown, out_uk, split.num_res
+    n_known = len(split.known.outvars) - split.num_res
+    known_outs = iter(split.known.outvars[:n_known])
+    kept: list[Any] = []
+    forced: list[Any] = []
+    for was, now in zip(split.out_unknowns, out_uk, strict=True):
+        if not was:
+            (forced if now else kept).append(next(known_outs))
+    known = Program((), split.known.invars, split.known.eqns,
+                    (*kept, *split.known.outvars[n_known:], *forced), split.known.name)
+    forced_vars = [Var(a.aval) for a in forced]
+    res_vars = split.unknown.invars[:split.num_res]
+    uk_outs, fv = iter(split.unknown.outvars), iter(forced_vars)
+    outvars = [next(uk_outs) if was else next(fv)
+               for was, now in zip(split.out_unknowns, out_uk, strict=True) if now]
+    unknown = Program((), (*res_vars, *forced_vars, *split.unknown.invars[split.num_res:]),
+                      split.unknown.eqns, tuple(outvars), split.unknown.name)
+    return known, split.known_consts, unknown, out_uk, split.num_res + len(forced)
+
+
+# -- cond ---------------------------------------------------------------------
+
+
+def _share_slots(res_avals: Sequence[Sequence[ShapedArray]]
+                 ) -> tuple[list[ShapedArray], list[list[int]]]:
+    """Residual slots shared by the branches: a branch's k-th residual of some
+    type takes the k-th slot of that type, so the slots are the union (by
+    shape and dtype) of what each branch keeps. Returns the slots' avals and,
+    per branch, the slot of each of its residuals."""
+    slots: list[ShapedArray] = []
+    assign: list[list[int]] = []
+    for avals in res_avals:
+        used: set[int] = set()
+        mine = []
+        for a in avals:
+            j = next((j for j, s in enumerate(slots)
+                      if j not in used and s.strong() == a.strong()), None)
+            if j is None:
+                j = len(slots)
+                slots.append(a.strong())
+            used.add(j)
+            mine.append(j)
+        assign.append(mine)
+    return slots, assign
+
+
+def _cond_partial_eval(trace: PartialEvalTrace, args: Sequence[Any], *,
+                       branches: tuple[Program, ...]) -> list[Any]:
+    """The known part of every branch runs now as one cond, which also returns
+    the residuals (in slots shared by all branches, zeros where a branch keeps
+    nothing); the unknown part is staged as a cond on the same index."""
+    index, ops = args[0], args[1:]
+    if trace.is_unknown(index):     # nothing can be computed before the branch is known
+        return trace.stage_eqn(P.cond_p, args, {"branches": branches})
+    unknowns = tuple(trace.is_unknown(a) for a in ops)
+    out_uk = tuple(any(col) for col in zip(
+        *(partial_eval_program(b, unknowns).out_unknowns for b in branches), strict=True))
+
+    def build() -> tuple[tuple[tuple[Program, ...], int, tuple[Program, ...], int], list[Any]]:
+        splits = [_partial_eval_forced(b, unknowns, out_uk) for b in branches]
+        slots, assign = _share_slots([[v.aval for v in s[2].invars[:s[4]]] for s in splits])
+        in_avals = branches[0].in_avals
+        known_avals = [a for a, u in zip(in_avals, unknowns, strict=True) if not u]
+        unknown_avals = [a for a, u in zip(in_avals, unknowns, strict=True) if u]
+        known_staged, unknown_staged = [], []
+        for (known, kconsts, unknown, _, num_res), mine in zip(splits, assign, strict=True):
+            def known_fun(*xs: Any, known: Program = known, kconsts: list[Any] = kconsts,
+                          num_res: int = num_res, mine: list[int] = mine) -> list[Any]:
+                outs = eval_program(known, [*kconsts, *xs])
+                n = len(outs) - num_res
+                filled: list[Any] = [None] * len(slots)
+                for j, r in zip(mine, outs[n:], strict=True):
+                    filled[j] = r
+                return [*outs[:n], *(zeros(a) if r is None else r
+                                     for a, r in zip(slots, filled, strict=True))]
+
+            def unknown_fun(*xs: Any, unknown: Program = unknown,
+                            mine: list[int] = mine) -> list[Any]:
+                return eval_program(unknown, [*(xs[j] for j in mine), *xs[len(slots):]])
+
+            known_staged.append(_stage(known_fun, known_avals, f"{known.name}", "linearize"))
+            unknown_staged.append(_stage(unknown_fun, [*slots, *unknown_avals],
+                                         f"{unknown.name}", "linearize"))
+        kprogs, kconsts_all = _join(known_staged)
+        uprogs, uconsts_all = _join(unknown_staged)
+        return ((kprogs, len(kconsts_all), uprogs, len(slots)), [*kconsts_all, *uconsts_all])
+
+    (kprogs, nk, uprogs, nslots), consts = _cached(("cond_pe", branches, unknowns), build)
+    known_ops = [a for a, u in zip(ops, unknowns, strict=True) if not u]
+    outs: list[Any] = []
+    if kprogs[0].outvars:
+        with core.set_trace(trace.parent):
+            outs = P.cond_p.bind(index, *consts[:nk], *known_ops, branches=kprogs)
+    n_known = len(outs) - nslots
+    unknown_outs: list[Any] = []
+    if any(out_uk):
+        unknown_ops = [a for a, u in zip(ops, unknowns, strict=True) if u]
+        unknown_outs = trace.stage_eqn(P.cond_p, [index, *consts[nk:], *outs[n_known:],
+                                                  *unknown_ops], {"branches": uprogs})
+    return _merge(out_uk, outs[:n_known], unknown_outs)
+
+
+def _cond_transpose(cts: Sequence[Any], index: Any, *ops: Any,
+                    branches: tuple[Program, ...]) -> list[Any]:
+    """A cond on the same index whose branches are the branches' transposes;
+    a branch that does not reach some linear operand gives it zeros."""
+    if is_undefined(index):
+        raise UnsupportedError("cannot transpose cond with respect to its index")
+    linear = tuple(is_undefined(a) for a in ops)
+    ct_nz = tuple(type(c) is not Zero for c in cts)
+    transposed = [transpose_program(b, linear, ct_nz) for b in branches]
+    in_nz = tuple(any(col) for col in zip(*(t[2] for t in transposed), strict=True))
+    if not any(in_nz):
+        return [None] * (1 + len(ops))
+
+    def build() -> tuple[tuple[Program, ...], list[Any]]:
+        in_avals = branches[0].in_avals
+        lin_avals = [tangent_aval(a) for a, lin in zip(in_avals, linear, strict=True) if lin]
+        avals = [*(a for a, lin in zip(in_avals, linear, strict=True) if not lin),
+                 *(tangent_aval(a) for a, nz in zip(branches[0].out_avals, ct_nz, strict=True)
+                   if nz)]
+        staged = []
+        for tprog, tconsts, nz in transposed:
+            def fun(*xs: Any, tprog: Program = tprog, tconsts: list[Any] = tconsts,
+                    nz: list[bool] = nz) -> list[Any]:
+                outs = iter(eval_program(tprog, [*tconsts, *xs]))
+                cts_in = [next(outs) if z else None for z in nz]
+                return [zeros(a) if c is None else c
+                        for a, c, need in zip(lin_avals, cts_in, in_nz, strict=True) if need]
+            staged.append(_stage(fun, avals, f"transpose_{tprog.name}", "grad"))
+        return _join(staged)
+
+    progs, consts = _cached(("cond_transpose", branches, linear, ct_nz), build)
+    outs = iter(P.cond_p.bind(index, *consts, *(a for a in ops if not is_undefined(a)),
+                              *(c for c in cts if type(c) is not Zero), branches=progs))
+    lin_nz = iter(in_nz)
+    return [None, *((next(outs) if next(lin_nz) else None) if is_undefined(a) else None
+                    for a in ops)]
+
+
+partial_eval_rules[P.cond_p] = _cond_partial_eval
+transpose_rules[P.cond_p] = _cond_transpose
+
+
+# -- scan ---------------------------------------------------------------------
+
+
+class _ScanSplit:
+    """A scan body split for reverse mode (see `_scan_partial_eval`).
+
+    known: (known_consts, known consts, known carry, known x) -> (known carry,
+    known ys, per-step residuals). invariant: (known_consts, known consts) ->
+    the residuals that do not change from step to step, computed once before
+    the loop. unknown: (invariant residuals, unknown consts, unknown carry,
+    per-step residuals, unknown x) -> (unknown carry, unknown ys). Each
+    per-step residual is either a stacked output of the known scan or, when it
+    is an x itself, that known xs operand (`res_source`: -1, or the index of
+    the known xs operand)."""
+
+    __slots__ = ("known", "invariant", "unknown", "res_source", "out_uk")
+
+    def __init__(self, known: Program, invariant: Program, unknown: Program,
+                 res_source: list[int], out_uk: list[bool]):
+        self.known = known
+        self.invariant = invariant
+        self.unknown = unknown
+        self.res_source = res_source
+        self.out_uk = out_uk
+
+
+def _varying(program: Program, start: Sequence[Var]) -> set[int]:
+    """Ids of the Vars of `program` that depend on any of `start`."""
+    dep = {id(v) for v in start}
+    for eqn in program.eqns:
+        if any(type(a) is Var and id(a) in dep for a in eqn.inputs):
+            dep.update(id(v) for v in eqn.outvars)
+    return dep
+
+
+def _split_scan_body(body: Program, num_consts: int, num_carry: int, const_uk: tuple[bool, ...],
+                     carry_uk: tuple[bool, ...], xs_uk: tuple[bool, ...]
+                     ) -> tuple[_ScanSplit, list[Any]]:
+    ny = len(body.outvars) - num_carry
+    known, kconsts, unknown, out_uk, num_res = _partial_eval_forced(
+        body, const_uk + carry_uk + xs_uk, carry_uk + (False,) * ny)
+    nkc = len(kconsts) + sum(not u for u in const_uk)
+    nkcarry = sum(not u for u in carry_uk)
+    kc_vars, kcarry_vars, kx_vars = _split(known.invars, nkc, nkcarry)
+    n_known_out = len(known.outvars) - num_res
+    res_outs = known.outvars[n_known_out:]
+    # A residual computed from constants only is the same at every step: it is
+    # computed once, not stacked. A residual that is an x is that xs operand.
+    varying = _varying(known, [*kcarry_vars, *kx_vars])
+    x_pos = {id(v): i for i, v in enumerate(kx_vars)}
+    invariant_k = [k for k, r in enumerate(res_outs)
+                   if not (type(r) is Var and id(r) in varying)]
+    per_step_k = [k for k, r in enumerate(res_outs) if k not in set(invariant_k)]
+    res_source = [x_pos.get(id(res_outs[k]), -1) for k in per_step_k]
+    stacked = [res_outs[k] for k, s in zip(per_step_k, res_source, strict=True) if s < 0]
+    known_body = dce_program(
+        Program((), known.invars, known.eqns, (*known.outvars[:n_known_out], *stacked),
+                known.name), [True] * (n_known_out + len(stacked)))
+    inv = dce_program(Program((), known.invars, known.eqns,
+                              tuple(res_outs[k] for k in invariant_k), known.name),
+                      [True] * len(invariant_k))
+    invariant = Program((), tuple(kc_vars), inv.eqns, inv.outvars, f"{body.name}_invariant")
+    res_vars = unknown.invars[:num_res]
+    uc_vars, ucarry_vars, ux_vars = _split(unknown.invars[num_res:], sum(const_uk),
+                                           sum(carry_uk))
+    unknown = Program((), (*(res_vars[k] for k in invariant_k), *uc_vars, *ucarry_vars,
+                           *(res_vars[k] for k in per_step_k), *ux_vars),
+                      unknown.eqns, unknown.outvars, unknown.name)
+    return _ScanSplit(known_body, invariant, unknown, res_source, out_uk), kconsts
+
+
+def _scan_partial_eval(trace: PartialEvalTrace, args: Sequence[Any], *, body: Program,
+                       num_consts: int, num_carry: int, length: int, reverse: bool,
+                       unroll: int) -> list[Any]:
+    """Which carries are unknown is found by fixed point. The known part runs
+    now as a scan that also stacks the per-step residuals as extra ys; the
+    unknown part is staged as a scan over those residuals (and the unknown xs),
+    with the loop-invariant residuals as its constants."""
+    unknowns = [trace.is_unknown(a) for a in args]
+    const_uk, init_uk, xs_uk = (tuple(x) for x in _split(unknowns, num_consts, num_carry))
+    carry_uk = _carry_fixed_point(
+        lambda c: partial_eval_program(body, const_uk + c + xs_uk).out_unknowns[:num_carry],
+        init_uk)
+    split, kconsts = _cached(("scan_pe", body, num_consts, num_carry, const_uk, carry_uk, xs_uk),
+                             lambda: _split_scan_body(body, num_consts, num_carry, const_uk,
+                                                      carry_uk, xs_uk))
+    consts, init, xs = _split(args, num_consts, num_carry)
+    known_consts = [*kconsts, *(c for c, u in zip(consts, const_uk, strict=True) if not u)]
+    known_init = [c for c, u in zip(init, carry_uk, strict=True) if not u]
+    known_xs = [x for x, u in zip(xs, xs_uk, strict=True) if not u]
+    params = {"length": length, "reverse": reverse, "unroll": unroll}
+    with core.set_trace(trace.parent):
+        outs: list[Any] = []
+        if split.known.outvars:
+            outs = P.scan_p.bind(*known_consts, *known_init, *known_xs, body=split.known,
+                                 num_consts=len(known_consts), num_carry=len(known_init),
+                                 **params)
+        invariant = eval_program(split.invariant, known_consts)
+    n_stacked = sum(s < 0 for s in split.res_source)
+    known_outs, stacked = outs[:len(outs) - n_stacked], iter(outs[len(outs) - n_stacked:])
+    unknown_outs: list[Any] = []
+    if split.unknown.outvars:
+        per_step = [next(stacked) if s < 0 else known_xs[s] for s in split.res_source]
+        uk_consts = [*invariant, *(c for c, u in zip(consts, const_uk, strict=True) if u)]
+        uk_init = [c for c, u in zip(init, carry_uk, strict=True) if u]
+        uk_xs = [*per_step, *(x for x, u in zip(xs, xs_uk, strict=True) if u)]
+        unknown_outs = trace.stage_eqn(
+            P.scan_p, [*uk_consts, *uk_init, *uk_xs],
+            {"body": split.unknown, "num_consts": len(uk_consts), "num_carry": len(uk_init),
+             **params})
+    return _merge(split.out_uk, known_outs, unknown_outs)
+
+
+def _scan_transpose(cts: Sequence[Any], *args: Any, body: Program, num_consts: int,
+                    num_carry: int, length: int, reverse: bool, unroll: int) -> list[Any]:
+    """A scan in the opposite direction over the body's transpose. Its carry
+    holds the carries' cotangents and accumulates those of the linear
+    constants; its xs are the residual xs and the ys' cotangents, its ys the
+    linear xs' cotangents. Every carry of a scan being transposed is linear."""
+    consts, init, xs = _split(args, num_consts, num_carry)
+    c_lin = tuple(is_undefined(c) for c in consts)
+    x_lin = tuple(is_undefined(x) for x in xs)
+    ct_carry, ct_ys = cts[:num_carry], cts[num_carry:]
+    y_nz = tuple(type(c) is not Zero for c in ct_ys)
+    linear = c_lin + (True,) * num_carry + x_lin
+    tprog, tconsts, in_nz = transpose_program(body, linear, (True,) * num_carry + y_nz)
+    lin_avals = [tangent_aval(a) for a, lin in zip(body.in_avals, linear, strict=True) if lin]
+    nz_lc, nz_carry, nz_lx = _split(in_nz, sum(c_lin), num_carry)
+    acc_avals = [a for a, nz in zip(lin_avals[:len(nz_lc)], nz_lc, strict=True) if nz]
+    carry_avals = [tangent_aval(a) for a in body.out_avals[:num_carry]]
+
+    def build() -> tuple[Program, list[Any]]:
+        rc_avals = [a for a, lin in zip(body.in_avals[:num_consts], c_lin, strict=True)
+                    if not lin]
+        rx_avals = [a for a, lin in zip(body.in_avals[num_consts + num_carry:], x_lin,
+                                        strict=True) if not lin]
+        cty_avals = [tangent_aval(a) for a, nz in zip(body.out_avals[num_carry:], y_nz,
+                                                      strict=True) if nz]
+        nrc, nacc, nrx = len(rc_avals), len(acc_avals), len(rx_avals)
+
+        def fun(*vals: Any) -> list[Any]:
+            rc, acc, ctc, rx, cty = _split(vals, nrc, nacc, num_carry, nrx)
+            outs = iter(eval_program(tprog, [*tconsts, *rc, *rx, *ctc, *cty]))
+            ct_lc, ct_c, ct_lx = _split([next(outs) if nz else None for nz in in_nz],
+                                        len(nz_lc), num_carry)
+            new_acc = [add_tangents(a, c) for a, c in zip(acc, (c for c in ct_lc if c is not None),
+                                                          strict=True)]
+            new_ctc = [zeros(a) if c is None else c for a, c in zip(carry_avals, ct_c,
+                                                                     strict=True)]
+            return [*new_acc, *new_ctc, *(c for c in ct_lx if c is not None)]
+
+        return _stage(fun, [*rc_avals, *acc_avals, *carry_avals, *rx_avals, *cty_avals],
+                      f"transpose_{body.name}", "grad")
+
+    tbody, bconsts = _cached(("scan_transpose", body, num_carry, c_lin, x_lin, y_nz), build)
+    res_consts = [c for c in consts if not is_undefined(c)]
+    res_xs = [x for x in xs if not is_undefined(x)]
+    outs = P.scan_p.bind(*bconsts, *res_consts, *(zeros(a) for a in acc_avals),
+                         *(instantiate(c) for c in ct_carry), *res_xs,
+                         *(c for c in ct_ys if type(c) is not Zero), body=tbody,
+                         num_consts=len(bconsts) + len(res_consts),
+                         num_carry=len(acc_avals) + num_carry, length=length,
+                         reverse=not reverse, unroll=unroll)
+    acc_out, carry_out, lx_out = _split(outs, len(acc_avals), num_carry)
+    acc_it, lx_it = iter(acc_out), iter(lx_out)
+    ct_consts = [(next(acc_it) if nz else None) for nz in nz_lc]
+    ct_xs = [(next(lx_it) if nz else None) for nz in nz_lx]
+    ci, xi = iter(ct_consts), iter(ct_xs)
+    return [*(next(ci) if lin else None for lin in c_lin),
+            *(ct if is_undefined(a) else None for a, ct in zip(init, carry_out, strict=True)),
+            *(next(xi) if lin else None for lin in x_lin)]
+
+
+partial_eval_rules[P.scan_p] = _scan_partial_eval
+transpose_rules[P.scan_p] = _scan_transpose
