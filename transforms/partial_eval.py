@@ -32,7 +32,8 @@ from funcgrad import core
 from funcgrad.config import config
 from funcgrad import primitives as P
 from funcgrad.core import Primitive, ShapedArray, Trace, Tracer
-from funcgrad.ir import Atom, Eqn, Literal, Program, Var, check_program
+from funcgrad.errors import UnsupportedError
+from funcgrad.ir import Atom, Eqn, Literal, Program, Var, check_program, subprograms
 from transforms.ad_util import Zero, cached, differentiable, no_tracers, tangent_aval
 from transforms.jvp import jvp_call
 from transforms.staging import eval_program, hoist_consts, trace_to_program
@@ -94,6 +95,13 @@ class PartialEvalTrace(Trace):
         rule = partial_eval_rules.get(prim)
         if rule is not None:
             return rule(self, args, **params)
+        if prim.multiple_results and subprograms(params):
+            # Staged whole, its primal outputs would become unknown and the
+            # staged Program non-linear: a higher-order primitive needs a rule.
+            raise UnsupportedError(
+                f"reverse-mode differentiation (grad, vjp, linearize) of '{prim.name}' is not "
+                "implemented: it has no partial-evaluation rule. Forward mode (jvp, jacfwd) "
+                "works; for reverse mode restructure the computation without it.")
         return self.stage_eqn(prim, args, params)
 
     def to_atom(self, x: Any) -> Atom:
