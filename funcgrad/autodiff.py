@@ -24,6 +24,7 @@ from funcgrad import core, dtypes, tree
 from funcgrad import primitives as P
 from funcgrad.core import ShapedArray
 from funcgrad.custom_rules import checkpoint, custom_jvp, custom_vjp, remat
+from funcgrad.vmap import vmap
 from transforms.ad_util import Zero, differentiable, full, instantiate, tangent_aval, zeros
 from transforms.jvp import jvp_call
 from transforms.partial_eval import PartialEvalTrace, linearize_flat
@@ -352,56 +353,43 @@ def linear_transpose(fun: Fun, *primals: Any) -> Callable[..., tuple[Any, ...]]:
 
 
 # ---------------------------------------------------------------------------
-# Jacobians: columns (jacfwd) or rows (jacrev), one basis vector at a time.
-# NB: written as loops over basis vectors; `_push_basis`/`_pull_basis` are the
-# two places a vectorised (vmap) version replaces.
+# Jacobians: the linear map (jacfwd) or its transpose (jacrev) vmapped over the
+# standard basis. The basis axis lands last (jacfwd) or first (jacrev), so each
+# block of the layout S + T is a slice and a reshape, never a transpose.
 
 
-def _basis(avals: Sequence[ShapedArray]) -> list[list[Any]]:
-    """One flat tangent list per scalar component of the inputs (one-hot)."""
-    out = []
-    for j, a in enumerate(avals):
-        for k in range(a.size):
-            onehot = np.zeros(a.size, a.dtype)
-            onehot[k] = 1
-            vec = [Zero(tangent_aval(b)) for b in avals]
-            vec[j] = onehot.reshape(a.shape)
-            out.append(vec)
+def _std_basis(avals: Sequence[ShapedArray]) -> list[np.ndarray]:
+    """The identity over all N scalar components of `avals`, split per leaf:
+    leaf j gets the (N, *shape_j) block of tangents for its components."""
+    n = sum(a.size for a in avals)
+    out, start = [], 0
+    for a in avals:
+        eye = np.eye(n, a.size, -start, dtype=tangent_aval(a).dtype)
+        out.append(eye.reshape(n, *a.shape))
+        start += a.size
     return out
 
 
-def _push_basis(f_lin: Callable[[list[Any]], list[Any]],
-                in_avals: Sequence[ShapedArray]) -> list[list[Any]]:
-    return [f_lin([instantiate_np(t) for t in vec]) for vec in _basis(in_avals)]
-
-
-def _pull_basis(f_t: Callable[[list[Any]], list[Any]],
-                out_avals: Sequence[ShapedArray]) -> list[list[Any]]:
-    return [f_t([instantiate_np(t) for t in vec]) for vec in _basis(out_avals)]
-
-
-def instantiate_np(t: Any) -> Any:
-    return np.zeros(t.aval.shape, t.aval.dtype) if type(t) is Zero else t
-
-
-def _stack(parts: Sequence[Any], lead_shape: tuple[int, ...], trail_shape: tuple[int, ...],
-           dtype: np.dtype, parts_first: bool) -> Any:
-    """Stack per-component results into lead_shape + trail_shape; `parts` index
-    the trailing (parts_first False) or leading (True) block."""
-    block = trail_shape if not parts_first else lead_shape
-    other = lead_shape if not parts_first else trail_shape
-    if not parts:
-        return zeros(ShapedArray((*lead_shape, *trail_shape), dtype))
-    flat = [P.reshape_p.bind(p, new_sizes=(1, int(np.prod(other, dtype=np.int64))))
-            for p in parts]
-    m = P.concatenate_p.bind(*flat, dimension=0) if len(flat) > 1 else flat[0]
-    m = P.reshape_p.bind(m, new_sizes=(*block, *other))
-    if parts_first:
-        return m
-    nb, no = len(block), len(other)
-    perm = tuple(range(nb, nb + no)) + tuple(range(nb))
-    return P.transpose_p.bind(m, permutation=perm) if nb and no else \
-        P.reshape_p.bind(m, new_sizes=(*lead_shape, *trail_shape))
+def _split_axis(x: Any, axis: int, shapes: Sequence[tuple[int, ...]]) -> list[Any]:
+    """Cut `axis` of x into consecutive pieces of sizes prod(shapes[k]), each
+    reshaped so that the axis becomes shapes[k]."""
+    aval = core.get_aval(x)
+    ax = axis % aval.ndim
+    out, start = [], 0
+    for shape in shapes:
+        size = int(np.prod(shape, dtype=np.int64))
+        piece = x
+        if size != aval.shape[ax]:
+            lo, hi = [0] * aval.ndim, list(aval.shape)
+            lo[ax], hi[ax] = start, start + size
+            piece = P.slice_p.bind(x, start_indices=tuple(lo), limit_indices=tuple(hi),
+                                   strides=(1,) * aval.ndim)
+        new_shape = (*aval.shape[:ax], *shape, *aval.shape[ax + 1:])
+        if new_shape != core.get_aval(piece).shape:
+            piece = P.reshape_p.bind(piece, new_sizes=new_shape)
+        out.append(piece)
+        start += size
+    return out
 
 
 def _jac_setup(fun: Fun, argnums: int | Sequence[int], has_aux: bool, name: str,
@@ -439,16 +427,11 @@ def jacfwd(fun: Fun, argnums: int | Sequence[int] = 0,
                                                           args, kwargs)
         outs, lin = linearize_flat(flat, leaves, name="jacfwd")
         n_out = box["n_out"]
-        out_avals = [core.get_aval(o) for o in outs[:n_out]]
-        cols = _push_basis(lambda ts: lin(ts)[:n_out], in_avals)
-        blocks = []
-        for i, oa in enumerate(out_avals):
-            row, start = [], 0
-            for a in in_avals:
-                parts = [cols[start + k][i] for k in range(a.size)]
-                row.append(_stack(parts, oa.shape, a.shape, oa.dtype, parts_first=False))
-                start += a.size
-            blocks.append(row)
+        basis = _std_basis(in_avals)
+        # one JVP per input component, batched: each output gets the basis axis last
+        cols = vmap(lambda *ts: lin(list(ts))[:n_out], out_axes=-1,
+                    axis_size=len(basis[0]) if basis else 0)(*basis)
+        blocks = [_split_axis(c, -1, [a.shape for a in in_avals]) for c in cols]
         jac = _jac_tree(box, in_tree, argnums, blocks)
         return (jac, _aux(box, outs)) if has_aux else jac
 
@@ -481,16 +464,12 @@ def jacrev(fun: Fun, argnums: int | Sequence[int] = 0,
         for a in out_avals[:n_out]:
             if not differentiable(a):
                 raise TypeError(f"jacrev needs floating-point outputs, got {a.str_short()}")
-        rows = _pull_basis(pull, out_avals[:n_out])
-        blocks = []
-        start = 0
-        for oa in out_avals[:n_out]:
-            row = []
-            for j, a in enumerate(in_avals):
-                parts = [rows[start + k][j] for k in range(oa.size)]
-                row.append(_stack(parts, oa.shape, a.shape, a.dtype, parts_first=True))
-            blocks.append(row)
-            start += oa.size
+        basis = _std_basis(out_avals[:n_out])
+        # one VJP per output component, batched: each input gets the basis axis first
+        rows = vmap(lambda *cts: pull(list(cts)),
+                    axis_size=len(basis[0]) if basis else 0)(*basis)
+        per_in = [_split_axis(r, 0, [a.shape for a in out_avals[:n_out]]) for r in rows]
+        blocks = [[per_in[j][i] for j in range(len(in_avals))] for i in range(n_out)]
         jac = _jac_tree(box, in_tree, argnums, blocks)
         return (jac, _aux(box, outs)) if has_aux else jac
 
