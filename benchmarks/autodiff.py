@@ -140,7 +140,7 @@ def _mlp_step(quick: bool, ours: Side, jx: Side) -> Result:
     step_o, step_j = steps[ours.name], steps[jx.name]
     in_o, in_j = inputs[ours.name], inputs[jx.name]
     t_ours, t_jax = per_call(lambda: ours.block(step_o(*in_o)), lambda: jx.block(step_j(*in_j)),
-                             number=5 if quick else 3, repeats=2 if quick else 25)
+                             number=5 if quick else 2, repeats=2 if quick else 60)
     return Result(name, "JAX", t_ours, t_jax, MLP_STEP_TARGET)
 
 

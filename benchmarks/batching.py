@@ -57,7 +57,7 @@ def _per_example(quick: bool, ours: Side, jx: Side) -> Result:
     f_o, f_j = fns[ours.name], fns[jx.name]
     in_o, in_j = inputs[ours.name], inputs[jx.name]
     t_ours, t_jax = per_call(lambda: ours.block(f_o(*in_o)), lambda: jx.block(f_j(*in_j)),
-                             number=5 if quick else 5, repeats=2 if quick else 25)
+                             number=5 if quick else 2, repeats=2 if quick else 60)
     extra = "" if transposes[ours.name] <= transposes[jx.name] else \
         " -- funcgrad stages transposes that JAX avoids"
     return Result(name, "JAX", t_ours, t_jax, PER_EXAMPLE_TARGET,

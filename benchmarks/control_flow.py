@@ -65,7 +65,7 @@ def _steady(quick: bool, ours: Side, jx: Side, with_grad: bool) -> list[Result]:
         check_close(name, a, b, rtol=1e-9)
     f_o, f_j, a_o, a_j = fns[ours.name], fns[jx.name], args[ours.name], args[jx.name]
     t_ours, t_jax = per_call(lambda: ours.block(f_o(*a_o)), lambda: jx.block(f_j(*a_j)),
-                             number=5 if quick else 10, repeats=2 if quick else 25)
+                             number=5 if quick else 3, repeats=2 if quick else 60)
     rows = [Result(name, "JAX", t_ours, t_jax, STEADY_TARGET)]
 
     def lower(side: Side) -> Callable[[int], Any]:
