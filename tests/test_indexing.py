@@ -217,3 +217,60 @@ def test_at_modes() -> None:
         fx.at[I([0])].set(1.0, mode="bogus")
     with pytest.raises(TypeError, match="unexpected keyword"):
         fx.at[I([0])].set(1.0, bogus=True)
+
+
+# --------------------------------------------------------------------------- transforms
+
+GX = np.random.default_rng(0).normal(size=(4, 5))
+GI = I([0, 2, 2, 3])
+GV = np.random.default_rng(1).normal(size=(4, 2))
+
+
+def _fd_grad(f: Any, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = eps
+        g[i] = (float(f(fnp.asarray(x + e))) - float(f(fnp.asarray(x - e)))) / (2 * eps)
+    return g
+
+
+@pytest.mark.parametrize("name", ["getitem", "mask", "add", "set", "max", "take"])
+def test_gradients_match_jax(name: str) -> None:
+    import jax
+    import jax.numpy as jnp
+    fns = {
+        "getitem": lambda np_: lambda a: (a[GI, 1:3] ** 2).sum(),
+        "mask": lambda np_: lambda a: (a[GX > 0] ** 3).sum(),
+        "add": lambda np_: lambda a: (a.at[GI, 1:3].add(GV * a[0, :2]) ** 2).sum(),
+        "set": lambda np_: lambda a: (a.at[GI, 1:3].set(GV * a[0, :2]) ** 2).sum(),
+        "max": lambda np_: lambda a: (a.at[GI, 1:3].max(a[1, :2]) ** 2).sum(),
+        "take": lambda np_: lambda a: (np_.take(a, GI, axis=1) ** 2).sum(),
+    }
+    got = fg.grad(fns[name](fnp))(GX)
+    want = jax.grad(fns[name](jnp))(GX)
+    np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("op", ["multiply", "divide", "min"])
+def test_duplicate_update_gradients_vs_finite_differences(op: str) -> None:
+    def f(a: Any) -> Any:
+        return (getattr(a.at[GI, 1:3], op)(a[1, :2] + 2.0) ** 2).sum()
+    np.testing.assert_allclose(np.asarray(fg.grad(f)(GX)), _fd_grad(f, GX), rtol=1e-6,
+                               atol=1e-6)
+
+
+def test_jvp_jit_and_vmap_of_indexing() -> None:
+    _, t = fg.jvp(lambda a: a[GI, 1:3], (GX,), (np.ones_like(GX),))
+    np.testing.assert_array_equal(np.asarray(t), np.ones((4, 2)))
+    g = fg.jit(fg.grad(lambda a: (a.at[GI].add(1.0) ** 2).sum()))(GX)
+    want = GX.copy()
+    np.add.at(want, GI, 1.0)
+    np.testing.assert_allclose(np.asarray(g), 2 * want)
+    xs = np.stack([GX, 2 * GX])
+    idx = I([[0, 1], [3, 3]])
+    got = fg.vmap(lambda a, i: a.at[i].add(1.0)[i, 1:])(xs, idx)
+    for k in range(2):
+        ref = xs[k].copy()
+        np.add.at(ref, idx[k], 1.0)
+        np.testing.assert_array_equal(np.asarray(got)[k], ref[idx[k], 1:])

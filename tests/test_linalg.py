@@ -94,23 +94,28 @@ def test_solve_inv_det_slogdet(dtype: Any, data: st.DataObject) -> None:
 @given(data=st.data())
 def test_svd_qr_pinv(dtype: Any, data: st.DataObject) -> None:
     a = data.draw(well_conditioned(square=False, dtype=dtype))
-    for full in (True, False):
-        u, s, vh = LA.svd(a, full_matrices=full)
+    def decompose(x: Any) -> Any:   # one compile per drawn shape
+        return ([LA.svd(x, full_matrices=f) for f in (True, False)],
+                LA.svd(x, compute_uv=False),
+                [LA.qr(x, mode=m) for m in ("reduced", "complete")], LA.qr(x, mode="r"),
+                LA.pinv(x))
+
+    svds, svals, qrs, r_only, pinv = fg.jit(decompose)(a)
+    for full, (u, s, vh) in zip((True, False), svds, strict=True):
         wu, ws, wvh = np.linalg.svd(a, full_matrices=full)
         assert u.shape == wu.shape and vh.shape == wvh.shape and s.dtype == ws.dtype
         _close(s, ws, dtype)
         k = s.shape[-1]
         rec = np.asarray(u)[..., :k] * np.asarray(s)[..., None, :] @ np.asarray(vh)[..., :k, :]
         _close(rec, a, dtype)
-    _close(LA.svd(a, compute_uv=False), np.linalg.svd(a, compute_uv=False), dtype)
-    for mode in ("reduced", "complete"):
-        q, r = LA.qr(a, mode=mode)
+    _close(svals, np.linalg.svd(a, compute_uv=False), dtype)
+    for mode, (q, r) in zip(("reduced", "complete"), qrs, strict=True):
         wq, wr = np.linalg.qr(a, mode=mode)
         assert q.shape == wq.shape and r.shape == wr.shape
         _close(np.asarray(q) @ np.asarray(r), a, dtype)
         _close(np.abs(np.asarray(r)), np.abs(wr), dtype)   # unique up to signs
-    _close(LA.qr(a, mode="r"), np.linalg.qr(a, mode="r"), dtype)
-    _close(fg.jit(LA.pinv)(a), np.linalg.pinv(a), dtype)
+    _close(r_only, np.linalg.qr(a, mode="r"), dtype)
+    _close(pinv, np.linalg.pinv(a), dtype)
 
 
 def test_solve_vector_and_broadcasting() -> None:
@@ -210,3 +215,78 @@ def test_triangular_solve_variants(transpose_a: bool, conjugate_a: bool, left_si
                                     lower=lower, transpose_a=transpose_a,
                                     conjugate_a=conjugate_a, unit_diagonal=False)
     _close(got, want, np.complex128)
+
+
+# --------------------------------------------------------------------------- gradients
+
+_RNG = np.random.default_rng(7)
+GA = _RNG.normal(size=(3, 3)) + 3 * np.eye(3)
+GB = _RNG.normal(size=(3, 2))
+GSPD = GA @ GA.T
+GW = _RNG.normal(size=(4, 3))
+
+
+def _sym(f: Any) -> Any:
+    """JAX reads the whole matrix; funcgrad (like LAPACK/NumPy) only the lower triangle."""
+    import jax.numpy as jnp
+    return lambda x: f(jnp.tril(x) + jnp.tril(x, -1).T)
+
+
+GRAD_CASES: dict[str, tuple[Any, Any, bool]] = {
+    "solve": (lambda L: lambda a: (L.solve(a, GB) ** 2).sum(), GA, False),
+    "inv": (lambda L: lambda a: (L.inv(a) ** 3).sum(), GA, False),
+    "det": (lambda L: lambda a: L.det(a), GA, False),
+    "slogdet": (lambda L: lambda a: L.slogdet(a)[1], GA, False),
+    "cholesky": (lambda L: lambda s: (L.cholesky(s) * np.arange(9.0).reshape(3, 3)).sum(),
+                 GSPD, True),
+    "eigvalsh": (lambda L: lambda s: (L.eigvalsh(s) * np.arange(3.0)).sum(), GSPD, True),
+    "eigh": (lambda L: lambda s: (L.eigh(s)[1][:, 0] ** 4).sum(), GSPD, True),
+    "svdvals": (lambda L: lambda x: (L.svd(x, compute_uv=False) * np.arange(3.0)).sum(), GW,
+                False),
+    "svd_u": (lambda L: lambda x: (L.svd(x, full_matrices=False)[0] ** 4).sum(), GW, False),
+    "svd_vh_wide": (lambda L: lambda x: (L.svd(x.T, full_matrices=False)[2] ** 4).sum(), GW,
+                    False),
+    "qr": (lambda L: lambda x: (L.qr(x)[0] ** 3).sum() + (L.qr(x)[1] ** 3).sum(), GW, False),
+    "pinv": (lambda L: lambda x: (L.pinv(x) ** 2).sum(), GW, False),
+    "norm2": (lambda L: lambda x: L.norm(x, 2), GW, False),
+    "lstsq": (lambda L: lambda x: (L.lstsq(x, GW[:, :2])[0] ** 2).sum(), GW, False),
+}
+
+
+@pytest.mark.parametrize("name", list(GRAD_CASES))
+def test_gradients_match_jax(name: str) -> None:
+    import jax
+    import jax.numpy as jnp
+    make, x, symmetric = GRAD_CASES[name]
+    got = fg.jit(fg.grad(make(LA)))(x)          # one compile (eager grad: test_indexing)
+    ref = make(jnp.linalg)
+    want = jax.jit(jax.grad(_sym(ref) if symmetric else ref))(x)
+    np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-8, atol=1e-10)
+
+
+def test_complex_cholesky_jvp_matches_jax() -> None:
+    import jax
+    import jax.numpy as jnp
+    a = GA + 1j * _RNG.normal(size=(3, 3))
+    h = a @ np.conj(a.T)
+    t = _RNG.normal(size=(3, 3)) + 1j * _RNG.normal(size=(3, 3))
+    t = t + np.conj(t.T)
+    _, got = fg.jvp(LA.cholesky, (h,), (t,))
+    _, want = jax.jvp(jnp.linalg.cholesky, (h,), (t,))
+    np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-10, atol=1e-10)
+
+
+def test_vmap_and_jit_of_grad() -> None:
+    import jax
+    ab = np.stack([GA, GA + 1])
+    bb = np.stack([GB, 2 * GB])
+    np.testing.assert_allclose(np.asarray(fg.vmap(LA.solve)(ab, bb)), np.linalg.solve(ab, bb),
+                               atol=1e-12)
+    got = fg.vmap(fg.grad(LA.det))(ab)
+    want = jax.vmap(jax.grad(jax.numpy.linalg.det))(ab)
+    np.testing.assert_allclose(np.asarray(got), np.asarray(want), atol=1e-10)
+    got = fg.jit(fg.grad(lambda a: LA.slogdet(a)[1]))(GA)
+    np.testing.assert_allclose(np.asarray(got), np.linalg.inv(GA).T, atol=1e-12)
+    got = fg.vmap(lambda s: LA.eigh(s)[0], in_axes=2)(np.stack([GSPD, 2 * GSPD], axis=2))
+    np.testing.assert_allclose(np.asarray(got), np.linalg.eigvalsh(np.stack([GSPD, 2 * GSPD])),
+                               atol=1e-10)

@@ -150,3 +150,15 @@ def test_unique_concrete_nan_and_errors() -> None:
     np.testing.assert_array_equal(np.asarray(fnp.unique(x, size=4)), [0.5, 1.0, np.nan, 0.5])
     with pytest.raises(ConcretizationError, match="size=n"):
         fg.jit(lambda a: fnp.unique(a))(fnp.asarray(x))
+
+
+def test_sort_gradient_and_vmap_match_jax() -> None:
+    import jax
+    import jax.numpy as jnp
+    x = np.random.default_rng(0).normal(size=(4, 3))
+    w = np.arange(12.0).reshape(4, 3)
+    got = fg.grad(lambda a: (fnp.sort(a, axis=0) * w).sum())(x)
+    want = jax.grad(lambda a: (jnp.sort(a, axis=0) * w).sum())(x)
+    np.testing.assert_allclose(np.asarray(got), np.asarray(want))
+    got = fg.vmap(lambda a: fnp.argsort(a))(x)
+    np.testing.assert_array_equal(np.asarray(got), np.argsort(x, axis=1, kind="stable"))
