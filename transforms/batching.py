@@ -16,7 +16,10 @@ result that is the same for every lane).
 Invariants: rules move a batch axis only when the primitive needs it
 somewhere else (elementwise operands are aligned, reductions and contractions
 shift their axes around it, `dot_general` folds it into its batch or free
-dimensions); the `jit` call primitive batches its Program and stays one call.
+dimensions, gather/scatter make it a window or an index batching dimension);
+call primitives (`jit`, `checkpoint`, the custom-derivative calls) batch their
+Programs and stay one call. Rules for cond/while/scan live with the other
+control-flow rules in transforms/control_flow_rules.py.
 """
 from __future__ import annotations
 
