@@ -716,3 +716,51 @@ def test_numpy_namespace_misc() -> None:
     assert fnp.promote_types(fnp.int8, fnp.uint8) == np.int16
     assert bool(fnp.array_equal(fnp.arange(3), fnp.arange(3)))
     assert not bool(fnp.array_equal(fnp.arange(3), fnp.arange(4)))
+
+
+# ---------------------------------------------------------------------------
+# edge cases found the hard way
+
+def test_abs_and_sign_of_unsigned_and_bool() -> None:
+    for dt in (np.uint8, np.uint32, np.bool_):
+        a = np.array([0, 1, 2, 0], dt) if dt is not np.bool_ else np.array([True, False])
+        check(fnp.abs(fnp.asarray(a)), np.abs(a))
+        if dt is np.bool_:     # NumPy has no sign for booleans; neither do we
+            with pytest.raises(TypeError, match="sign"):
+                fnp.sign(fnp.asarray(a))
+        else:
+            check(fnp.sign(fnp.asarray(a)), np.sign(a))
+    import funcgrad.lax as lax
+    u = np.array([0, 3, 255], np.uint8)
+    check(lax.abs(fnp.asarray(u)), u)
+    check(lax.sign(fnp.asarray(u)), np.array([0, 1, 1], np.uint8))
+
+
+def test_hypot_does_not_overflow_or_underflow() -> None:
+    a = np.array([3.0, 1e200, 0.0, np.inf, 1e-200, np.nan, -np.inf, -5.0])
+    b = np.array([4.0, 1e200, 0.0, np.nan, 1e-200, 1.0, 2.0, 0.0])
+    check(fnp.hypot(fnp.asarray(a), fnp.asarray(b)), np.hypot(a, b))
+    f32 = np.array([3e20, 1e-30], np.float32)
+    check(fnp.hypot(fnp.asarray(f32), fnp.asarray(f32)), np.hypot(f32, f32), 1e-6, 0)
+    h = np.array([200, 255], np.uint8)
+    check(fnp.hypot(fnp.asarray(h), fnp.asarray(h)), np.hypot(h, h), 1e-3, 0)
+
+
+def test_python_int_checked_against_the_loop_dtype() -> None:
+    u = np.arange(3, dtype=np.uint8)
+    check(fnp.copysign(fnp.asarray(u), -1), np.copysign(u, -1))   # a float16 loop: fine
+    with pytest.raises(OverflowError):
+        fnp.add(fnp.asarray(u), -1)
+    with pytest.raises(OverflowError):
+        fnp.asarray(u) * 256
+    check(fnp.asarray(u) - 1, u - 1)                                # wraps, like NumPy
+    # under jit a Python int closed over is a constant and checked at trace time
+    with pytest.raises(OverflowError):
+        fg.jit(lambda x: x + 1000)(fnp.ones(2, fnp.int8))
+
+
+@pytest.mark.parametrize("name", ["max", "min", "argmax", "argmin", "sum", "cumsum"])
+def test_reductions_propagate_nan_like_numpy(name: str) -> None:
+    a = np.array([[1.0, np.nan, 3.0], [4.0, 5.0, -1.0]])
+    check(getattr(fnp, name)(fnp.asarray(a), axis=1), getattr(np, name)(a, axis=1))
+    check(fnp.maximum(fnp.asarray(a), 2.0), np.maximum(a, 2.0))

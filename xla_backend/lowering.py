@@ -287,6 +287,23 @@ def _exp2_lower(ctx: LoweringContext, x: str) -> list[str]:
 
 lowering_rules[P.exp2_p] = _exp2_lower
 
+
+def _abs_lower(ctx: LoweringContext, x: str) -> list[str]:
+    if ctx.avals[x].dtype.kind == "u":      # stablehlo.abs takes no unsigned ints
+        return [x]
+    return [ctx.op1("stablehlo.abs", [x], ctx.avals_out[0])]
+
+
+def _sign_lower(ctx: LoweringContext, x: str) -> list[str]:
+    out = ctx.avals_out[0]
+    if out.dtype.kind == "u":               # nor does stablehlo.sign: sign(x) = min(x, 1)
+        return [ctx.op1("stablehlo.minimum", [x, ctx.constant(1, out.dtype, out.shape)], out)]
+    return [ctx.op1("stablehlo.sign", [x], out)]
+
+
+lowering_rules[P.abs_p] = _abs_lower
+lowering_rules[P.sign_p] = _sign_lower
+
 _DIRECTIONS = {P.eq_p: "EQ", P.ne_p: "NE", P.lt_p: "LT", P.le_p: "LE", P.gt_p: "GT", P.ge_p: "GE"}
 
 

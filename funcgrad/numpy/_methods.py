@@ -35,7 +35,7 @@ def _binary(name: str, reflected: bool = False) -> Callable[[Any, Any], Any]:
             return NotImplemented
         args = (other, self) if reflected else (self, other)
         if type(other) is int:
-            check_int_operands(args)
+            check_int_operands(uf.np_ufunc, args)
         if _current.get() is _eval:
             return eager(*args)
         return uf.apply(args, keep_weak=True)

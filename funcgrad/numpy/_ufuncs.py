@@ -73,7 +73,7 @@ class Ufunc:
             raise TypeError(f"{self.name}() got unsupported keyword argument(s) "
                             f"{', '.join(kwargs)}")
         if _current.get() is _eval and len(args) == self.nin:
-            check_int_operands(args)
+            check_int_operands(self.np_ufunc, args)
             r = self.eager[False](*args)
         else:
             r = self.apply(args, keep_weak=False)
@@ -215,7 +215,21 @@ def _logaddexp(a: Any, b: Any) -> Any:
 
 
 def _hypot(a: Any, b: Any) -> Any:
-    return P.sqrt_p.bind(P.add_p.bind(P.mul_p.bind(a, a), P.mul_p.bind(b, b)))
+    # big * sqrt(1 + (small / big)**2): squaring a or b would overflow (or underflow)
+    # long before the result does; big = 0, inf or nan is the answer itself.
+    x, y = P.abs_p.bind(a), P.abs_p.bind(b)
+    big, small = P.max_p.bind(x, y), P.min_p.bind(x, y)
+    ok = P.and_p.bind(P.gt_p.bind(big, _const(big, 0)), P.is_finite_p.bind(big))
+    r = P.div_p.bind(small, P.select_n_p.bind(ok, _const(big, 1), big))
+    scaled = P.mul_p.bind(big, P.sqrt_p.bind(P.add_p.bind(_const(r, 1), P.mul_p.bind(r, r))))
+    out = P.select_n_p.bind(ok, big, scaled)
+    inf = _const(out, math.inf)     # like NumPy: hypot(inf, nan) is inf
+    return P.select_n_p.bind(P.or_p.bind(P.eq_p.bind(x, inf), P.eq_p.bind(y, inf)), out, inf)
+
+
+def _abs(x: Any) -> Any:
+    dt = aval_of(x).dtype
+    return x if dt == dtypes.bool_ or dt.kind == "u" else P.abs_p.bind(x)
 
 
 _LN2 = math.log(2.0)
@@ -230,8 +244,7 @@ _TABLE: dict[str, tuple[np.ufunc, Fn]] = {
     "remainder": (np.remainder, _remainder), "mod": (np.remainder, _remainder),
     "fmod": (np.fmod, _bind(P.rem_p)), "power": (np.power, _power),
     "negative": (np.negative, _bind(P.neg_p)), "positive": (np.positive, _positive),
-    "absolute": (np.absolute, _bind(P.abs_p)), "abs": (np.absolute, _bind(P.abs_p)),
-    "fabs": (np.fabs, _bind(P.abs_p)),
+    "absolute": (np.absolute, _abs), "abs": (np.absolute, _abs), "fabs": (np.fabs, _abs),
     "sign": (np.sign, _sign), "square": (np.square, _square),
     "reciprocal": (np.reciprocal, _reciprocal),
     "maximum": (np.maximum, _bind(P.max_p)), "minimum": (np.minimum, _bind(P.min_p)),

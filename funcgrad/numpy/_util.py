@@ -63,16 +63,18 @@ def _check_int_fits(v: Any, dtype: np.dtype) -> None:
             raise OverflowError(f"Python integer {int(v)} out of bounds for {dtype}")
 
 
-def check_int_operands(args: Sequence[Any]) -> None:
-    """Raise OverflowError for a Python int that an integer array operand cannot hold.
+def check_int_operands(ufunc: np.ufunc, args: Sequence[Any]) -> None:
+    """Raise OverflowError for a Python int that the integer loop dtype NumPy picks for
+    it cannot hold (``int8_array + 1000``).
 
     Eager ufuncs run as jitted functions that see a Python int only as a weak
     int64, so the check happens before dispatch."""
-    for a in args:
-        if type(a) is not int and hasattr(a, "dtype") and dtypes.is_integer(a.dtype):
-            for b in args:
-                if type(b) is int:
-                    _check_int_fits(b, a.dtype)
+    if not any(type(a) is int for a in args):
+        return
+    loop = _resolve(ufunc, tuple(_dtype_token(a) for a in args))
+    for a, dt in zip(args, loop, strict=False):
+        if type(a) is int:
+            _check_int_fits(a, np.dtype(dt))
 
 
 def convert(x: Any, dtype: np.dtype, weak_type: bool = False) -> Any:
