@@ -317,7 +317,7 @@ _ALL_INT = (I8, I32, I64, U8, U32)
 
 # -- unary elementwise
 unary(P.neg_p, np.negative, (F64, F32, I32, C128), linear=True)
-unary(P.sign_p, _sign, (F64, I32), _NONZERO, differentiable=False)
+unary(P.sign_p, _sign, (F64, I32, U8), _NONZERO, differentiable=False)
 unary(P.floor_p, np.floor, (F64, F32), _OFF_GRID, differentiable=False)
 unary(P.ceil_p, np.ceil, (F64, F32), _OFF_GRID, differentiable=False)
 unary(P.round_p, np.round, (F64, F32), _OFF_GRID, differentiable=False)
@@ -352,7 +352,7 @@ unary(P.lgamma_p, _via_f64(scipy.special.gammaln), (F64, F32), _POS,
       tol={F64: 1e-10, F32: 1e-5})
 unary(P.digamma_p, _via_f64(scipy.special.digamma), (F64, F32), ((0.5, 4.0),),
       tol={F64: 1e-10, F32: 1e-5})
-unary(P.abs_p, np.abs, (F64, F32, I32), _NONZERO)
+unary(P.abs_p, np.abs, (F64, F32, I32, U8), _NONZERO)
 unary(P.abs_p, np.abs, (C128, C64), _NONZERO, name="abs_complex")
 unary(P.real_p, np.real, (C128, C64), linear=True)
 unary(P.imag_p, np.imag, (C128, C64), linear=True)
