@@ -5,8 +5,6 @@ from __future__ import annotations
 import copy
 import operator
 import pickle
-from typing import Any
-
 import ml_dtypes
 import numpy as np
 import pytest

@@ -98,7 +98,8 @@ def test_weak_aval_stays_weak_through_python_arithmetic_in_jit() -> None:
 @pytest.mark.parametrize("other,want", [
     (BF16, BF16), (np.dtype(np.float16), np.dtype(np.float32)),
     (np.dtype(np.float32), np.dtype(np.float32)), (np.dtype(np.float64), np.dtype(np.float64)),
-    (np.dtype(np.int8), BF16), (np.dtype(np.uint8), BF16), (np.dtype(np.int16), np.dtype(np.float32)),
+    (np.dtype(np.int8), BF16), (np.dtype(np.uint8), BF16),
+    (np.dtype(np.int16), np.dtype(np.float32)),
     (np.dtype(np.int32), np.dtype(np.float64)), (np.dtype(np.int64), np.dtype(np.float64)),
     (np.dtype(np.bool_), BF16), (np.dtype(np.complex64), np.dtype(np.complex64)),
     (np.dtype(np.complex128), np.dtype(np.complex128)),
