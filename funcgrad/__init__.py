@@ -18,6 +18,7 @@ from funcgrad.jit import jit, make_ir  # noqa: E402
 import funcgrad.numpy as numpy  # noqa: E402,F401
 import funcgrad.lax as lax  # noqa: E402,F401
 import funcgrad.random as random  # noqa: E402,F401
+import funcgrad.scipy as scipy  # noqa: E402,F401
 from funcgrad.vmap import vmap  # noqa: E402
 from funcgrad.autodiff import (checkpoint, custom_jvp, custom_vjp, grad, hessian, jacfwd, jacrev, jvp, linear_transpose, linearize, remat, stop_gradient, value_and_grad, vjp)  # noqa: E402,E501
 
