@@ -13,13 +13,13 @@ import funcgrad.numpy as fnp
 from funcgrad import primitives as P
 from funcgrad.errors import ConcretizationError, ShapeError, UnsupportedError
 
-I = np.array
+IDX = np.array
 X = np.arange(60.0).reshape(3, 4, 5)
 
 INDEX_CASES: list[Any] = [
-    (I([0, 2]),),
-    (I([0, 2]), I([1, 3])),
-    (slice(None), I([0, 1]), I([2, 2])),
+    (IDX([0, 2]),),
+    (IDX([0, 2]), IDX([1, 3])),
+    (slice(None), IDX([0, 1]), IDX([2, 2])),
     (0, slice(None), [1, 2]),                 # int + array separated by a slice: adv first
     (slice(None), 0, [1, 2]),                 # adjacent: in place
     ([[0], [1]], slice(1, 3), [[1, 2, 3]]),
@@ -30,12 +30,12 @@ INDEX_CASES: list[Any] = [
     (X[..., 0] > 20,),                        # 2-d mask
     (X > 30,),
     (slice(None, None, -1), [1, -1]),
-    (I([-1, -3]), slice(0, 4, 2), Ellipsis),
-    (Ellipsis, I([[0, 1], [2, 3]]), slice(None, None, 2)),
+    (IDX([-1, -3]), slice(0, 4, 2), Ellipsis),
+    (Ellipsis, IDX([[0, 1], [2, 3]]), slice(None, None, 2)),
     ([1, 0], X[0, :, 0] > 5),
-    (I([], dtype=np.int64),),
+    (IDX([], dtype=np.int64),),
     ([],),
-    (I([[2]]), 1, I([4, 0])),
+    (IDX([[2]]), 1, IDX([4, 0])),
 ]
 
 
@@ -71,23 +71,23 @@ def test_getitem_random_integer_arrays(data: st.DataObject) -> None:
 @pytest.mark.parametrize("dtype", [np.int32, np.bool_, np.complex64, np.uint8])
 def test_getitem_dtypes(dtype: Any) -> None:
     x = (np.arange(12) % 3).astype(dtype).reshape(3, 4)
-    got = fnp.asarray(x)[I([2, 0]), 1:]
+    got = fnp.asarray(x)[IDX([2, 0]), 1:]
     assert got.dtype == x.dtype
-    np.testing.assert_array_equal(np.asarray(got), x[I([2, 0]), 1:])
+    np.testing.assert_array_equal(np.asarray(got), x[IDX([2, 0]), 1:])
 
 
 def test_traced_indices_under_jit() -> None:
-    i = I([2, -1, 0])
+    i = IDX([2, -1, 0])
     f = fg.jit(lambda a, i: a[:, i])
     np.testing.assert_array_equal(np.asarray(f(fnp.asarray(X), fnp.asarray(i))), X[:, i])
     g = fg.jit(lambda a, i: a[i, 1:3, i])
-    j = I([0, 1, 2])
+    j = IDX([0, 1, 2])
     np.testing.assert_array_equal(np.asarray(g(fnp.asarray(X), fnp.asarray(j))), X[j, 1:3, j])
 
 
 def test_traced_out_of_bounds_clamps() -> None:
     f = fg.jit(lambda a, i: a[i])
-    got = f(fnp.arange(4.0), fnp.asarray(I([5, 1])))
+    got = f(fnp.arange(4.0), fnp.asarray(IDX([5, 1])))
     np.testing.assert_array_equal(np.asarray(got), [3.0, 1.0])
 
 
@@ -98,9 +98,9 @@ def test_mask_under_jit_raises_pointing_to_where() -> None:
 
 def test_out_of_bounds_concrete_raises_index_error() -> None:
     with pytest.raises(IndexError, match="index 5 is out of bounds for axis 0 with size 3"):
-        fnp.asarray(X)[I([5])]
+        fnp.asarray(X)[IDX([5])]
     with pytest.raises(IndexError, match="integer"):
-        fnp.asarray(X)[I([0.5])]
+        fnp.asarray(X)[IDX([0.5])]
     with pytest.raises(IndexError, match="too many indices"):
         fnp.asarray(X)[[0], 0, 0, 0]
     with pytest.raises(UnsupportedError, match="bool"):
@@ -128,9 +128,9 @@ def test_take_modes() -> None:
     np.testing.assert_array_equal(np.asarray(fnp.take(fx, [7, 12], axis=1, mode="clip")),
                                   np.take(x, [7, 12], axis=1, mode="clip"))
     np.testing.assert_array_equal(np.asarray(fnp.take(fx, 3)), np.take(x, 3))
-    got = fnp.take(fx, I([1, 9]), axis=1, mode="fill", fill_value=-1.0)
+    got = fnp.take(fx, IDX([1, 9]), axis=1, mode="fill", fill_value=-1.0)
     np.testing.assert_array_equal(np.asarray(got), [[1.0, -1.0], [6.0, -1.0]])
-    got = fg.jit(lambda a, i: fnp.take(a, i, axis=1))(fx, fnp.asarray(I([0, 9])))
+    got = fg.jit(lambda a, i: fnp.take(a, i, axis=1))(fx, fnp.asarray(IDX([0, 9])))
     assert np.isnan(np.asarray(got)[:, 1]).all()       # traced default: fill with NaN
     with pytest.raises(IndexError):
         fnp.take(fx, [10])
@@ -146,14 +146,14 @@ def test_take_along_axis_and_ix() -> None:
                                   np.take_along_axis(x, ind0, axis=0))
     with pytest.raises(ValueError, match="broadcast"):
         fnp.take_along_axis(fnp.asarray(x), ind0[:, :3], axis=0)
-    ix = fnp.ix_([0, 2], I([True, False, True, True]))
+    ix = fnp.ix_([0, 2], IDX([True, False, True, True]))
     np.testing.assert_array_equal(np.asarray(fnp.asarray(x)[ix]),
-                                  x[np.ix_([0, 2], I([True, False, True, True]))])
+                                  x[np.ix_([0, 2], IDX([True, False, True, True]))])
 
 
 # --------------------------------------------------------------------------- .at[]
 
-UPDATE_IDX = (I([0, 0, 2]), slice(1, 3))
+UPDATE_IDX = (IDX([0, 0, 2]), slice(1, 3))
 
 
 @pytest.mark.parametrize("op,ufunc", [("add", np.add), ("multiply", np.multiply),
@@ -175,13 +175,13 @@ def test_at_set_forms() -> None:
     x = np.arange(12.0).reshape(3, 4)
     fx = fnp.asarray(x)
     for idx, val in [((slice(None, None, 2), [1, 3]), 7.0), ((x > 5,), 0.0),
-                     ((slice(None, None, 2),), I([1.0, 2, 3, 4])), (([1, 2], None), 5.0)]:
+                     ((slice(None, None, 2),), IDX([1.0, 2, 3, 4])), (([1, 2], None), 5.0)]:
         want = x.copy()
         want[idx] = val
         got = fx.at[idx].set(val)
         assert got.dtype == x.dtype
         np.testing.assert_array_equal(np.asarray(got), want)
-    got = fx.at[I([1, 2])].power(2)
+    got = fx.at[IDX([1, 2])].power(2)
     want = x.copy()
     want[[1, 2]] **= 2
     np.testing.assert_array_equal(np.asarray(got), want)
@@ -189,40 +189,40 @@ def test_at_set_forms() -> None:
 
 def test_at_int_and_bool_dtypes() -> None:
     x = np.arange(6, dtype=np.int32)
-    got = fnp.asarray(x).at[I([1, 1, 4])].add(2)
+    got = fnp.asarray(x).at[IDX([1, 1, 4])].add(2)
     want = x.copy()
     np.add.at(want, [1, 1, 4], 2)
     assert got.dtype == np.int32
     np.testing.assert_array_equal(np.asarray(got), want)
-    b = fnp.zeros(4, dtype=bool).at[I([0, 2])].set(True)
+    b = fnp.zeros(4, dtype=bool).at[IDX([0, 2])].set(True)
     np.testing.assert_array_equal(np.asarray(b), [True, False, True, False])
     with pytest.raises(TypeError, match="floating"):
-        fnp.asarray(x).at[I([0])].divide(2)
+        fnp.asarray(x).at[IDX([0])].divide(2)
 
 
 def test_at_modes() -> None:
     fx = fnp.arange(4.0)
-    np.testing.assert_array_equal(np.asarray(fx.at[I([0, 5])].set(9.0, mode="drop")),
+    np.testing.assert_array_equal(np.asarray(fx.at[IDX([0, 5])].set(9.0, mode="drop")),
                                   [9.0, 1, 2, 3])
-    np.testing.assert_array_equal(np.asarray(fx.at[I([0, 5])].set(9.0, mode="clip")),
+    np.testing.assert_array_equal(np.asarray(fx.at[IDX([0, 5])].set(9.0, mode="clip")),
                                   [9.0, 1, 2, 9])
-    np.testing.assert_array_equal(np.asarray(fx.at[I([0, 5])].get(mode="fill", fill_value=-1)),
+    np.testing.assert_array_equal(np.asarray(fx.at[IDX([0, 5])].get(mode="fill", fill_value=-1)),
                                   [0.0, -1])
-    np.testing.assert_array_equal(np.asarray(fx.at[I([0, 5])].get(mode="clip")), [0.0, 3])
-    got = fg.jit(lambda a, i: a.at[i].add(1.0))(fx, fnp.asarray(I([0, 0, 7, -1])))
+    np.testing.assert_array_equal(np.asarray(fx.at[IDX([0, 5])].get(mode="clip")), [0.0, 3])
+    got = fg.jit(lambda a, i: a.at[i].add(1.0))(fx, fnp.asarray(IDX([0, 0, 7, -1])))
     np.testing.assert_array_equal(np.asarray(got), [2.0, 1, 2, 4])   # OOB dropped, -1 wraps
     with pytest.raises(IndexError):
-        fx.at[I([5])].set(1.0)
+        fx.at[IDX([5])].set(1.0)
     with pytest.raises(ValueError, match="mode"):
-        fx.at[I([0])].set(1.0, mode="bogus")
+        fx.at[IDX([0])].set(1.0, mode="bogus")
     with pytest.raises(TypeError, match="unexpected keyword"):
-        fx.at[I([0])].set(1.0, bogus=True)
+        fx.at[IDX([0])].set(1.0, bogus=True)
 
 
 # --------------------------------------------------------------------------- transforms
 
 GX = np.random.default_rng(0).normal(size=(4, 5))
-GI = I([0, 2, 2, 3])
+GI = IDX([0, 2, 2, 3])
 GV = np.random.default_rng(1).normal(size=(4, 2))
 
 
@@ -268,7 +268,7 @@ def test_jvp_jit_and_vmap_of_indexing() -> None:
     np.add.at(want, GI, 1.0)
     np.testing.assert_allclose(np.asarray(g), 2 * want)
     xs = np.stack([GX, 2 * GX])
-    idx = I([[0, 1], [3, 3]])
+    idx = IDX([[0, 1], [3, 3]])
     got = fg.vmap(lambda a, i: a.at[i].add(1.0)[i, 1:])(xs, idx)
     for k in range(2):
         ref = xs[k].copy()

@@ -278,8 +278,8 @@ def _qr_lower(ctx: LoweringContext, x: str, *, full_matrices: bool) -> list[str]
     if k == 0:
         return [_identity(ctx, q_aval), ctx.constant(0, a.dtype, r_aval.shape)]
     tau_aval = ShapedArray((*batch, k), a.dtype)
-    fac, tau = _custom_call(ctx, _target("geqrf", a.dtype), [x], [True], [a, tau_aval], [True, False],
-                            "")
+    fac, tau = _custom_call(ctx, _target("geqrf", a.dtype), [x], [True], [a, tau_aval],
+                            [True, False], "")
     qcols = q_aval.shape[-1]
     if qcols <= n:        # Householder vectors of the first qcols columns
         h = _slice_last2(ctx, fac, m, qcols)
@@ -290,7 +290,8 @@ def _qr_lower(ctx: LoweringContext, x: str, *, full_matrices: bool) -> list[str]
                     f"edge_padding_high = {_i64s([0] * (a.ndim - 1) + [qcols - n])}, "
                     f"interior_padding = {_i64s([0] * a.ndim)}")
     h_aval = ctx.avals[h]
-    (q,) = _custom_call(ctx, _target("orgqr", a.dtype), [h, tau], [True, False], [h_aval], [True], "")
+    (q,) = _custom_call(ctx, _target("orgqr", a.dtype), [h, tau], [True, False], [h_aval],
+                        [True], "")
     r = _triangle(ctx, _slice_last2(ctx, fac, r_aval.shape[-2], n), lower=False)
     return [q, r]
 

@@ -655,7 +655,8 @@ def argwhere(a: Any, *, size: int | None = None, fill_value: Any = None) -> Any:
 
 def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
            return_counts: bool = False, axis: int | None = None, *, equal_nan: bool = True,
-           sorted: bool = True, size: int | None = None, fill_value: Any = None) -> Any:
+           sorted: bool = True, size: int | None = None,  # noqa: A002  (NumPy's name)
+           fill_value: Any = None) -> Any:
     """NumPy's unique. Concrete input without `size`: computed on the host, like NumPy.
 
     With ``size=n`` (what jit needs) the result has exactly n entries: the first n

@@ -380,7 +380,7 @@ def _sum(x: Any, axes: Sequence[int]) -> Any:
     return P.reduce_sum_p.bind(x, axes=tuple(axes))
 
 
-def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any = 2) -> Any:
+def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any = 2) -> Any:  # noqa: A002
     from funcgrad.numpy._reductions import _keep
     (v,) = promote_inexact(asarray_operand(x))
     v = asarray_operand(v)
@@ -404,11 +404,11 @@ def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any
     return _keep(out, axes, keepdims) if keepdims else out
 
 
-def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Any:
+def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Any:  # noqa: A002
     return norm(x, ord=ord, axis=(-2, -1), keepdims=keepdims)
 
 
-def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
+def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A002
     """NumPy's norm: vector norms over one axis, matrix norms over two."""
     (v,) = promote_inexact(asarray_operand(x))
     v = asarray_operand(v)
