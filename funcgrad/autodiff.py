@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from funcgrad import core, dtypes, tree
+from funcgrad import core, dtypes, ir, tree
 from funcgrad import primitives as P
 from funcgrad.core import ShapedArray
 from funcgrad.custom_rules import checkpoint, custom_jvp, custom_vjp, remat
@@ -28,7 +28,8 @@ from funcgrad.vmap import vmap
 from transforms.ad_util import Zero, differentiable, full, instantiate, tangent_aval, zeros
 from transforms.jvp import jvp_call
 from transforms.partial_eval import PartialEvalTrace, linearize_flat
-from transforms.transpose import transpose_linear_flat
+from transforms.staging import hoist_consts
+from transforms.transpose import transpose_linear_flat, transpose_program
 
 __all__ = ["grad", "value_and_grad", "jvp", "vjp", "linearize", "linear_transpose", "jacfwd",
            "jacrev", "hessian", "stop_gradient", "custom_jvp", "custom_vjp", "checkpoint",
@@ -39,6 +40,39 @@ Fun = Callable[..., Any]
 
 # ---------------------------------------------------------------------------
 # argument handling
+
+
+_backward_cache: dict[Any, tuple[Any, list[Any], list[bool]]] = {}
+
+
+def _backward(program: Any, residuals: Sequence[Any], cts: Sequence[Any]) -> list[Any]:
+    """Cotangents of a linear Program's inputs (maybe `Zero`).
+
+    Eagerly, the backward pass runs as ONE compiled call: the transposed
+    Program is cached by the linear Program's structure (linearize rebuilds
+    the same structure on every call), instead of dispatching every transposed
+    primitive on its own. Under a transformation it is the plain backward pass,
+    which that transformation then interprets.
+    """
+    if core.current_trace() is not core.eval_trace:
+        return transpose_linear_flat(program, residuals, cts)
+    try:
+        key = (ir.structure_key(program), tuple(core.get_aval(c) for c in cts))
+    except TypeError:
+        return transpose_linear_flat(program, residuals, cts)
+    hit = _backward_cache.get(key)
+    if hit is None:
+        linear = [False] * len(program.constvars) + [True] * len(program.invars)
+        tprog, consts, in_nz = transpose_program(hoist_consts(program), linear, [True] * len(cts))
+        hit = (tprog, consts, in_nz)   # in_nz: which of the linear inputs get a cotangent
+        if len(_backward_cache) > 256:
+            _backward_cache.clear()
+        _backward_cache[key] = hit
+    tprog, consts, in_nz = hit
+    outs = iter(P.jit_p.bind(*consts, *residuals, *cts, program=tprog, name="backward")
+                if tprog.outvars else [])
+    return [next(outs) if nz else Zero(tangent_aval(v.aval))
+            for v, nz in zip(program.invars, in_nz, strict=True)]
 
 
 def _check_callable(fun: Any, name: str) -> None:
@@ -178,9 +212,8 @@ def value_and_grad(fun: Fun, argnums: int | Sequence[int] = 0,
                             "a complex value); for integer outputs there is no gradient.")
         cts = [full(1, tangent_aval(oa)) if i == 0 else Zero(tangent_aval(core.get_aval(o)))
                for i, o in enumerate(outs)]
-        cts_in = transpose_linear_flat(lin.program, lin.residuals,
-                                       [c for c, z in zip(cts, lin.out_zero, strict=True)
-                                        if not z])
+        cts_in = _backward(lin.program, lin.residuals,
+                           [c for c, z in zip(cts, lin.out_zero, strict=True) if not z])
         grads = [instantiate(c) for c in cts_in]
         g = in_tree.unflatten(grads if len(grads) == len(in_avals) else
                               [_zeros_for(a) for a in in_avals])
@@ -243,7 +276,7 @@ def vjp(fun: Fun, *primals: Any, has_aux: bool = False) -> Any:
         cts = [Zero(tangent_aval(a)) if not differentiable(a) else c
                for c, a in zip(cts, [*out_avals, *(core.get_aval(o) for o in outs[n_out:])],
                                strict=True)]
-        cts_in = iter(transpose_linear_flat(
+        cts_in = iter(_backward(
             lin.program, lin.residuals, [c for c, z in zip(cts, lin.out_zero, strict=True)
                                          if not z]))
         grads = [instantiate(next(cts_in)) if d else _zeros_for(a)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -79,21 +78,36 @@ AbstractEval = Callable[..., "ShapedArray | Sequence[ShapedArray]"]
 class Primitive:
     """A named operation. Its one abstract-eval rule maps avals to avals."""
 
-    __slots__ = ("name", "multiple_results", "_abstract_eval")
+    __slots__ = ("name", "multiple_results", "_abstract_eval", "_aval_cache")
 
     def __init__(self, name: str, *, multiple_results: bool = False):
         self.name = name
         self.multiple_results = multiple_results
         self._abstract_eval: AbstractEval | None = None
+        self._aval_cache: dict[Any, list[ShapedArray]] = {}
 
     def def_abstract_eval(self, rule: AbstractEval) -> AbstractEval:
         self._abstract_eval = rule
         return rule
 
     def abstract_eval(self, *avals: ShapedArray, **params: Any) -> list[ShapedArray]:
+        """Output avals; memoised, since tracing asks the same question again and again
+        (only successes are remembered: a failing rule raises every time)."""
+        try:
+            key = (avals, tuple(params.items()))
+            hit = self._aval_cache.get(key)
+        except TypeError:      # an unhashable param: no memo
+            key, hit = None, None
+        if hit is not None:
+            return list(hit)
         assert self._abstract_eval is not None, f"primitive {self.name} has no shape rule"
         out = self._abstract_eval(*avals, **params)
-        return list(out) if self.multiple_results else [out]
+        out = list(out) if self.multiple_results else [out]
+        if key is not None:
+            if len(self._aval_cache) > 4096:
+                self._aval_cache.clear()
+            self._aval_cache[key] = out
+        return list(out)
 
     def bind(self, *args: Any, **params: Any) -> Any:
         outs = _current_trace.get().process_primitive(self, args, params)
@@ -157,24 +171,31 @@ def current_trace() -> Trace:
     return _current_trace.get()
 
 
-@contextmanager
-def set_trace(trace: Trace) -> Iterator[Trace]:
-    token = _current_trace.set(trace)
-    try:
-        yield trace
-    finally:
-        _current_trace.reset(token)
+class set_trace:
+    """``with set_trace(t):`` makes `t` the current trace (a class, not a generator:
+    rules enter it once per primitive, so it must be cheap)."""
+
+    __slots__ = ("trace", "token")
+
+    def __init__(self, trace: Trace):
+        self.trace = trace
+
+    def __enter__(self) -> Trace:
+        self.token = _current_trace.set(self.trace)
+        return self.trace
+
+    def __exit__(self, *exc: object) -> None:
+        _current_trace.reset(self.token)
 
 
-@contextmanager
-def new_trace(trace: Trace) -> Iterator[Trace]:
+class new_trace(set_trace):
     """Make `trace` current for a transformation's extent, and end it afterwards."""
-    token = _current_trace.set(trace)
-    try:
-        yield trace
-    finally:
-        _current_trace.reset(token)
-        trace.alive = False
+
+    __slots__ = ()
+
+    def __exit__(self, *exc: object) -> None:
+        _current_trace.reset(self.token)
+        self.trace.alive = False
 
 
 class Tracer:

@@ -216,3 +216,32 @@ def subprograms(params: dict[str, Any]) -> list[Program]:
 
 def program_inputs(prog: Program) -> Sequence[Var]:
     return (*prog.constvars, *prog.invars)
+
+
+def structure_key(prog: Program) -> Any:
+    """A hashable key equal for Programs that compute the same thing the same way
+    (same equations, params, avals and wiring), whatever their Var objects.
+
+    Lets eager code cache compiled forms of Programs it rebuilds on every call.
+    Raises TypeError when a param is unhashable.
+    """
+    ids: dict[int, int] = {}
+    for v in (*prog.constvars, *prog.invars):
+        ids[id(v)] = len(ids)
+
+    def atom(a: Atom) -> Any:
+        if type(a) is Literal:
+            return (a.aval, np.asarray(a.val).tobytes())
+        return ids[id(a)]
+
+    parts: list[Any] = [len(prog.constvars), tuple(v.aval for v in (*prog.constvars,
+                                                                       *prog.invars))]
+    for eqn in prog.eqns:
+        parts.append((eqn.prim, tuple(atom(a) for a in eqn.inputs), tuple(eqn.params.items()),
+                      tuple(v.aval for v in eqn.outvars)))
+        for v in eqn.outvars:
+            ids[id(v)] = len(ids)
+    parts.append(tuple(atom(a) for a in prog.outvars))
+    key = tuple(parts)
+    hash(key)
+    return key

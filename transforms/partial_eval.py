@@ -122,7 +122,8 @@ class PartialEvalTrace(Trace):
         atoms = tuple(self.to_atom(a) for a in args)
         out_avals = prim.abstract_eval(*(a.aval for a in atoms), **params)
         outvars = tuple(Var(a) for a in out_avals)
-        self.eqns.append(Eqn(prim, atoms, params, outvars, core.user_source_line()))
+        # no source line: linear programs are internal, and this path is hot
+        self.eqns.append(Eqn(prim, atoms, params, outvars))
         return [PartialEvalTracer(self, v) for v in outvars]
 
     def to_program(self, outs: Sequence[Any], name: str) -> tuple[Program, list[Any]]:
