@@ -82,7 +82,7 @@ def _lower(quick: bool, ours: Side, jx: Side) -> Result:
     def lower(side: Side) -> Callable[[int], Any]:
         return lambda r: side.jit(_chain(side, n_blocks)).lower(*args[side.name]).as_text()
 
-    t_ours, t_jax = one_shot(lower(ours), lower(jx), repeats=3 if quick else 9)
+    t_ours, t_jax = one_shot(lower(ours), lower(jx), repeats=3 if quick else 21)
     return Result(f"trace+lower, {n_ops[ours.name]}-op program", "JAX", t_ours, t_jax,
                   LOWER_TARGET, note=f"equations staged: funcgrad {n_ops[ours.name]}, "
                                      f"JAX {n_ops[jx.name]}")
