@@ -64,6 +64,8 @@ class Staged:
 _CACHE_SIZE = 512
 _stage_cache: OrderedDict[Any, Staged] = OrderedDict()
 _join_cache: OrderedDict[Any, tuple[tuple[Program, ...], list[Any]]] = OrderedDict()
+_config.on_change(_stage_cache.clear)
+_config.on_change(_join_cache.clear)
 
 
 def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import functools
 import inspect
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from funcgrad import core, tree
+from funcgrad.config import config
 from funcgrad.array import Array
 from funcgrad.core import ShapedArray, Tracer
 from funcgrad.eager import scalar_buffer
@@ -94,6 +96,17 @@ def _normalize_argnums(nums: int | Sequence[int], nargs: int | None, what: str) 
     return tuple(sorted(set(out)))
 
 
+_all_jitted: weakref.WeakSet[Jitted] = weakref.WeakSet()
+
+
+def _clear_all_caches() -> None:
+    for j in list(_all_jitted):
+        j.clear_cache()
+
+
+config.on_change(_clear_all_caches)
+
+
 class Jitted:
     """The callable `jit(f)` returns."""
 
@@ -130,6 +143,13 @@ class Jitted:
         self._entries: dict[Any, _Entry] = {}
         self._staged: dict[Any, _Staged] = {}
         self._name = getattr(fun, "__name__", "fn")
+        _all_jitted.add(self)
+
+    def clear_cache(self) -> None:
+        """Forget traced programs and executables (the default float changed)."""
+        self._fast.clear()
+        self._entries.clear()
+        self._staged.clear()
 
     # -- the hot path -------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

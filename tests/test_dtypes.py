@@ -21,25 +21,13 @@ BF16 = np.dtype(ml_dtypes.bfloat16)
 SCALARS = [True, 3, 2.5, 1j]
 
 
-def _forget_ufunc_traces() -> None:
-    # NB: jit caches are keyed by avals, not by the default float (a known bug), and
-    # eager ufuncs run as jitted functions: forget their traces when the default changes.
-    from funcgrad.numpy._ufuncs import UFUNCS
-    for uf in UFUNCS.values():
-        for jitted in uf.eager.values():
-            for cache in (jitted._fast, jitted._entries, jitted._staged):
-                cache.clear()
-
-
 @pytest.fixture
 def float32_default() -> Iterator[None]:
-    _forget_ufunc_traces()
     fg.config.update("default_float", "float32")
     try:
         yield
     finally:
         fg.config.update("default_float", "float64")
-        _forget_ufunc_traces()
 
 
 def test_supported_set() -> None:
@@ -188,8 +176,6 @@ def test_config_errors() -> None:
     assert fg.config.default_float == "float64"
 
 
-@pytest.mark.xfail(strict=True, reason="jit caches ignore config.default_float: an entry "
-                   "traced under float64 is reused after switching to float32")
 def test_jit_cache_respects_default_float() -> None:
     f = fg.jit(lambda: fnp.ones(2) * 0.5)
     assert f().dtype == np.float64
