@@ -527,7 +527,12 @@ def _jit_rule(*avals: ShapedArray, program: Any, name: str) -> list[ShapedArray]
 
 
 def all_primitives() -> list[Primitive]:
-    return [v for v in globals().values() if isinstance(v, Primitive)]
+    """Every primitive defined here, once each (module globals may alias one)."""
+    seen: dict[int, Primitive] = {}
+    for v in globals().values():
+        if isinstance(v, Primitive):
+            seen.setdefault(id(v), v)
+    return list(seen.values())
 
 
 def params_key(params: dict[str, Any]) -> Any:
@@ -778,8 +783,9 @@ scatter_mul_p = Primitive("scatter_mul")
 scatter_min_p = Primitive("scatter_min")
 scatter_max_p = Primitive("scatter_max")
 SCATTERS = (scatter_p, scatter_add_p, scatter_mul_p, scatter_min_p, scatter_max_p)
-for _p in SCATTERS:
-    _p.def_abstract_eval(_scatter_rule(_p.name))
+for _scatter in SCATTERS:
+    _scatter.def_abstract_eval(_scatter_rule(_scatter.name))
+del _scatter
 
 
 # ---------------------------------------------------------------------------
