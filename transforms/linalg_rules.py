@@ -1,4 +1,4 @@
-"""JVP, transpose and batching rules for the linear-algebra and FFT primitives.
+"""JVP and transpose rules for the linear-algebra and FFT primitives.
 
 The JVPs are the standard matrix-calculus results, written with the
 primitives themselves (triangular solves instead of inverses):
@@ -13,8 +13,7 @@ primitives themselves (triangular solves instead of inverses):
 - fft is linear; FFT/IFFT are symmetric, RFFT/IRFFT transpose through their
   complex counterparts (JAX's convention for complex cotangents).
 
-The factorizations act on the last two axes, so batching moves the batch axis
-to the front.
+Their batching rules live with every other one in transforms/batching.py.
 """
 from __future__ import annotations
 
@@ -27,7 +26,6 @@ from funcgrad import dtypes
 from funcgrad import primitives as P
 from transforms.ad_util import (Zero, add_tangents, aval, convert, instantiate, is_undefined,
                                 scalar, tangent_aval)
-from transforms.batching import batch_rules, move_bdim
 from transforms.indexing_rules import take_along
 from transforms.jvp import jvp_rules
 from transforms.transpose import transpose_rules
@@ -358,21 +356,3 @@ def _fft_transpose(ct: Any, x: Any, *, fft_type: str,
 
 jvp_rules[P.fft_p] = _fft_jvp
 transpose_rules[P.fft_p] = _fft_transpose
-
-
-# ---------------------------------------------------------------------------
-# batching: the batch axis goes first; every operand gets one
-
-
-def _leading_batch(prim: P.Primitive) -> Any:
-    def rule(axis_size: int, args: Sequence[Any], dims: Sequence[int | None],
-             **params: Any) -> tuple[list[Any], list[int | None]]:
-        xs = [move_bdim(x, d, 0, axis_size) for x, d in zip(args, dims, strict=True)]
-        out = prim.bind(*xs, **params)
-        outs = list(out) if prim.multiple_results else [out]
-        return outs, [0] * len(outs)
-    return rule
-
-
-for _p in (P.cholesky_p, P.triangular_solve_p, P.lu_p, P.eigh_p, P.svd_p, P.qr_p, P.fft_p):
-    batch_rules[_p] = _leading_batch(_p)
