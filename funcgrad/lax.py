@@ -37,7 +37,7 @@ def select(pred: Any, on_true: Any, on_false: Any) -> Any:
 
 
 def select_n(which: Any, *cases: Any) -> Any:
-    return P.select_n_p.bind(asarray_operand(which), *map(asarray_operand, cases))
+    return P.select_n_p.bind(asarray_operand(which), *(asarray_operand(v) for v in cases))
 
 
 def slice(x: Any, start_indices: Sequence[int], limit_indices: Sequence[int],  # noqa: A001
@@ -49,17 +49,17 @@ def slice(x: Any, start_indices: Sequence[int], limit_indices: Sequence[int],  #
 
 
 def dynamic_slice(x: Any, start_indices: Sequence[Any], slice_sizes: Sequence[int]) -> Any:
-    return P.dynamic_slice_p.bind(asarray_operand(x), *map(asarray_operand, start_indices),
+    return P.dynamic_slice_p.bind(asarray_operand(x), *(asarray_operand(v) for v in start_indices),
                                   slice_sizes=tuple(slice_sizes))
 
 
 def dynamic_update_slice(x: Any, update: Any, start_indices: Sequence[Any]) -> Any:
     return P.dynamic_update_slice_p.bind(asarray_operand(x), asarray_operand(update),
-                                         *map(asarray_operand, start_indices))
+                                         *(asarray_operand(v) for v in start_indices))
 
 
 def concatenate(operands: Sequence[Any], dimension: int) -> Any:
-    return P.concatenate_p.bind(*map(asarray_operand, operands), dimension=dimension)
+    return P.concatenate_p.bind(*(asarray_operand(v) for v in operands), dimension=dimension)
 
 
 def pad(x: Any, padding_value: Any, padding_config: Sequence[tuple[int, int, int]]) -> Any:
