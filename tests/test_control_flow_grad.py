@@ -40,41 +40,41 @@ def close(a: Any, b: Any, rtol: float = 1e-10, atol: float = 1e-12) -> None:
         np.testing.assert_allclose(x, y, rtol=rtol, atol=atol)
 
 
-def _scan_pytree(l: Any, n: Any, x: Any) -> Any:
+def _scan_pytree(lx: Any, n: Any, x: Any) -> Any:
     """A scan with pytree carry and xs that closes over x (constants)."""
     def step(c: Any, xi: Any) -> Any:
         a, v = c
         return (a * n.sin(xi[0]) + x[1], v * x[2] + xi[1]), {"p": v * a, "q": xi[0] * x[0]}
-    (a, v), ys = l.scan(step, (x[0], x), (x, x * x))
+    (a, v), ys = lx.scan(step, (x[0], x), (x, x * x))
     return a * v.sum() + ys["p"].sum() + (ys["q"] ** 2).sum()
 
 
 # name -> f(lax, numpy, x) -> scalar, written once for funcgrad and JAX
 CASES: dict[str, Callable[[Any, Any, Any], Any]] = {
-    "cond_true": lambda l, n, x: l.cond(x[0] > 0, lambda x: n.sin(x) * x,
+    "cond_true": lambda lx, n, x: lx.cond(x[0] > 0, lambda x: n.sin(x) * x,
                                         lambda x: -x, x).sum(),
-    "cond_false": lambda l, n, x: l.cond(x[0] < 0, lambda x: n.sin(x) * x,
+    "cond_false": lambda lx, n, x: lx.cond(x[0] < 0, lambda x: n.sin(x) * x,
                                          lambda x: n.exp(x) * x[2], x).sum(),
-    "cond_const_branch": lambda l, n, x: l.cond(x[0] < 0, lambda x: n.sin(x) * x,
+    "cond_const_branch": lambda lx, n, x: lx.cond(x[0] < 0, lambda x: n.sin(x) * x,
                                                 lambda x: x * 0.0 + 1.0, x).sum(),
-    "cond_two_operands": lambda l, n, x: l.cond(x[1] < 0, lambda a, b: (a * b, n.cos(b)),
+    "cond_two_operands": lambda lx, n, x: lx.cond(x[1] < 0, lambda a, b: (a * b, n.cos(b)),
                                                 lambda a, b: (a + 1.0, b * b), x, x[0])[0].sum(),
-    "switch": lambda l, n, x: l.switch((x[1] > 0).astype(np.int32) * 2 - 1,
+    "switch": lambda lx, n, x: lx.switch((x[1] > 0).astype(np.int32) * 2 - 1,
                                        [lambda x: x, lambda x: x * 2,
                                         lambda x: n.cos(x) * x[0]], x).sum(),
-    "switch_middle": lambda l, n, x: l.switch(1, [lambda x: n.tanh(x), lambda x: x ** 3 * x[1],
+    "switch_middle": lambda lx, n, x: lx.switch(1, [lambda x: n.tanh(x), lambda x: x ** 3 * x[1],
                                                   lambda x: n.cos(x) * x[0]], x).sum(),
-    "scan": lambda l, n, x: l.scan(lambda c, xi: (c * xi + n.tanh(c), c * 2), x[0], x)[1].sum(),
-    "scan_reverse": lambda l, n, x: l.scan(lambda c, xi: (c * xi + n.tanh(c), c * x), x[0], x,
+    "scan": lambda lx, n, x: lx.scan(lambda c, xi: (c * xi + n.tanh(c), c * 2), x[0], x)[1].sum(),
+    "scan_reverse": lambda lx, n, x: lx.scan(lambda c, xi: (c * xi + n.tanh(c), c * x), x[0], x,
                                            reverse=True, unroll=2)[1].sum(),
     "scan_consts_pytree": _scan_pytree,
-    "scan_length_only": lambda l, n, x: l.scan(lambda c, _: (n.sin(c) * x, c[0]), x, None,
+    "scan_length_only": lambda lx, n, x: lx.scan(lambda c, _: (n.sin(c) * x, c[0]), x, None,
                                                length=5)[0].sum(),
-    "fori": lambda l, n, x: l.fori_loop(0, 4, lambda i, c: c * x + n.sin(c) * i, x).sum(),
-    "fori_offset": lambda l, n, x: l.fori_loop(2, 5, lambda i, c: (c[0] * n.cos(c[1]),
+    "fori": lambda lx, n, x: lx.fori_loop(0, 4, lambda i, c: c * x + n.sin(c) * i, x).sum(),
+    "fori_offset": lambda lx, n, x: lx.fori_loop(2, 5, lambda i, c: (c[0] * n.cos(c[1]),
                                                                    c[1] + n.asarray(x)[i - 2]),
                                                (x[0], x[1]))[0],
-    "map": lambda l, n, x: l.map(lambda r: n.sin(r) * x, x).sum(),
+    "map": lambda lx, n, x: lx.map(lambda r: n.sin(r) * x, x).sum(),
 }
 
 
@@ -96,7 +96,9 @@ def test_grad_vs_jax_eager_and_jit(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_check_grads_second_order(name: str) -> None:
-    check_grads(ours(name), (X,), order=2, modes=("fwd", "rev"))
+    # under jit: the derivatives of the staged call are themselves staged and
+    # compiled once, instead of one eager executable per primitive
+    check_grads(fg.jit(ours(name)), (X,), order=2, modes=("fwd", "rev"))
 
 
 @pytest.mark.parametrize("name", ["cond_true", "switch", "scan", "scan_consts_pytree", "fori"])
@@ -107,8 +109,8 @@ def test_hessian_and_vmap_of_grad_vs_jax(name: str) -> None:
 
 
 def test_vjp_of_vector_output_scan_vs_jax() -> None:
-    def f(l: Any, n: Any, x: Any) -> Any:
-        return l.scan(lambda c, xi: (n.sin(c) + xi, c * xi), x, n.stack([x, x * 2.0]))
+    def f(lx: Any, n: Any, x: Any) -> Any:
+        return lx.scan(lambda c, xi: (n.sin(c) + xi, c * xi), x, n.stack([x, x * 2.0]))
 
     ct = (np.array([1.0, -2.0, 0.5]), np.arange(6.0).reshape(2, 3))
     out, vjp_fn = fg.vjp(lambda x: f(lax, fnp, x), X)
@@ -124,12 +126,12 @@ def test_vjp_of_vector_output_scan_vs_jax() -> None:
 # higher order and composition
 
 
-def _scan_of(a: Any, l: Any, n: Any) -> Any:
-    return l.scan(lambda c, xi: (n.sin(c * a) + xi, c * c), a, n.arange(4.0))[1].sum()
+def _scan_of(a: Any, lx: Any, n: Any) -> Any:
+    return lx.scan(lambda c, xi: (n.sin(c * a) + xi, c * c), a, n.arange(4.0))[1].sum()
 
 
-def _cond_of(a: Any, l: Any, n: Any) -> Any:
-    return l.cond(a > 0.5, lambda a: n.sin(a) ** 3, lambda a: a ** 4, a)
+def _cond_of(a: Any, lx: Any, n: Any) -> Any:
+    return lx.cond(a > 0.5, lambda a: n.sin(a) ** 3, lambda a: a ** 4, a)
 
 
 @pytest.mark.parametrize("a", [0.7, 0.2])
@@ -149,11 +151,11 @@ def test_grad_of_grad_of_scan_closing_over_the_variable() -> None:
 
 
 def test_nesting_scan_in_cond_in_vmap_in_grad_in_jit() -> None:
-    def loss(l: Any, n: Any, vmap: Any, w: Any) -> Any:
+    def loss(lx: Any, n: Any, vmap: Any, w: Any) -> Any:
         def one(x: Any) -> Any:
             def integrate(x: Any) -> Any:
-                return l.scan(lambda c, xi: (c * n.sin(xi * w[0]) + w[1], c * xi), x[0], x)[1]
-            return l.cond(x[0] > 0, integrate, lambda x: x * w[2], x)
+                return lx.scan(lambda c, xi: (c * n.sin(xi * w[0]) + w[1], c * xi), x[0], x)[1]
+            return lx.cond(x[0] > 0, integrate, lambda x: x * w[2], x)
         return (vmap(one)(XS) ** 2).sum()
 
     w = np.array([0.3, 0.7, -1.1])
@@ -163,11 +165,11 @@ def test_nesting_scan_in_cond_in_vmap_in_grad_in_jit() -> None:
 
 
 def test_cond_inside_scan_inside_cond() -> None:
-    def f(l: Any, n: Any, x: Any) -> Any:
+    def f(lx: Any, n: Any, x: Any) -> Any:
         def step(c: Any, xi: Any) -> Any:
-            c = l.cond(xi > 0, lambda c: n.sin(c) * xi, lambda c: c * c + xi, c)
+            c = lx.cond(xi > 0, lambda c: n.sin(c) * xi, lambda c: c * c + xi, c)
             return c, c
-        return l.cond(x[0] > 0, lambda x: l.scan(step, x[1], x)[1].sum(),
+        return lx.cond(x[0] > 0, lambda x: lx.scan(step, x[1], x)[1].sum(),
                       lambda x: x[2] ** 2, x)
 
     for x in (X, -X):
@@ -231,9 +233,9 @@ def test_scan_forwards_xs_as_residuals_instead_of_copying() -> None:
 
 
 def test_checkpointed_scan_body_keeps_only_its_inputs() -> None:
-    def f(cp: Any, l: Any, n: Any, x: Any) -> Any:
+    def f(cp: Any, lx: Any, n: Any, x: Any) -> Any:
         body = cp(lambda c, xi: (n.sin(n.cos(c) * xi) * n.exp(c), n.tanh(c) * xi))
-        return l.scan(body, x[0], x)[1].sum()
+        return lx.scan(body, x[0], x)[1].sum()
 
     want = jax.grad(lambda x: f(jax.checkpoint, jax.lax, jnp, x))(X)
     close(fg.grad(lambda x: f(fg.checkpoint, lax, fnp, x))(X), want)
@@ -288,7 +290,7 @@ def _lotka(n: Any) -> Callable[[Any, Any], Any]:
     return f
 
 
-def _rk4_loss(l: Any, n: Any, y0: Any, p: Any, dt: float = 0.01, steps: int = 1000) -> Any:
+def _rk4_loss(lx: Any, n: Any, y0: Any, p: Any, dt: float = 0.01, steps: int = 1000) -> Any:
     f = _lotka(n)
 
     def step(y: Any, _: Any) -> Any:
@@ -298,7 +300,7 @@ def _rk4_loss(l: Any, n: Any, y0: Any, p: Any, dt: float = 0.01, steps: int = 10
         k4 = f(y + dt * k3, p)
         y = y + dt / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
         return y, y[0] * y[1]
-    y, prods = l.scan(step, y0, None, length=steps)
+    y, prods = lx.scan(step, y0, None, length=steps)
     return (y ** 2).sum() + prods.mean()
 
 

@@ -1,4 +1,4 @@
-"""JVP and batching rules for the control-flow primitives (cond, while, scan).
+"""JVP, batching, partial-eval and transpose rules for cond, while and scan.
 
 Each rule rewrites the primitive's sub-Programs with the interpreter's own
 machinery (`jvp_call`, `BatchTrace`) and binds the same primitive again, so
@@ -13,10 +13,22 @@ the result stays one structured op:
   lane (documented on `lax.cond`); a batched while predicate runs until every
   lane is done and freezes lanes that have finished.
 
+- Partial evaluation (reverse mode is linearize then transpose): a cond's
+  known part runs as a cond that also returns the branches' residuals, in
+  slots shared by all branches (zeros where a branch keeps less); its
+  unknown part is staged as a cond on the same index. A scan's unknown
+  carries are found by fixed point; the known part runs as a scan that
+  stacks per-step residuals as extra ys, residuals computed from constants
+  only are computed once before the loop, and an x kept as a residual is
+  the xs operand itself. The unknown part is a scan over those residuals.
+- Transposition: a cond of the transposed branches; for a scan, a scan in
+  the opposite direction over the transposed body, carrying the carries'
+  cotangents and accumulating those of the linear constants.
+
 Derived Programs are cached by (Program, pattern), so an eager call repeated
 with the same bodies binds identical params and re-uses its executable.
-Reverse mode: a while loop's trip count is unknown when staging, so its
-linearization cannot store residuals per step; its partial-eval rule raises
+A while loop's trip count is unknown when staging, so its linearization
+cannot store residuals per step; its partial-eval rule raises
 `UnsupportedError` pointing to `fori_loop` with static bounds or `scan`.
 """
 from __future__ import annotations
