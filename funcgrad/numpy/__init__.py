@@ -136,3 +136,14 @@ from funcgrad.numpy._advanced import (argsort, argwhere, flatnonzero, lexsort,  
                                       nonzero, searchsorted, sort, unique, unique_values)
 from funcgrad.numpy import linalg  # noqa: E402
 from funcgrad.numpy import fft  # noqa: E402
+from funcgrad.numpy._extras import (angle, array_split, average, bincount,  # noqa: E402
+                                    convolve, corrcoef, correlate, count_nonzero, cov, cross,
+                                    diag, diagflat, diagonal, diff, dsplit, ediff1d, einsum,
+                                    einsum_path, flip, fliplr, flipud, heaviside, histogram,
+                                    histogram_bin_edges, hsplit, interp, kron, logaddexp2,
+                                    median, meshgrid, nan_to_num, nanargmax, nanargmin,
+                                    nancumprod, nancumsum, nanmax, nanmean, nanmedian, nanmin,
+                                    nanpercentile, nanprod, nanquantile, nanstd, nansum,
+                                    nanvar, pad, percentile, polyval, ptp, quantile, repeat,
+                                    roll, rot90, select, sinc, split, tile, trace, trapezoid,
+                                    tri, tril, triu, vander, vsplit)

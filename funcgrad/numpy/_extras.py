@@ -1,0 +1,1036 @@
+"""Everyday NumPy built from primitives: diagonals and triangles, flips and rolls,
+tiling and splitting, padding, convolution, polynomials, interpolation and a
+few elementwise helpers.
+
+Every function here is a composition (slices, pads, concatenations, selects,
+dot_general), so it is differentiable and batchable wherever its primitives
+are. Shapes, axes and modes are static Python values; arrays may be traced.
+`einsum` lives in `_einsum`, statistics (nan-reductions, quantiles,
+histogram, cov) in `_stats`; this module re-exports both for
+``funcgrad.numpy``.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+import funcgrad.numpy as fnp
+from funcgrad import dtypes
+from funcgrad import primitives as P
+from funcgrad.core import Tracer
+from funcgrad.errors import UnsupportedError
+from funcgrad.numpy._eager import eager_jit
+from funcgrad.numpy._ufuncs import UFUNCS, Ufunc
+from funcgrad.numpy._util import (asarray_operand, aval_of, convert, normalize_axes,
+                                  normalize_axis, promote, reject)
+
+# ---------------------------------------------------------------------------
+# small helpers
+
+
+def _op(x: Any) -> Any:
+    return asarray_operand(x)
+
+
+def _shape(x: Any) -> tuple[int, ...]:
+    return aval_of(x).shape
+
+
+def _slice_axis(x: Any, axis: int, start: int, stop: int, step: int = 1) -> Any:
+    shp = _shape(x)
+    lo = [0] * len(shp)
+    hi = list(shp)
+    st = [1] * len(shp)
+    lo[axis], hi[axis], st[axis] = start, stop, step
+    if tuple(lo) == (0,) * len(shp) and tuple(hi) == shp and step == 1:
+        return x
+    return P.slice_p.bind(x, start_indices=tuple(lo), limit_indices=tuple(hi),
+                          strides=tuple(st))
+
+
+def _rev(x: Any, axis: int) -> Any:
+    return P.rev_p.bind(x, dimensions=(axis,))
+
+
+def _cat(xs: Sequence[Any], axis: int) -> Any:
+    xs = [x for x in xs if _shape(x)[axis] > 0] or list(xs[:1])
+    return xs[0] if len(xs) == 1 else P.concatenate_p.bind(*xs, dimension=axis)
+
+
+def _zero(dt: np.dtype) -> Any:
+    return convert(0, dt)
+
+
+def _static_int(v: Any, fname: str, what: str) -> int:
+    if isinstance(v, Tracer):
+        raise TypeError(f"funcgrad.numpy.{fname}: {what} must be a static integer, got a "
+                        "traced value")
+    try:
+        return int(np.asarray(v).item()) if not isinstance(v, (int, np.integer)) else int(v)
+    except (TypeError, ValueError):
+        raise TypeError(f"funcgrad.numpy.{fname}: {what} must be an integer, got "
+                        f"{v!r:.60}") from None
+
+
+# ---------------------------------------------------------------------------
+# diagonals and triangles
+
+
+def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+    """The diagonal of `a` over `axis1`, `axis2` (NumPy's: it becomes the last axis).
+
+    Computed as one strided slice of the flattened last two axes, so its
+    transpose (for gradients) is a pad.
+    """
+    x = _op(a)
+    nd = aval_of(x).ndim
+    if nd < 2:
+        raise ValueError(f"diagonal requires an array of at least two dimensions, got "
+                         f"shape {_shape(x)}")
+    ax1, ax2 = normalize_axis(axis1, nd, "axis1"), normalize_axis(axis2, nd, "axis2")
+    if ax1 == ax2:
+        raise ValueError("diagonal: axis1 and axis2 cannot be the same")
+    x = fnp.moveaxis(x, (ax1, ax2), (-2, -1))
+    *batch, n, m = _shape(x)
+    offset = _static_int(offset, "diagonal", "offset")
+    count = max(0, min(n, m - offset)) if offset >= 0 else max(0, min(n + offset, m))
+    flat = fnp.reshape(x, (*batch, n * m))
+    if count == 0:
+        return _slice_axis(flat, len(batch), 0, 0)
+    start = offset if offset >= 0 else -offset * m
+    return _slice_axis(flat, len(batch), start, start + (count - 1) * (m + 1) + 1, m + 1)
+
+
+def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None,
+          out: Any = None) -> Any:
+    """Sum of the diagonal (NumPy's accumulation dtypes: small ints sum as int64)."""
+    reject("trace", out=out)
+    return fnp.sum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)
+
+
+def diag(v: Any, k: int = 0) -> Any:
+    """The k-th diagonal of a 2-d array, or a 2-d array with 1-d `v` on its k-th diagonal."""
+    x = _op(v)
+    nd = aval_of(x).ndim
+    k = _static_int(k, "diag", "k")
+    if nd == 2:
+        return diagonal(x, k)
+    if nd != 1:
+        raise ValueError(f"diag: input must be 1- or 2-d, got shape {_shape(x)}")
+    n = _shape(x)[0]
+    size = n + abs(k)
+    dt = aval_of(x).dtype
+    if n == 0:
+        return fnp.zeros((size, size), dt)
+    # the flat position of v[i] is (i + r0) * size + (i + c0): a pad with interior padding
+    start = max(-k, 0) * size + max(k, 0)
+    last = start + (n - 1) * (size + 1)
+    flat = P.pad_p.bind(convert(x, dt, False), _zero(dt),
+                        padding_config=((start, size * size - last - 1, size),))
+    return P.reshape_p.bind(flat, new_sizes=(size, size))
+
+
+def diagflat(v: Any, k: int = 0) -> Any:
+    """A 2-d array with the flattened input on its k-th diagonal."""
+    return diag(fnp.ravel(_op(v)), k)
+
+
+def tri(N: int, M: int | None = None, k: int = 0, dtype: Any = None) -> Any:  # noqa: N803
+    """An N x M array with ones at and below the k-th diagonal (default dtype float)."""
+    n = _static_int(N, "tri", "N")
+    m = n if M is None else _static_int(M, "tri", "M")
+    dt = dtypes.default_float() if dtype is None else dtypes.canonicalize(dtype)
+    rows = P.iota_p.bind(dtype=dtypes.int64, shape=(n, m), dimension=0)
+    cols = P.iota_p.bind(dtype=dtypes.int64, shape=(n, m), dimension=1)
+    mask = P.le_p.bind(cols, P.add_p.bind(rows, convert(int(k), dtypes.int64)))
+    return convert(mask, dt)
+
+
+def _tri_mask(shape: tuple[int, ...], k: int, lower: bool) -> Any:
+    n, m = (shape[-2], shape[-1]) if len(shape) >= 2 else (shape[-1], shape[-1])
+    rows = P.iota_p.bind(dtype=dtypes.int64, shape=(n, m), dimension=0)
+    cols = P.iota_p.bind(dtype=dtypes.int64, shape=(n, m), dimension=1)
+    shifted = P.add_p.bind(rows, convert(int(k), dtypes.int64))
+    return (P.le_p if lower else P.ge_p).bind(cols, shifted)
+
+
+def tril(m: Any, k: int = 0) -> Any:
+    """`m` with the entries above the k-th diagonal zeroed (over the last two axes)."""
+    x = _op(m)
+    mask = _tri_mask(_shape(x), _static_int(k, "tril", "k"), True)
+    return fnp.where(mask, x, _zero(aval_of(x).dtype))
+
+
+def triu(m: Any, k: int = 0) -> Any:
+    """`m` with the entries below the k-th diagonal zeroed (over the last two axes)."""
+    x = _op(m)
+    mask = _tri_mask(_shape(x), _static_int(k, "triu", "k"), False)
+    return fnp.where(mask, x, _zero(aval_of(x).dtype))
+
+
+# ---------------------------------------------------------------------------
+# flips, rolls, rotations
+
+
+def flip(m: Any, axis: int | Sequence[int] | None = None) -> Any:
+    """`m` reversed along `axis` (all axes by default)."""
+    x = _op(m)
+    axes = normalize_axes(axis, aval_of(x).ndim)
+    return P.rev_p.bind(x, dimensions=tuple(sorted(axes))) if axes else x
+
+
+def fliplr(m: Any) -> Any:
+    """Reverse along axis 1 (needs at least 2 dimensions)."""
+    x = _op(m)
+    if aval_of(x).ndim < 2:
+        raise ValueError("fliplr: input must be at least 2-d")
+    return flip(x, 1)
+
+
+def flipud(m: Any) -> Any:
+    """Reverse along axis 0 (needs at least 1 dimension)."""
+    x = _op(m)
+    if aval_of(x).ndim < 1:
+        raise ValueError("flipud: input must be at least 1-d")
+    return flip(x, 0)
+
+
+def _roll_axis(x: Any, shift: Any, axis: int) -> Any:
+    n = _shape(x)[axis]
+    if n == 0:
+        return x
+    if isinstance(shift, (int, np.integer)):
+        s = int(shift) % n
+        if s == 0:
+            return x
+        return _cat([_slice_axis(x, axis, n - s, n), _slice_axis(x, axis, 0, n - s)], axis)
+    # a traced shift: a window of the doubled axis starting at (n - shift) mod n
+    sh = convert(asarray_operand(shift), dtypes.int64)
+    nn = convert(n, dtypes.int64)
+    start = P.rem_p.bind(P.add_p.bind(P.rem_p.bind(P.neg_p.bind(sh), nn), nn), nn)
+    doubled = _cat([x, x], axis)
+    zero = convert(0, dtypes.int64)
+    idx = [zero] * aval_of(x).ndim
+    idx[axis] = start
+    return P.dynamic_slice_p.bind(doubled, *idx, slice_sizes=_shape(x))
+
+
+def roll(a: Any, shift: Any, axis: int | Sequence[int] | None = None) -> Any:
+    """Elements shifted cyclically by `shift` along `axis` (flattened if None).
+
+    `shift` may be a traced integer (then each roll is a dynamic slice).
+    """
+    x = _op(a)
+    if axis is None:
+        return fnp.reshape(roll(fnp.ravel(x), shift, 0), _shape(x))
+    nd = aval_of(x).ndim
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    shifts = shift if isinstance(shift, (tuple, list)) else (shift,)
+    if len(shifts) == 1 and len(axes) > 1:
+        shifts = tuple(shifts) * len(axes)
+    if len(axes) == 1 and len(shifts) > 1:
+        axes = tuple(axes) * len(shifts)
+    if len(shifts) != len(axes):
+        raise ValueError("roll: 'shift' and 'axis' should be scalars or 1-d sequences of "
+                         "the same length")
+    for s, ax in zip(shifts, axes, strict=True):
+        x = _roll_axis(x, s, normalize_axis(int(ax), nd))
+    return x
+
+
+def rot90(m: Any, k: int = 1, axes: tuple[int, int] = (0, 1)) -> Any:
+    """Rotate by 90 degrees k times in the plane of `axes` (from the first towards the second)."""
+    x = _op(m)
+    nd = aval_of(x).ndim
+    if len(axes) != 2:
+        raise ValueError("rot90: len(axes) must be 2")
+    a0, a1 = normalize_axis(axes[0], nd), normalize_axis(axes[1], nd)
+    if a0 == a1:
+        raise ValueError("rot90: axes must be different")
+    k = _static_int(k, "rot90", "k") % 4
+    if k == 0:
+        return x
+    if k == 2:
+        return flip(flip(x, a0), a1)
+    perm = list(range(nd))
+    perm[a0], perm[a1] = perm[a1], perm[a0]
+    if k == 1:
+        return fnp.transpose(flip(x, a1), perm)
+    return flip(fnp.transpose(x, perm), a1)
+
+
+# ---------------------------------------------------------------------------
+# tiling, repeating, splitting, grids
+
+
+def tile(A: Any, reps: int | Sequence[int]) -> Any:  # noqa: N803
+    """`A` repeated `reps` times along each axis (broadcast + reshape)."""
+    x = _op(A)
+    reps_t = (int(reps),) if isinstance(reps, (int, np.integer)) else tuple(int(r) for r in reps)
+    if any(r < 0 for r in reps_t):
+        raise ValueError(f"tile: negative repetitions {reps_t}")
+    shp = _shape(x)
+    d = max(len(reps_t), len(shp))
+    shp = (1,) * (d - len(shp)) + shp
+    reps_t = (1,) * (d - len(reps_t)) + reps_t
+    x = fnp.reshape(x, shp)
+    if all(r == 1 for r in reps_t):
+        return x
+    inter = tuple(v for pair in zip(reps_t, shp, strict=True) for v in pair)
+    spread = fnp.reshape(x, tuple(v for s in shp for v in (1, s)))
+    return fnp.reshape(fnp.broadcast_to(spread, inter), tuple(r * s for r, s in
+                                                              zip(reps_t, shp, strict=True)))
+
+
+def repeat(a: Any, repeats: Any, axis: int | None = None, *,
+           total_repeat_length: int | None = None) -> Any:
+    """Each element repeated `repeats` times along `axis` (the flattened array if None).
+
+    `repeats` is an int or a concrete array of ints (one per element). A traced
+    `repeats` array needs ``total_repeat_length=`` (JAX's extension): the output
+    is cut or padded with the last element to that length.
+    """
+    x = _op(a)
+    if axis is None:
+        x = fnp.ravel(x)
+        axis = 0
+    ax = normalize_axis(axis, aval_of(x).ndim)
+    n = _shape(x)[ax]
+    if isinstance(repeats, (int, np.integer)):
+        r = int(repeats)
+        if r < 0:
+            raise ValueError("repeat: negative dimensions are not allowed")
+        shp = _shape(x)
+        y = fnp.expand_dims(x, ax + 1)
+        y = fnp.broadcast_to(y, (*shp[:ax + 1], r, *shp[ax + 1:]))
+        return fnp.reshape(y, (*shp[:ax], n * r, *shp[ax + 1:]))
+    traced = isinstance(repeats, Tracer) or (
+        not isinstance(repeats, (list, tuple, np.ndarray)) and
+        isinstance(asarray_operand(repeats), Tracer))
+    if traced:
+        if total_repeat_length is None:
+            raise TypeError("funcgrad.numpy.repeat: traced repeats give an output length that "
+                            "depends on their values; pass total_repeat_length= (a static int)"
+                            " or make repeats concrete")
+        reps = fnp.broadcast_to(convert(asarray_operand(repeats), dtypes.int64), (n,))
+        ends = fnp.cumsum(reps)
+        pos = fnp.arange(int(total_repeat_length))
+        idx = fnp.minimum(fnp.searchsorted(ends, pos, side="right"), max(n - 1, 0))
+        return fnp.take(x, idx, axis=ax)
+    reps_np = np.asarray(repeats)
+    if reps_np.dtype.kind not in "iu":
+        raise TypeError(f"funcgrad.numpy.repeat: repeats must be integers, got {reps_np.dtype}")
+    if reps_np.ndim == 0 or reps_np.shape == (1,):
+        return repeat(x, int(reps_np.reshape(())), ax)
+    if reps_np.shape != (n,):
+        raise ValueError(f"repeat: operands could not be broadcast together with shape ({n},) "
+                         f"and repeats of shape {reps_np.shape}")
+    if np.any(reps_np < 0):
+        raise ValueError("repeat: negative dimensions are not allowed")
+    idx = np.repeat(np.arange(n, dtype=np.int64), reps_np)
+    if total_repeat_length is not None:
+        total = int(total_repeat_length)
+        idx = np.concatenate([idx, np.full(max(total - idx.size, 0), max(n - 1, 0))])[:total]
+    return fnp.take(x, idx, axis=ax)
+
+
+def _split_points(n: int, ios: Any, fname: str, even: bool) -> list[int]:
+    if isinstance(ios, (int, np.integer)):
+        k = int(ios)
+        if k <= 0:
+            raise ValueError(f"{fname}: number of sections must be larger than 0")
+        if even and n % k:
+            raise ValueError(f"{fname}: array split does not result in an equal division "
+                             f"({n} elements into {k} sections)")
+        base, extra = divmod(n, k)
+        sizes = [base + 1] * extra + [base] * (k - extra)
+        return [int(v) for v in np.cumsum([0, *sizes])]
+    if isinstance(ios, Tracer):
+        raise TypeError(f"funcgrad.numpy.{fname}: split points must be static")
+    pts = [int(i) for i in np.asarray(ios).reshape(-1)]
+    return [0, *pts, n]
+
+
+def array_split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[Any]:
+    """Split into sections (an int: sizes differ by at most one) or at indices."""
+    x = _op(ary)
+    ax = normalize_axis(axis, aval_of(x).ndim)
+    n = _shape(x)[ax]
+    pts = _split_points(n, indices_or_sections, "array_split", False)
+    out = []
+    for lo, hi in zip(pts[:-1], pts[1:], strict=True):
+        lo_c = min(max(lo if lo >= 0 else lo + n, 0), n)
+        hi_c = min(max(hi if hi >= 0 else hi + n, 0), n)
+        out.append(_slice_axis(x, ax, lo_c, max(lo_c, hi_c)))
+    return out
+
+
+def split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[Any]:
+    """Split into equal sections (an int that must divide the axis) or at indices."""
+    x = _op(ary)
+    ax = normalize_axis(axis, aval_of(x).ndim)
+    _split_points(_shape(x)[ax], indices_or_sections, "split", True)
+    return array_split(x, indices_or_sections, ax)
+
+
+def hsplit(ary: Any, indices_or_sections: Any) -> list[Any]:
+    x = _op(ary)
+    if aval_of(x).ndim == 0:
+        raise ValueError("hsplit only works on arrays of 1 or more dimensions")
+    return split(x, indices_or_sections, 1 if aval_of(x).ndim > 1 else 0)
+
+
+def vsplit(ary: Any, indices_or_sections: Any) -> list[Any]:
+    x = _op(ary)
+    if aval_of(x).ndim < 2:
+        raise ValueError("vsplit only works on arrays of 2 or more dimensions")
+    return split(x, indices_or_sections, 0)
+
+
+def dsplit(ary: Any, indices_or_sections: Any) -> list[Any]:
+    x = _op(ary)
+    if aval_of(x).ndim < 3:
+        raise ValueError("dsplit only works on arrays of 3 or more dimensions")
+    return split(x, indices_or_sections, 2)
+
+
+def meshgrid(*xi: Any, copy: bool = True, sparse: bool = False,
+             indexing: str = "xy") -> list[Any]:
+    """Coordinate arrays from 1-d coordinate vectors ('xy' or 'ij' indexing)."""
+    if indexing not in ("xy", "ij"):
+        raise ValueError("meshgrid: valid values for `indexing` are 'xy' and 'ij'")
+    xs = [fnp.ravel(_op(x)) for x in xi]
+    nd = len(xs)
+    shapes = [_shape(x)[0] for x in xs]
+    out = []
+    for i, x in enumerate(xs):
+        s = [1] * nd
+        s[i] = shapes[i]
+        if indexing == "xy" and nd > 1 and i < 2:
+            s[0], s[1] = s[1], s[0]
+        out.append(fnp.reshape(x, tuple(s)))
+    if sparse:
+        return out
+    full = list(shapes)
+    if indexing == "xy" and nd > 1:
+        full[0], full[1] = full[1], full[0]
+    return [fnp.broadcast_to(o, tuple(full)) for o in out]
+
+
+# ---------------------------------------------------------------------------
+# differences, products, polynomials
+
+
+def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = None) -> Any:
+    """The n-th discrete difference along `axis` (booleans: not-equal, like NumPy)."""
+    x = _op(a)
+    n = _static_int(n, "diff", "n")
+    if n < 0:
+        raise ValueError(f"diff: order must be non-negative but got {n}")
+    if n == 0:
+        return x
+    nd = aval_of(x).ndim
+    if nd == 0:
+        raise ValueError("diff requires input that is at least one dimensional")
+    ax = normalize_axis(axis, nd)
+    if prepend is not None or append is not None:
+        def widen(v: Any) -> Any:
+            e = _op(v)
+            if aval_of(e).ndim == 0:
+                shp = list(_shape(x))
+                shp[ax] = 1
+                e = fnp.broadcast_to(e, tuple(shp))
+            return e
+        parts = ([widen(prepend)] if prepend is not None else []) + [x] + (
+            [widen(append)] if append is not None else [])
+        x = fnp.concatenate(parts, axis=ax)
+    for _ in range(n):
+        m = _shape(x)[ax]
+        hi = _slice_axis(x, ax, min(1, m), m)
+        lo = _slice_axis(x, ax, 0, max(m - 1, 0))
+        x = fnp.not_equal(hi, lo) if aval_of(x).dtype == dtypes.bool_ else fnp.subtract(hi, lo)
+    return x
+
+
+def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Any:
+    """Differences of consecutive elements of the flattened array, with optional ends."""
+    x = fnp.ravel(_op(ary))
+    d = diff(x)
+    dt = aval_of(d).dtype
+    parts = []
+    if to_begin is not None:
+        parts.append(convert(fnp.ravel(_op(to_begin)), dt))
+    parts.append(d)
+    if to_end is not None:
+        parts.append(convert(fnp.ravel(_op(to_end)), dt))
+    return fnp.concatenate(parts) if len(parts) > 1 else d
+
+
+def kron(a: Any, b: Any) -> Any:
+    """The Kronecker product: blocks a[i, j] * b (inputs padded to the same rank)."""
+    x, y = (_op(v) for v in promote(a, b))
+    xs, ys = _shape(x), _shape(y)
+    nd = max(len(xs), len(ys))
+    xs, ys = (1,) * (nd - len(xs)) + xs, (1,) * (nd - len(ys)) + ys
+    x = fnp.reshape(x, tuple(v for s in xs for v in (s, 1)))
+    y = fnp.reshape(y, tuple(v for s in ys for v in (1, s)))
+    return fnp.reshape(fnp.multiply(x, y), tuple(p * q for p, q in zip(xs, ys, strict=True)))
+
+
+def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
+          axis: int | None = None) -> Any:
+    """The cross product of (arrays of) 2- or 3-vectors (2-vectors give the z component)."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    x, y = (_op(v) for v in promote(a, b))
+    x = fnp.moveaxis(x, normalize_axis(axisa, aval_of(x).ndim), -1)
+    y = fnp.moveaxis(y, normalize_axis(axisb, aval_of(y).ndim), -1)
+    nx, ny = _shape(x)[-1], _shape(y)[-1]
+    if nx not in (2, 3) or ny not in (2, 3):
+        raise ValueError("cross: incompatible dimensions for cross product (dimension must "
+                         "be 2 or 3)")
+
+    def comp(v: Any, i: int, n: int) -> Any:
+        return v[..., i] if i < n else fnp.zeros_like(v[..., 0])
+
+    x0, x1, x2 = (comp(x, i, nx) for i in range(3))
+    y0, y1, y2 = (comp(y, i, ny) for i in range(3))
+    z = fnp.subtract(fnp.multiply(x0, y1), fnp.multiply(x1, y0))
+    if nx == 2 and ny == 2:
+        return z
+    c = fnp.stack([fnp.subtract(fnp.multiply(x1, y2), fnp.multiply(x2, y1)),
+                   fnp.subtract(fnp.multiply(x2, y0), fnp.multiply(x0, y2)), z], axis=-1)
+    return fnp.moveaxis(c, -1, normalize_axis(axisc, aval_of(c).ndim))
+
+
+@eager_jit()
+def polyval(p: Any, x: Any) -> Any:
+    """The polynomial with coefficients `p` (highest power first) at `x` (Horner's rule)."""
+    pp, xx = (_op(v) for v in promote(p, x))
+    if aval_of(pp).ndim != 1:
+        raise ValueError(f"polyval: p must be 1-d, got shape {_shape(pp)}")
+    y = fnp.zeros_like(xx)
+    for i in range(_shape(pp)[0]):
+        y = fnp.add(fnp.multiply(y, xx), pp[i])
+    return y
+
+
+def vander(x: Any, N: int | None = None, increasing: bool = False) -> Any:  # noqa: N803
+    """The Vandermonde matrix of 1-d `x`: columns are powers of x (decreasing by default)."""
+    v = _op(x)
+    if aval_of(v).ndim != 1:
+        raise ValueError("vander: x must be a one-dimensional array or sequence")
+    n = _shape(v)[0] if N is None else _static_int(N, "vander", "N")
+    if n == 0:
+        return fnp.zeros((_shape(v)[0], 0), aval_of(v).dtype)
+    cols = fnp.concatenate([fnp.ones_like(v)[:, None],
+                            fnp.broadcast_to(v[:, None], (_shape(v)[0], n - 1))], axis=1)
+    powers = fnp.cumprod(cols, axis=1)
+    return powers if increasing else flip(powers, 1)
+
+
+@eager_jit(("axis",))
+def trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> Any:
+    """The integral of `y` along `axis` by the trapezoidal rule (spacing `x` or `dx`)."""
+    yy = _op(y)
+    ax = normalize_axis(axis, aval_of(yy).ndim)
+    m = _shape(yy)[ax]
+    if x is None:
+        d: Any = dx
+    else:
+        xx = _op(x)
+        if aval_of(xx).ndim == 1:
+            d = diff(xx)
+            shp = [1] * aval_of(yy).ndim
+            shp[ax] = _shape(d)[0]
+            d = fnp.reshape(d, tuple(shp))
+        else:
+            d = diff(xx, axis=ax)
+    mid = fnp.add(_slice_axis(yy, ax, 1, m), _slice_axis(yy, ax, 0, max(m - 1, 0)))
+    return fnp.sum(fnp.multiply(fnp.multiply(mid, d), 0.5), axis=ax)
+
+
+# ---------------------------------------------------------------------------
+# interpolation
+
+
+@eager_jit()
+def _interp(x: Any, xp: Any, fp: Any, left: Any, right: Any) -> Any:
+    n = _shape(xp)[0]
+    if n == 1:
+        res = fnp.broadcast_to(fp[0], _shape(x))
+    else:
+        j = fnp.clip(fnp.searchsorted(xp, x, side="right") - 1, 0, n - 2)
+        x0, x1 = fnp.take(xp, j), fnp.take(xp, j + 1)
+        f0, f1 = fnp.take(fp, j), fnp.take(fp, j + 1)
+        dx = fnp.subtract(x1, x0)
+        same = fnp.equal(dx, 0.0)
+        slope = fnp.divide(fnp.subtract(f1, f0), fnp.where(same, 1.0, dx))
+        res = fnp.where(same, f0, fnp.add(f0, fnp.multiply(slope, fnp.subtract(x, x0))))
+        res = fnp.where(fnp.equal(x, xp[-1]), fp[-1], res)
+    lo = fp[0] if left is None else left
+    hi = fp[-1] if right is None else right
+    res = fnp.where(fnp.less(x, xp[0]), lo, res)
+    res = fnp.where(fnp.greater(x, xp[-1]), hi, res)
+    return fnp.where(fnp.isnan(x), np.nan, res)
+
+
+def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
+           period: Any = None) -> Any:
+    """Piecewise-linear interpolation of the points (xp, fp) at `x` (xp increasing).
+
+    Outside [xp[0], xp[-1]] the result is `left`/`right` (default fp[0]/fp[-1]);
+    with `period`, the points are treated as periodic. Results are float64
+    (the default float), or complex for complex `fp`.
+    """
+    xv, xpv, fpv = _op(x), _op(xp), _op(fp)
+    if aval_of(xpv).ndim != 1 or aval_of(fpv).ndim != 1:
+        raise ValueError("interp: xp and fp must be 1-d sequences")
+    if _shape(xpv) != _shape(fpv):
+        raise ValueError("interp: fp and xp are not of the same length")
+    if _shape(xpv)[0] == 0:
+        raise ValueError("interp: array of sample points is empty")
+    fdt = dtypes.default_float()
+    cdt = dtypes.default_complex()
+    out_dt = cdt if dtypes.is_complex(aval_of(fpv).dtype) else fdt
+    xv, xpv = convert(xv, fdt), convert(xpv, fdt)
+    fpv = convert(fpv, out_dt)
+    if period is not None:
+        if period == 0:
+            raise ValueError("interp: period must be a non-zero value")
+        per = abs(float(period))
+        left = right = None
+        xv = fnp.mod(xv, per)
+        xpv = fnp.mod(xpv, per)
+        order = fnp.argsort(xpv)
+        xpv, fpv = fnp.take(xpv, order), fnp.take(fpv, order)
+        xpv = fnp.concatenate([xpv[-1:] - per, xpv, xpv[0:1] + per])
+        fpv = fnp.concatenate([fpv[-1:], fpv, fpv[0:1]])
+    return _interp(xv, xpv, fpv, left, right)
+
+
+# ---------------------------------------------------------------------------
+# elementwise helpers
+
+
+def _heaviside(x1: Any, x2: Any) -> Any:
+    zero = convert(0, aval_of(x1).dtype)
+    one = convert(1, aval_of(x1).dtype)
+    out = P.select_n_p.bind(P.lt_p.bind(x1, zero), P.select_n_p.bind(
+        P.gt_p.bind(x1, zero), x2, one), zero)
+    return P.select_n_p.bind(P.ne_p.bind(x1, x1), out, x1)    # nan stays nan
+
+
+def _logaddexp2(a: Any, b: Any) -> Any:
+    ln2 = convert(math.log(2.0), aval_of(a).dtype)
+    return P.div_p.bind(UFUNCS["logaddexp"].impl(P.mul_p.bind(a, ln2), P.mul_p.bind(b, ln2)),
+                        ln2)
+
+
+heaviside = Ufunc("heaviside", np.heaviside, _heaviside)
+logaddexp2 = Ufunc("logaddexp2", np.logaddexp2, _logaddexp2)
+
+
+@eager_jit()
+def sinc(x: Any) -> Any:
+    """sin(pi x) / (pi x), 1 at 0; near 0 a Taylor polynomial keeps the derivatives exact."""
+    v = _op(x)
+    if not dtypes.is_inexact(aval_of(v).dtype):
+        v = convert(v, dtypes.default_float())
+    y = fnp.multiply(v, math.pi)
+    small = fnp.less(fnp.abs(y), 1e-3 if aval_of(v).dtype == dtypes.float64 else 1e-1)
+    safe = fnp.where(small, 1.0, y)
+    y2 = fnp.multiply(y, y)
+    # 1 - y^2/6 + y^4/120 - y^6/5040: exact to rounding for |y| < 1e-3 (1e-1 in float32)
+    taylor = fnp.add(1.0, fnp.multiply(y2, fnp.add(-1 / 6, fnp.multiply(
+        y2, fnp.add(1 / 120, fnp.multiply(y2, -1 / 5040))))))
+    return fnp.where(small, taylor, fnp.divide(fnp.sin(safe), safe))
+
+
+@eager_jit(("copy",))
+def nan_to_num(x: Any, copy: bool = True, nan: Any = 0.0, posinf: Any = None,
+               neginf: Any = None) -> Any:
+    """nan -> `nan`, +inf -> `posinf` (default: the largest float), -inf -> `neginf`."""
+    v = _op(x)
+    dt = aval_of(v).dtype
+    if not dtypes.is_inexact(dt):
+        return v
+    if dtypes.is_complex(dt):
+        return fnp.add(nan_to_num(fnp.real(v), copy, nan, posinf, neginf),
+                       fnp.multiply(nan_to_num(fnp.imag(v), copy, nan, posinf, neginf), 1j))
+    info = dtypes.finfo(dt)
+    hi = float(info.max) if posinf is None else posinf
+    lo = float(info.min) if neginf is None else neginf
+    out = fnp.where(fnp.isnan(v), nan, v)
+    out = fnp.where(fnp.equal(v, np.inf), hi, out)
+    out = fnp.where(fnp.equal(v, -np.inf), lo, out)
+    return convert(out, dt)
+
+
+def angle(z: Any, deg: bool = False) -> Any:
+    """The argument of complex numbers (radians, or degrees with deg=True)."""
+    v = _op(z)
+    dt = aval_of(v).dtype
+    if dtypes.is_complex(dt):
+        re, im = fnp.real(v), fnp.imag(v)
+    else:
+        re = v if dtypes.is_inexact(dt) else convert(v, dtypes.default_float())
+        im = fnp.zeros_like(re)
+    out = fnp.arctan2(im, re)
+    return fnp.multiply(out, 180 / math.pi) if deg else out
+
+
+def select(condlist: Sequence[Any], choicelist: Sequence[Any], default: Any = 0) -> Any:
+    """choicelist[i] where condlist[i] holds first; `default` where none does."""
+    if len(condlist) != len(choicelist):
+        raise ValueError("select: list of cases must be same length as list of conditions")
+    if not condlist:
+        raise ValueError("select with an empty condition list is not possible")
+    conds = [_op(c) for c in condlist]
+    for c in conds:
+        if aval_of(c).dtype != dtypes.bool_:
+            raise TypeError(f"select: invalid entry in condlist: should be boolean ndarray, "
+                            f"got {aval_of(c).dtype}")
+    choices = promote(*choicelist, default)
+    out = choices[-1]
+    for c, v in zip(reversed(conds), reversed(choices[:-1]), strict=True):
+        out = fnp.where(c, v, out)
+    return fnp.asarray(out)
+
+
+# ---------------------------------------------------------------------------
+# padding
+
+_PAD_MODES = ("constant", "edge", "linear_ramp", "maximum", "mean", "minimum", "reflect",
+              "symmetric", "wrap", "empty", "median")
+
+
+def _pairs(v: Any, nd: int, what: str, cast: Any = int) -> list[tuple[Any, Any]]:
+    """NumPy's broadcasting of pad_width-like arguments to one (before, after) per axis."""
+    arr = np.asarray(v, dtype=object)
+    if arr.ndim == 0:
+        return [(cast(arr.item()), cast(arr.item()))] * nd
+    if arr.ndim == 1 and arr.shape[0] == 1:
+        return [(cast(arr[0]), cast(arr[0]))] * nd
+    if arr.ndim == 1 and arr.shape[0] == 2:
+        return [(cast(arr[0]), cast(arr[1]))] * nd
+    if arr.ndim == 2 and arr.shape[1] in (1, 2) and arr.shape[0] in (1, nd):
+        rows = [(cast(r[0]), cast(r[-1])) for r in arr]
+        return rows * nd if len(rows) == 1 else rows
+    raise ValueError(f"pad: {what} of shape {arr.shape} cannot be broadcast to ({nd}, 2)")
+
+
+def _edge_block(x: Any, axis: int, at_end: bool, width: int) -> Any:
+    n = _shape(x)[axis]
+    edge = _slice_axis(x, axis, n - 1, n) if at_end else _slice_axis(x, axis, 0, 1)
+    shp = list(_shape(x))
+    shp[axis] = width
+    return fnp.broadcast_to(edge, tuple(shp))
+
+
+def _stat_block(x: Any, axis: int, at_end: bool, width: int, length: int | None,
+                stat: str) -> Any:
+    n = _shape(x)[axis]
+    k = n if length is None else max(1, min(int(length), n))
+    part = _slice_axis(x, axis, n - k, n) if at_end else _slice_axis(x, axis, 0, k)
+    if stat == "mean":
+        v = fnp.mean(part, axis=axis, keepdims=True)
+        if not dtypes.is_inexact(aval_of(x).dtype):
+            v = fnp.round(v)
+    elif stat == "median":
+        v = fnp.median(part, axis=axis, keepdims=True)
+        if not dtypes.is_inexact(aval_of(x).dtype):
+            v = fnp.round(v)
+    else:
+        v = (fnp.max if stat == "maximum" else fnp.min)(part, axis=axis, keepdims=True)
+    shp = list(_shape(x))
+    shp[axis] = width
+    return fnp.broadcast_to(convert(v, aval_of(x).dtype), tuple(shp))
+
+
+def _ramp_block(x: Any, axis: int, at_end: bool, width: int, end: Any) -> Any:
+    n = _shape(x)[axis]
+    edge = _slice_axis(x, axis, n - 1, n) if at_end else _slice_axis(x, axis, 0, 1)
+    dt = aval_of(x).dtype
+    fdt = dt if dtypes.is_inexact(dt) else dtypes.default_float()
+    # like NumPy: linspace(end, edge, width, endpoint=False) = i * step + end, floored
+    # for integer arrays; mirrored on the right
+    shp = [1] * aval_of(x).ndim
+    shp[axis] = width
+    i = fnp.reshape(fnp.arange(width, dtype=fdt), tuple(shp))
+    end_v = convert(_op(end), fdt)
+    step = fnp.divide(fnp.subtract(convert(edge, fdt), end_v), float(width))
+    ramp = fnp.add(fnp.multiply(i, step), end_v)
+    if at_end:
+        ramp = _rev(ramp, axis)
+    if dtypes.is_integer(dt):
+        ramp = fnp.floor(ramp)
+    return convert(ramp, dt)
+
+
+def _reflect_axis(x: Any, axis: int, before: int, after: int, symmetric: bool,
+                  odd: bool) -> Any:
+    """Pad by mirror images, extending in rounds of at most one period like NumPy."""
+    period = _shape(x)[axis]
+    cur = x
+    while before > 0 or after > 0:
+        n = _shape(cur)[axis]
+        if symmetric:
+            avail = n // period * period
+        else:
+            avail = (n - 1) // (period - 1) * (period - 1)
+        new_parts = []
+        if before > 0:
+            c = min(avail, before)
+            lo = 0 if symmetric else 1
+            chunk = _rev(_slice_axis(cur, axis, lo, lo + c), axis)
+            if odd:
+                chunk = fnp.subtract(fnp.multiply(_slice_axis(cur, axis, 0, 1), 2), chunk)
+            new_parts.append(convert(chunk, aval_of(x).dtype))
+            before -= c
+        new_parts.append(cur)
+        if after > 0:
+            c = min(avail, after)
+            hi = n if symmetric else n - 1
+            chunk = _rev(_slice_axis(cur, axis, hi - c, hi), axis)
+            if odd:
+                chunk = fnp.subtract(fnp.multiply(_slice_axis(cur, axis, n - 1, n), 2), chunk)
+            new_parts.append(convert(chunk, aval_of(x).dtype))
+            after -= c
+        cur = _cat(new_parts, axis)
+    return cur
+
+
+def _wrap_axis(x: Any, axis: int, before: int, after: int) -> Any:
+    n = _shape(x)[axis]
+    total = before + n + after
+    start = (-before) % n
+    copies = -(-(start + total) // n)
+    big = _cat([x] * copies, axis)
+    return _slice_axis(big, axis, start, start + total)
+
+
+def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Any:
+    """NumPy's pad: modes constant, edge, reflect, symmetric, wrap, linear_ramp,
+    maximum, minimum, mean, median and empty (as constant 0).
+
+    Args:
+      pad_width: an int, (before, after) or one (before, after) per axis.
+      constant_values, end_values, stat_length, reflect_type: as in NumPy.
+    Example: ``pad(x, ((1, 2),), mode="reflect")``.
+    """
+    x = _op(array)
+    nd = aval_of(x).ndim
+    if callable(mode):
+        raise UnsupportedError("funcgrad.numpy.pad: a callable mode is not supported")
+    if mode not in _PAD_MODES:
+        raise ValueError(f"pad: mode {mode!r} is not supported; use one of {_PAD_MODES}")
+    allowed = {"constant": {"constant_values"}, "linear_ramp": {"end_values"},
+               "maximum": {"stat_length"}, "minimum": {"stat_length"},
+               "mean": {"stat_length"}, "median": {"stat_length"},
+               "reflect": {"reflect_type"}, "symmetric": {"reflect_type"}}.get(mode, set())
+    bad = set(kwargs) - allowed
+    if bad:
+        raise ValueError(f"pad: unsupported keyword arguments for mode {mode!r}: "
+                         f"{sorted(bad)}")
+    if nd == 0:
+        return x
+    if isinstance(pad_width, Tracer):
+        raise TypeError("funcgrad.numpy.pad: pad_width must be static")
+    widths = _pairs(pad_width, nd, "pad_width")
+    if any(b < 0 or a < 0 for b, a in widths):
+        raise ValueError("pad: index can't contain negative values")
+    dt = aval_of(x).dtype
+    if mode in ("constant", "empty"):
+        cv = kwargs.get("constant_values", 0)
+        if isinstance(cv, Tracer) or (not isinstance(cv, (int, float, complex, bool,
+                                                          np.generic, list, tuple,
+                                                          np.ndarray)) and cv is not None):
+            vals = [(cv, cv)] * nd
+        else:
+            vals = _pairs(cv, nd, "constant_values", cast=lambda v: v)
+        for ax, ((b, a), (vb, va)) in enumerate(zip(widths, vals, strict=True)):
+            if b == 0 and a == 0:
+                continue
+            cfg = [(0, 0, 0)] * nd
+            if _same_scalar(vb, va):
+                cfg[ax] = (b, a, 0)
+                x = P.pad_p.bind(x, _pad_value(vb, dt), padding_config=tuple(cfg))
+            else:
+                cfg[ax] = (b, 0, 0)
+                x = P.pad_p.bind(x, _pad_value(vb, dt), padding_config=tuple(cfg))
+                cfg[ax] = (0, a, 0)
+                x = P.pad_p.bind(x, _pad_value(va, dt), padding_config=tuple(cfg))
+        return x
+    for ax, (b, a) in enumerate(widths):
+        if (b or a) and _shape(x)[ax] == 0:
+            raise ValueError(f"pad: can't extend empty axis {ax} using modes other than "
+                             "'constant' or 'empty'")
+    if mode == "edge":
+        for ax, (b, a) in enumerate(widths):
+            x = _cat([_edge_block(x, ax, False, b), x, _edge_block(x, ax, True, a)], ax)
+        return x
+    if mode in ("reflect", "symmetric"):
+        odd = kwargs.get("reflect_type", "even") == "odd"
+        if kwargs.get("reflect_type", "even") not in ("even", "odd"):
+            raise ValueError("pad: reflect_type must be 'even' or 'odd'")
+        for ax, (b, a) in enumerate(widths):
+            if b == 0 and a == 0:
+                continue
+            if _shape(x)[ax] == 1:      # a single value mirrors into copies of itself
+                x = _cat([_edge_block(x, ax, False, b), x, _edge_block(x, ax, True, a)], ax)
+                continue
+            x = _reflect_axis(x, ax, b, a, mode == "symmetric", odd)
+        return x
+    if mode == "wrap":
+        for ax, (b, a) in enumerate(widths):
+            if b or a:
+                x = _wrap_axis(x, ax, b, a)
+        return x
+    if mode == "linear_ramp":
+        ends = _pairs(kwargs.get("end_values", 0), nd, "end_values", cast=lambda v: v)
+        for ax, ((b, a), (eb, ea)) in enumerate(zip(widths, ends, strict=True)):
+            parts = []
+            if b:
+                parts.append(_ramp_block(x, ax, False, b, eb))
+            parts.append(x)
+            if a:
+                parts.append(_ramp_block(x, ax, True, a, ea))
+            x = _cat(parts, ax)
+        return x
+    # maximum, minimum, mean, median: statistics of (part of) the original axis
+    lengths = kwargs.get("stat_length")
+    lens = [(None, None)] * nd if lengths is None else _pairs(lengths, nd, "stat_length")
+    for ax, ((b, a), (lb, la)) in enumerate(zip(widths, lens, strict=True)):
+        if b == 0 and a == 0:
+            continue
+        parts = [_stat_block(x, ax, False, b, lb, mode)] if b else []
+        parts.append(x)
+        if a:
+            parts.append(_stat_block(x, ax, True, a, la, mode))
+        x = _cat(parts, ax)
+    return x
+
+
+def _same_scalar(a: Any, b: Any) -> bool:
+    if a is b:
+        return True
+    if isinstance(a, Tracer) or isinstance(b, Tracer):
+        return False
+    try:
+        return bool(np.asarray(a == b).all()) and np.shape(a) == () and np.shape(b) == ()
+    except (TypeError, ValueError):
+        return False
+
+
+def _pad_value(v: Any, dt: np.dtype) -> Any:
+    if isinstance(v, (bool, int, float, complex, np.generic)):
+        if dtypes.is_integer(dt) and isinstance(v, float):
+            v = math.trunc(v)
+        return convert(np.asarray(v).astype(dt)[()], dt)
+    op = _op(v)
+    if aval_of(op).shape != ():
+        raise ValueError("pad: constant_values must be scalars (or pairs of scalars) per "
+                         "axis")
+    return convert(op, dt)
+
+
+# ---------------------------------------------------------------------------
+# convolution
+
+
+def _windows(a: Any, m: int) -> Any:
+    """W[k, j] = a[j + k] for k < m, j <= len(a) - m: every length-m window, as columns.
+
+    Built from a broadcast, a reshape and a slice (no gather): rows of the
+    (m, L) broadcast of `a`, read at stride L + 1, step one element per row.
+    """
+    length = _shape(a)[0]
+    cols = length - m + 1
+    rows = fnp.broadcast_to(a[None, :], (m, length))
+    flat = fnp.reshape(rows, (m * length,))
+    flat = P.pad_p.bind(flat, _zero(aval_of(a).dtype), padding_config=((0, m, 0),))
+    skew = fnp.reshape(flat, (m, length + 1))
+    return skew[:, :cols]
+
+
+def _correlate_full(a: Any, v: Any, conj: bool) -> Any:
+    n, m = _shape(a)[0], _shape(v)[0]
+    if n == 0 or m == 0:
+        raise ValueError("convolve/correlate: inputs cannot be empty")
+    dt = aval_of(a).dtype
+    work = dtypes.int64 if dt == dtypes.bool_ else dt
+    a, v = convert(a, work), convert(v, work)
+    if conj and dtypes.is_complex(work):
+        v = fnp.conj(v)
+    padded = P.pad_p.bind(a, _zero(work), padding_config=((m - 1, m - 1, 0),))
+    out = fnp.dot(v, _windows(padded, m))            # out[j] = sum_k v[k] a_pad[j + k]
+    return fnp.not_equal(out, 0) if dt == dtypes.bool_ else out
+
+
+def _mode_slice(full: Any, n: int, m: int, mode: str, fname: str) -> Any:
+    if mode == "full":
+        return full
+    if mode == "same":
+        size = max(n, m)
+        start = (min(n, m) - 1) // 2
+        return full[start:start + size]
+    if mode == "valid":
+        size = max(n, m) - min(n, m) + 1
+        start = min(n, m) - 1
+        return full[start:start + size]
+    raise ValueError(f"{fname}: mode must be 'full', 'same' or 'valid', got {mode!r}")
+
+
+def correlate(a: Any, v: Any, mode: str = "valid") -> Any:
+    """Cross-correlation of 1-d sequences: c[k] = sum_n a[n + k] * conj(v[n])."""
+    x, y = (_op(t) for t in promote(a, v))
+    if aval_of(x).ndim != 1 or aval_of(y).ndim != 1:
+        raise ValueError("correlate: object too deep for desired array (inputs must be 1-d)")
+    n, m = _shape(x)[0], _shape(y)[0]
+    if mode not in ("full", "same", "valid"):
+        raise ValueError(f"correlate: mode must be 'full', 'same' or 'valid', got {mode!r}")
+    full = _correlate_full(x, y, True)
+    if m > n:
+        # NumPy correlates the swapped operands (whose full result is this one reversed),
+        # cuts 'same'/'valid' from that, and reverses back
+        return _rev(_mode_slice(_rev(full, 0), n, m, mode, "correlate"), 0)
+    return _mode_slice(full, n, m, mode, "correlate")
+
+
+def convolve(a: Any, v: Any, mode: str = "full") -> Any:
+    """Discrete linear convolution of 1-d sequences: c[k] = sum_n a[n] * v[k - n]."""
+    x, y = (_op(t) for t in promote(a, v))
+    if aval_of(x).ndim != 1 or aval_of(y).ndim != 1:
+        raise ValueError("convolve: object too deep for desired array (inputs must be 1-d)")
+    n, m = _shape(x)[0], _shape(y)[0]
+    if mode not in ("full", "same", "valid"):
+        raise ValueError(f"convolve: mode must be 'full', 'same' or 'valid', got {mode!r}")
+    if m > n:
+        x, y, n, m = y, x, m, n
+    full = _correlate_full(x, _rev(y, 0), False)
+    return _mode_slice(full, n, m, mode, "convolve")
+
+
+
+# re-exported for funcgrad.numpy (one import block there)
+from funcgrad.numpy._einsum import einsum, einsum_path  # noqa: E402
+from funcgrad.numpy._stats import (average, bincount, corrcoef, count_nonzero,  # noqa: E402
+                                   cov, histogram, histogram_bin_edges, median, nanargmax,
+                                   nanargmin, nancumprod, nancumsum, nanmax, nanmean,
+                                   nanmedian, nanmin, nanpercentile, nanprod, nanquantile,
+                                   nanstd, nansum, nanvar, percentile, ptp, quantile)
+
+__all__ = ["angle", "array_split", "average", "bincount", "convolve", "corrcoef",
+           "correlate", "count_nonzero", "cov", "cross", "diag", "diagflat", "diagonal",
+           "diff", "dsplit", "ediff1d", "einsum", "einsum_path", "flip", "fliplr", "flipud",
+           "heaviside", "histogram", "histogram_bin_edges", "hsplit", "interp", "kron",
+           "logaddexp2", "median", "meshgrid", "nan_to_num", "nanargmax", "nanargmin",
+           "nancumprod", "nancumsum", "nanmax", "nanmean", "nanmedian", "nanmin",
+           "nanpercentile", "nanprod", "nanquantile", "nanstd", "nansum", "nanvar", "pad",
+           "percentile", "polyval", "ptp", "quantile", "repeat", "roll", "rot90", "select",
+           "sinc", "split", "tile", "trace", "trapezoid", "tri", "tril", "triu", "vander",
+           "vsplit"]
