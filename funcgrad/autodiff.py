@@ -28,7 +28,7 @@ from funcgrad.vmap import vmap
 from transforms.ad_util import Zero, differentiable, full, instantiate, tangent_aval, zeros
 from transforms.jvp import jvp_call
 from transforms.partial_eval import PartialEvalTrace, linearize_flat
-from transforms.staging import hoist_consts
+from transforms.staging import eval_program, hoist_consts, hoist_literals, trace_to_program
 from transforms.transpose import transpose_linear_flat, transpose_program
 
 __all__ = ["grad", "value_and_grad", "jvp", "vjp", "linearize", "linear_transpose", "jacfwd",
@@ -172,11 +172,97 @@ def _zeros_for(aval: ShapedArray) -> Any:
 # reverse mode
 
 
+def _check_output(out_aval: ShapedArray, box: dict[str, Any], name: str) -> None:
+    if box["n_out"] != 1 or box["out_tree"] != tree.structure(0):
+        raise TypeError(f"{name} needs a function with a scalar output, but it returned "
+                        f"a pytree with {box['n_out']} leaves ({box['out_tree']}). Use "
+                        "fg.vjp or fg.jacrev for non-scalar outputs, or reduce the output "
+                        "(e.g. with fnp.sum).")
+    if out_aval.shape != ():
+        raise TypeError(f"{name} needs a function with a scalar output, but the output has "
+                        f"shape {out_aval.shape}. Use fg.vjp or fg.jacrev for non-scalar "
+                        "outputs, or reduce the output (e.g. with fnp.sum or fnp.mean).")
+    if not dtypes.is_float(out_aval.dtype):
+        raise TypeError(f"{name} needs a real floating-point output, but the output has "
+                        f"dtype {out_aval.dtype}. Compute a real loss (e.g. fnp.abs or .real "
+                        "of a complex value); for integer outputs there is no gradient.")
+
+
+def _value_and_grad_flat(flat: Callable[..., list[Any]], leaves: Sequence[Any],
+                         box: dict[str, Any], name: str) -> tuple[list[Any], list[Any]]:
+    """(outputs, gradients) of a flat function whose first output is the scalar loss:
+    linearize, then transpose with a unit cotangent."""
+    outs, lin = linearize_flat(flat, leaves, name="grad")
+    _check_output(core.get_aval(outs[0]), box, name)
+    cts = [full(1, tangent_aval(core.get_aval(o))) if i == 0 else
+           Zero(tangent_aval(core.get_aval(o))) for i, o in enumerate(outs)]
+    cts_in = _backward(lin.program, lin.residuals,
+                       [c for c, z in zip(cts, lin.out_zero, strict=True) if not z])
+    grads = [instantiate(c) for c in cts_in]
+    if len(grads) != len(leaves):
+        grads = [_zeros_for(core.get_aval(x)) for x in leaves]
+    return outs, grads
+
+
+# Eager value_and_grad stages the whole function, then runs value-and-gradient
+# as one compiled call (cached by the staged program's structure). A function
+# that keeps asking Python for traced values (each ask compiles a prefix) is
+# switched to op-by-op execution after this many asks.
+_MAX_MATERIALIZE = 8
+
+
+_staged_cache: dict[Any, tuple[Any, list[Any]]] = {}
+
+
+def _value_and_grad_staged(flat: Callable[..., list[Any]], leaves: Sequence[Any],
+                           in_avals: Sequence[ShapedArray], box: dict[str, Any],
+                           name: str) -> tuple[list[Any], list[Any], int]:
+    from funcgrad.jit import compile_program, run_compiled, run_program
+    asks = [0]
+
+    def materialize(prog: Any, args: Sequence[Any]) -> Sequence[Any]:
+        asks[0] += 1
+        return run_program(prog, args)
+
+    program, consts = trace_to_program(flat, in_avals, name=name, kind=name,
+                                       materializer=materialize, arg_values=leaves)
+    _check_output(program.out_avals[0], box, name)
+    # inputs: closed-over arrays, the differentiated leaves, then the scalar literals
+    hoisted, lits = hoist_literals(hoist_consts(program))
+    nc, nl = len(consts), len(leaves)
+    key = ir.structure_key(hoisted)
+    hit = _staged_cache.get(key)
+    if hit is None:
+        inner_box: dict[str, Any] = {"n_out": 1, "out_tree": tree.structure(0)}
+
+        def vg(*args: Any) -> list[Any]:
+            fixed, diff, rest = args[:nc], args[nc:nc + nl], args[nc + nl:]
+            outs, grads = _value_and_grad_flat(
+                lambda *ls: eval_program(hoisted, [*fixed, *ls, *rest]), diff, inner_box, name)
+            return [*outs, *grads]
+
+        vg_prog, vg_consts = trace_to_program(vg, [v.aval for v in hoisted.invars],
+                                              name=f"value_and_{name}")
+        hit = (compile_program(vg_prog), vg_consts)
+        if len(_staged_cache) > 256:
+            _staged_cache.clear()
+        _staged_cache[key] = hit
+    entry, vg_consts = hit
+    results = run_compiled(entry, [*vg_consts, *consts, *leaves, *(lit.val for lit in lits)])
+    n = len(program.outvars)
+    return results[:n], results[n:], asks[0]
+
+
 def value_and_grad(fun: Fun, argnums: int | Sequence[int] = 0,
                    has_aux: bool = False) -> Callable[..., Any]:
     """A function returning ``(fun(*args), gradient)`` (``((out, aux), grad)`` with
     `has_aux`). The gradient has the structure of the argument(s) in `argnums`
     (a tuple of them when `argnums` is a tuple).
+
+    NB: called eagerly (outside any transformation), the function is staged
+    and value-and-gradient runs as one compiled call, cached by the staged
+    program's structure; Python still runs the function once per call, and may
+    ask for traced values (``if x > 0``), which are computed on demand.
 
     Raises TypeError for a non-scalar or non-real output, or integer/boolean
     inputs; ValueError for `argnums` out of range. Example::
@@ -185,6 +271,7 @@ def value_and_grad(fun: Fun, argnums: int | Sequence[int] = 0,
     """
     _check_callable(fun, "value_and_grad")
     name = "grad"
+    state = {"staged": True}
 
     @functools.wraps(fun)
     def value_and_grad_f(*args: Any, **kwargs: Any) -> Any:
@@ -194,30 +281,15 @@ def value_and_grad(fun: Fun, argnums: int | Sequence[int] = 0,
         in_avals = _check_diff_inputs(leaves, name)
         box: dict[str, Any] = {}
         flat = _flat_fun(partial_fun, in_tree, has_aux, box, name)
-        outs, lin = linearize_flat(flat, leaves, name="grad")
-        if box["n_out"] != 1 or box["out_tree"] != tree.structure(0):
-            raise TypeError(f"{name} needs a function with a scalar output, but it returned "
-                            f"a pytree with {box['n_out']} leaves ({box['out_tree']}). Use "
-                            "fg.vjp or fg.jacrev for non-scalar outputs, or reduce the output "
-                            "(e.g. with fnp.sum).")
-        out = outs[0]
-        oa = core.get_aval(out)
-        if oa.shape != ():
-            raise TypeError(f"{name} needs a function with a scalar output, but the output has "
-                            f"shape {oa.shape}. Use fg.vjp or fg.jacrev for non-scalar outputs, "
-                            "or reduce the output (e.g. with fnp.sum or fnp.mean).")
-        if not dtypes.is_float(oa.dtype):
-            raise TypeError(f"{name} needs a real floating-point output, but the output has "
-                            f"dtype {oa.dtype}. Compute a real loss (e.g. fnp.abs or .real of "
-                            "a complex value); for integer outputs there is no gradient.")
-        cts = [full(1, tangent_aval(oa)) if i == 0 else Zero(tangent_aval(core.get_aval(o)))
-               for i, o in enumerate(outs)]
-        cts_in = _backward(lin.program, lin.residuals,
-                           [c for c, z in zip(cts, lin.out_zero, strict=True) if not z])
-        grads = [instantiate(c) for c in cts_in]
-        g = in_tree.unflatten(grads if len(grads) == len(in_avals) else
-                              [_zeros_for(a) for a in in_avals])
+        if state["staged"] and core.current_trace() is core.eval_trace:
+            outs, grads, asks = _value_and_grad_staged(flat, leaves, in_avals, box, name)
+            if asks > _MAX_MATERIALIZE:
+                state["staged"] = False
+        else:
+            outs, grads = _value_and_grad_flat(flat, leaves, box, name)
+        g = in_tree.unflatten(grads)
         g = g[0] if isinstance(argnums, int) else g
+        out = outs[0]
         return ((out, _aux(box, outs)), g) if has_aux else (out, g)
 
     return value_and_grad_f

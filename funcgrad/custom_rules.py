@@ -36,7 +36,7 @@ from funcgrad import core, tree
 from funcgrad import primitives as P
 from funcgrad.core import ShapedArray, Tracer
 from funcgrad.errors import UnsupportedError
-from funcgrad.ir import Program
+from funcgrad.ir import Program, user_value
 from transforms.staging import hoist_consts, trace_to_program
 
 Fun = Callable[..., Any]
@@ -218,6 +218,7 @@ class custom_jvp(_CustomBase):  # noqa: N801  (JAX's name)
 
         def jvp_flat(primals: Sequence[Any], tangents: Sequence[Any]
                      ) -> tuple[list[Any], list[Any]]:
+            primals = [user_value(p) for p in primals]
             p_tree = tuple(in_tree.unflatten(primals))
             t_tree = tuple(in_tree.unflatten(tangents))
             res = rule(*nondiff, p_tree, t_tree)
@@ -283,6 +284,7 @@ class custom_vjp(_CustomBase):  # noqa: N801  (JAX's name)
         arg_trees = staged.in_trees
 
         def fwd_flat(primals: Sequence[Any]) -> tuple[list[Any], list[Any], Any]:
+            primals = [user_value(p) for p in primals]
             diff = list(in_tree.unflatten(primals))
             res = fwd(*self._merge(nondiff, diff))
             if not (isinstance(res, (tuple, list)) and len(res) == 2):

@@ -56,6 +56,17 @@ class Literal:
 
 core.register_aval_handler(Literal, lambda lit: lit.aval)
 
+
+def user_value(x: Any) -> Any:
+    """What user code (custom rules) sees for an operand: a Literal becomes a Python
+    scalar when weakly typed at its kind's default dtype (a Python scalar it came
+    from), else a NumPy scalar of its dtype; anything else is returned as is."""
+    if type(x) is not Literal:
+        return x
+    if x.aval.weak_type and x.aval.dtype == core.get_aval(x.val.item()).dtype:
+        return x.val.item()
+    return x.val
+
 Atom = Union[Var, Literal]
 
 

@@ -20,9 +20,9 @@ from funcgrad.config import config
 from funcgrad.array import Array
 from funcgrad.core import ShapedArray, Tracer
 from funcgrad.eager import scalar_buffer
-from funcgrad.ir import Program
+from funcgrad.ir import Program, structure_key
 from funcgrad.primitives import jit_p
-from transforms.staging import hoist_consts, trace_to_program
+from transforms.staging import hoist_consts, hoist_literals, trace_to_program
 from xla_backend import lowering, runtime
 
 _current = core._current_trace
@@ -353,3 +353,46 @@ def make_ir(fun: Callable[..., Any],
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         return fun(*args, **kwargs)
     return Jitted(wrapper, static_argnums).trace
+
+
+# ---------------------------------------------------------------------------
+# Programs built at run time (eager transformations): compiled once per structure
+
+_by_structure: dict[Any, _Entry] = {}
+
+
+def compile_program(program: Program) -> _Entry:
+    """Compile `program` (inputs: its constvars, then its invars) as it is."""
+    hoisted = hoist_consts(program)
+    text = lowering.lower_program(hoisted, program.name)
+    out_avals = hoisted.out_avals
+    exe = runtime.compile(text, [(a.shape, a.dtype) for a in out_avals])
+    return _Entry(exe, [], tree.PyTreeDef(list, None, (_LEAF,) * len(out_avals)), out_avals)
+
+
+def run_compiled(entry: _Entry, args: Sequence[Any]) -> list[Any]:
+    bufs = [_buffer(x, core.get_aval(x)) for x in args]
+    outs = entry.execute(bufs).consume_with_handlers(entry.handlers)
+    return [Array(b, av) for b, av in zip(outs, entry.out_avals, strict=True)]
+
+
+def run_program(program: Program, args: Sequence[Any]) -> list[Any]:
+    """Run `program` on concrete `args` (its constvars' values, then its invars')
+    as one compiled call.
+
+    Eager transformations rebuild structurally identical Programs on every call;
+    the executable is cached by `ir.structure_key`, with scalar literals hoisted
+    to inputs so that new scalar values reuse it.
+    """
+    hoisted, lits = hoist_literals(hoist_consts(program))
+    key = structure_key(hoisted)
+    entry = _by_structure.get(key)
+    if entry is None:
+        entry = compile_program(hoisted)
+        if len(_by_structure) > 512:
+            _by_structure.clear()
+        _by_structure[key] = entry
+    return run_compiled(entry, [*args, *(lit.val for lit in lits)])
+
+
+config.on_change(_by_structure.clear)

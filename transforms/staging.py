@@ -33,11 +33,26 @@ class StagingTracer(Tracer):
         assert isinstance(trace, StagingTrace)
         return trace.describe(self.var)
 
+    def concrete_value(self) -> Any:
+        trace = self._trace
+        assert isinstance(trace, StagingTrace)
+        return trace.concrete(self.var)
+
+
+Materializer = Callable[[Program, Sequence[Any]], Sequence[Any]]
+
 
 class StagingTrace(Trace):
-    __slots__ = ("eqns", "const_vars", "consts", "arg_vars", "arg_names", "kind_name")
+    """Records equations. With a `materializer` (eager transformations that stage
+    the whole function), the arguments' values are known and Python may ask for a
+    traced value (``if x > 0``, ``float(x)``): the equations recorded so far that
+    it depends on are run by the materializer, and tracing goes on."""
 
-    def __init__(self, parent: Trace | None, kind: str = "jit"):
+    __slots__ = ("eqns", "const_vars", "consts", "arg_vars", "arg_names", "kind_name",
+                 "materializer", "arg_values", "values")
+
+    def __init__(self, parent: Trace | None, kind: str = "jit",
+                 materializer: Materializer | None = None, arg_values: Sequence[Any] = ()):
         super().__init__(parent)
         self.eqns: list[Eqn] = []
         self.const_vars: dict[int, Var] = {}
@@ -45,6 +60,25 @@ class StagingTrace(Trace):
         self.arg_vars: list[Var] = []
         self.arg_names: dict[int, str] = {}
         self.kind_name = kind
+        self.materializer = materializer
+        self.arg_values = list(arg_values)
+        self.values: dict[int, Any] = {}
+
+    def concrete(self, var: Var) -> Any:
+        """The value of `var`, computed from the argument values; None without them."""
+        if self.materializer is None or not self.alive:
+            return None
+        hit = self.values.get(id(var))
+        if hit is None:
+            for v, x in zip(self.arg_vars, self.arg_values, strict=True):
+                if v is var:
+                    return x
+            constvars = tuple(self.const_vars[id(c)] for c in self.consts)
+            prog = Program(constvars, tuple(self.arg_vars), tuple(self.eqns), (var,),
+                           "materialize")
+            hit = self.values[id(var)] = self.materializer(
+                prune(prog), [*self.consts, *self.arg_values])[0]
+        return hit
 
     @property
     def kind(self) -> str:   # type: ignore[override]
@@ -114,17 +148,58 @@ class StagingTrace(Trace):
 
 
 def trace_to_program(f: Callable[..., Sequence[Any]], in_avals: Sequence[ShapedArray],
-                     arg_names: Sequence[str] = (), name: str = "f",
-                     kind: str = "jit") -> tuple[Program, list[Any]]:
+                     arg_names: Sequence[str] = (), name: str = "f", kind: str = "jit",
+                     materializer: Materializer | None = None,
+                     arg_values: Sequence[Any] = ()) -> tuple[Program, list[Any]]:
     """Stage `f` (taking and returning flat sequences of arrays) on abstract
-    arguments. Returns the program and the constants it closed over."""
-    trace = StagingTrace(core.current_trace(), kind)
+    arguments. Returns the program and the constants it closed over.
+
+    With `materializer` and the `arg_values`, traced values can be made concrete
+    on demand (see `StagingTrace`)."""
+    trace = StagingTrace(core.current_trace(), kind, materializer, arg_values)
     names = list(arg_names) + [""] * (len(in_avals) - len(arg_names))
     with core.new_trace(trace):
         tracers = [trace.new_arg(a, n) for a, n in zip(in_avals, names, strict=True)]
         outs = f(*tracers)
     program = trace.to_program(outs, name)
     return program, trace.consts
+
+
+def prune(program: Program) -> Program:
+    """Drop the equations no output depends on (inputs are kept)."""
+    live = {id(v) for v in program.outvars if type(v) is Var}
+    kept: list[Eqn] = []
+    for eqn in reversed(program.eqns):
+        if any(id(v) in live for v in eqn.outvars):
+            kept.append(eqn)
+            live.update(id(a) for a in eqn.inputs if type(a) is Var)
+    if len(kept) == len(program.eqns):
+        return program
+    return Program(program.constvars, program.invars, tuple(reversed(kept)), program.outvars,
+                   program.name)
+
+
+def hoist_literals(program: Program) -> tuple[Program, list[Literal]]:
+    """The program with every scalar Literal operand turned into a trailing input,
+    and those Literals: compiled forms then serve every value of the scalars."""
+    lits: list[Literal] = []
+    new_vars: list[Var] = []
+
+    def sub(a: Atom) -> Atom:
+        if type(a) is Literal:
+            v = Var(a.aval)
+            lits.append(a)
+            new_vars.append(v)
+            return v
+        return a
+
+    eqns = tuple(Eqn(e.prim, tuple(sub(a) for a in e.inputs), e.params, e.outvars, e.source)
+                 for e in program.eqns)
+    outvars = tuple(sub(a) for a in program.outvars)
+    if not lits:
+        return program, lits
+    return Program(program.constvars, (*program.invars, *new_vars), eqns, outvars,
+                   program.name), lits
 
 
 def hoist_consts(program: Program) -> Program:

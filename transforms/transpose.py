@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from funcgrad import primitives as P
 from funcgrad.core import Primitive
 from funcgrad.errors import UnsupportedError
-from funcgrad.ir import Literal, Program, Var
+from funcgrad.ir import Literal, Program, Var, user_value
 from transforms.ad_util import (UndefinedPrimal, Zero, add_tangents, aval, cached, convert,
                                 instantiate, is_undefined, no_tracers, scalar, tangent_aval,
                                 unbroadcast, zeros)
@@ -424,8 +424,7 @@ transpose_rules[P.checkpoint_p] = call_transpose(P.checkpoint_p)
 def _custom_lin_transpose(cts: Sequence[Any], *args: Any, num_res: int, bwd: Any,
                           out_avals: tuple[Any, ...]) -> list[Any]:
     # residuals staged as Literals reach the user's bwd as Python/NumPy scalars
-    res = [(r.val.item() if r.aval.weak_type else r.val) if type(r) is Literal else r
-           for r in args[:num_res]]
+    res = [user_value(r) for r in args[:num_res]]
     cts_in = bwd(res, [instantiate(c) for c in cts])
     return [*(None for _ in res), *cts_in]
 
