@@ -371,3 +371,19 @@ def test_traced_repeat_with_total_length() -> None:
                                   [1.0, 1.0, 3.0, 3.0, 3.0])
     g = fg.jit(lambda x: fnp.bincount(x, length=4))
     np.testing.assert_array_equal(np.asarray(g(np.array([0, 3, 3]))), [1, 0, 0, 2])
+
+
+def test_isclose_allclose_array_equal() -> None:
+    a = np.array([np.inf, -np.inf, np.inf, np.nan, 1.0, 0.0, 1e10])
+    b = np.array([-np.inf, -np.inf, 1.0, np.nan, 1.0 + 1e-6, 1e-9, 1.00001e10])
+    for kw in ({}, {"equal_nan": True}, {"rtol": 0.0, "atol": 1e-3}):
+        _check(fnp.isclose(a, b, **kw), np.isclose(a, b, **kw))
+    u = np.array([0, 255, 7], np.uint8)
+    _check(fnp.isclose(u, u[::-1]), np.isclose(u, u[::-1]))
+    c = np.array([1 + 1j, np.inf, 2j])
+    _check(fnp.isclose(c, np.array([1 + 1j, 1j * np.inf, 2j + 1e-12])),
+           np.isclose(c, np.array([1 + 1j, 1j * np.inf, 2j + 1e-12])))
+    assert bool(fnp.allclose(A, A + 1e-12)) and not bool(fnp.allclose(A, A + 1e-3))
+    assert bool(fnp.array_equal(NANS, NANS, equal_nan=True))
+    assert not bool(fnp.array_equal(NANS, NANS))
+    assert not bool(fnp.array_equal(A, A[:2]))

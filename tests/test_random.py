@@ -141,7 +141,8 @@ def test_sampler_shape_dtype_determinism_and_jit(name: str) -> None:
         assert not np.array_equal(a, np.asarray(f(k2)))            # another key differs
 
 
-@pytest.mark.parametrize("name", ["uniform", "normal", "gamma", "poisson", "randint"])
+@pytest.mark.parametrize("name", ["uniform", "normal", "gamma", "poisson", "randint",
+                                  "permutation", "choice", "categorical"])
 def test_sampler_vmap_matches_loop(name: str) -> None:
     f = SAMPLERS[name]
     keys = fr.split(fr.key(5), 3)
@@ -292,6 +293,27 @@ def test_poisson_moments(lam: float) -> None:
 def test_poisson_invalid_rate() -> None:
     x = np.asarray(fr.poisson(fr.key(0), np.array([-1.0, np.nan, 2.0])))
     assert x[0] == -1 and x[1] == -1 and x[2] >= 0
+
+
+@pytest.mark.parametrize("method", ["cholesky", "eigh", "svd"])
+def test_multivariate_normal_moments(method: str) -> None:
+    mean = np.array([1.0, -1.0, 0.5])
+    cov = np.array([[2.0, 0.5, 0.1], [0.5, 1.0, -0.3], [0.1, -0.3, 0.7]])
+    x = np.asarray(fr.multivariate_normal(fr.key(3), mean, cov, (N,), method=method))
+    assert x.shape == (N, 3) and x.dtype == np.float64
+    for i in range(3):
+        _close_mean(x[:, i], mean[i], cov[i, i])
+    # sample covariance entries: standard error sqrt((s_ii s_jj + s_ij^2) / n)
+    emp = np.cov(x.T)
+    se = np.sqrt((np.outer(np.diag(cov), np.diag(cov)) + cov ** 2) / N)
+    assert np.all(np.abs(emp - cov) < 5 * se)
+    # batched means broadcast against the sample shape
+    xb = fr.multivariate_normal(fr.key(4), np.zeros((4, 3)), cov)
+    assert xb.shape == (4, 3)
+    with pytest.raises(ValueError, match="mean must have shape"):
+        fr.multivariate_normal(fr.key(0), np.zeros(2), cov)
+    with pytest.raises(ValueError, match="method must be"):
+        fr.multivariate_normal(fr.key(0), mean, cov, method="qr")
 
 
 # ---------------------------------------------------------------------------

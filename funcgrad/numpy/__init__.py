@@ -114,7 +114,11 @@ def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
 def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
             equal_nan: bool = False) -> Any:
     x, y = _operand(a), _operand(b)
+    if not _dtypes.is_inexact(_aval(x).dtype) and not _dtypes.is_inexact(_aval(y).dtype):
+        x, y = _convert(x, _dtypes.default_float()), _convert(y, _dtypes.default_float())
     close = less_equal(abs(subtract(x, y)), add(atol, multiply(rtol, abs(y))))
+    # infinities are close only to themselves (inf - -inf <= rtol * inf would say yes)
+    close = logical_and(close, logical_and(isfinite(x), isfinite(y)))
     close = logical_or(close, equal(x, y))
     if equal_nan:
         close = logical_or(close, logical_and(isnan(x), isnan(y)))
