@@ -20,56 +20,20 @@ from funcgrad.random._distributions import _shape, bits, categorical, gumbel, ra
 from funcgrad.random._threefry import check_key
 
 
-def _fnp() -> Any:
-    import funcgrad.numpy as fnp
-    return fnp
-
-
 def _rank_order(u: Any, axis: int) -> Any:
-    """Indices that sort `u` along `axis` (stable): `argsort`, or pairwise ranks."""
-    fnp = _fnp()
-    if hasattr(fnp, "argsort"):
-        return fnp.argsort(u, axis=axis, stable=True)
-    # Without a sort primitive: rank_i = #{j: u_j < u_i or (u_j == u_i and j < i)},
-    # then order[r] = the i of rank r. O(n**2) work, fine for the sizes it serves.
-    u = fnp.moveaxis(u, axis, -1)
-    n = aval_of(u).shape[-1]
-    ui, uj = u[..., :, None], u[..., None, :]
-    i = fnp.arange(n)
-    before = fnp.logical_or(uj < ui, fnp.logical_and(uj == ui, i[None, :] < i[:, None]))
-    rank = fnp.sum(before, axis=-1)
-    onehot = rank[..., None, :] == i[:, None]          # [r, i]: rank_i == r
-    order = fnp.sum(fnp.where(onehot, i, 0), axis=-1)
-    return fnp.moveaxis(order, -1, axis)
+    """Indices that sort `u` along `axis` (stable)."""
+    import funcgrad.numpy as fnp
+    return fnp.argsort(u, axis=axis, stable=True)
 
 
 def _take(x: Any, idx: Any, axis: int) -> Any:
-    fnp = _fnp()
-    if hasattr(fnp, "take"):
-        return fnp.take(x, idx, axis=axis)
-    # one-hot selection: out[..., r, ...] = x[..., idx[r], ...] (exact, no arithmetic)
-    x = fnp.moveaxis(x, axis, 0)
-    n = aval_of(x).shape[0]
-    flat_idx = fnp.ravel(idx)
-    onehot = flat_idx[:, None] == fnp.arange(n)[None, :]            # [m, n]
-    rest = aval_of(x).shape[1:]
-    oh = fnp.reshape(onehot, (*onehot.shape, *(1,) * len(rest)))
-    picked = fnp.sum(fnp.where(oh, x[None], fnp.zeros((), x.dtype)), axis=1)
-    picked = fnp.reshape(picked, (*aval_of(idx).shape, *rest))
-    nd = aval_of(idx).ndim
-    perm = [*range(nd, nd + axis), *range(nd), *range(nd + axis, nd + len(rest))]
-    return fnp.transpose(picked, perm)
+    import funcgrad.numpy as fnp
+    return fnp.take(x, idx, axis=axis)
 
 
 def _take_along(x: Any, idx: Any, axis: int) -> Any:
-    fnp = _fnp()
-    if hasattr(fnp, "take_along_axis"):
-        return fnp.take_along_axis(x, idx, axis=axis)
-    xm, im = fnp.moveaxis(x, axis, -1), fnp.moveaxis(idx, axis, -1)
-    n = aval_of(xm).shape[-1]
-    onehot = im[..., :, None] == fnp.arange(n)                     # [..., r, i]
-    out = fnp.sum(fnp.where(onehot, xm[..., None, :], fnp.zeros((), xm.dtype)), axis=-1)
-    return fnp.moveaxis(out, -1, axis)
+    import funcgrad.numpy as fnp
+    return fnp.take_along_axis(x, idx, axis=axis)
 
 
 def _order(key: Any, shape: tuple[int, ...], axis: int) -> Any:
@@ -143,7 +107,7 @@ def choice(key: Any, a: Any, shape: int | Sequence[int] = (), replace: bool = Tr
         idx = (randint(k, shp, 0, n) if logp is None
                else categorical(k, logp, shape=shp))
     else:
-        fnp = _fnp()
+        import funcgrad.numpy as fnp
         if logp is None:
             order = _order(k, (n,), 0)
         else:   # Gumbel-top-k: the m largest of log p + Gumbel noise
