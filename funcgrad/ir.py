@@ -70,13 +70,22 @@ def user_value(x: Any) -> Any:
 Atom = Union[Var, Literal]
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class Eqn:
-    prim: Primitive
-    inputs: tuple[Atom, ...]
-    params: dict[str, Any]
-    outvars: tuple[Var, ...]
-    source: str = ""
+    """One equation: ``outvars = prim[params] inputs``, with the user's source line.
+    Treated as immutable (a plain slotted class: tracing makes one per primitive)."""
+
+    __slots__ = ("prim", "inputs", "params", "outvars", "source")
+
+    def __init__(self, prim: Primitive, inputs: tuple[Atom, ...], params: dict[str, Any],
+                 outvars: tuple[Var, ...], source: str = ""):
+        self.prim = prim
+        self.inputs = inputs
+        self.params = params
+        self.outvars = outvars
+        self.source = source
+
+    def __repr__(self) -> str:
+        return f"Eqn({self.prim.name}, {len(self.inputs)} inputs, {len(self.outvars)} outputs)"
 
 
 @dataclass(frozen=True, slots=True, eq=False)

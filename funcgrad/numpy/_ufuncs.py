@@ -13,10 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from funcgrad import dtypes
+from funcgrad import core, dtypes
 from funcgrad import primitives as P
-from funcgrad.core import Primitive
-from funcgrad import core
+from funcgrad.array import Array
+from funcgrad.config import config
+from funcgrad.core import Primitive, ShapedArray, Tracer
+from funcgrad.ir import Literal
 from funcgrad.jit import jit
 from funcgrad.numpy._util import (asarray_operand, aval_of, check_int_operands, convert, reject,
                                   ufunc_dtypes)
@@ -27,15 +29,56 @@ _eval = core.eval_trace
 Fn = Callable[..., Any]
 
 
-def _prepare(ufunc: np.ufunc, args: tuple[Any, ...], keep_weak: bool) -> tuple[list[Any], np.dtype, bool]:
-    ops = [asarray_operand(a) for a in args]
-    in_dts, out_dts, weak = ufunc_dtypes(ufunc, *ops)
+_PY_SCALAR_TYPES = frozenset((bool, int, float, complex))
+_WEAK_TOKEN = (bool, int, float, complex)     # by dtypes.kind_rank
+_lit_avals: dict[tuple[np.dtype, bool], ShapedArray] = {}
+
+
+def _literal(x: Any, dtype: np.dtype, weak: bool) -> Literal:
+    """A Python scalar as a Literal of `dtype` (NumPy raises OverflowError when an
+    int does not fit, as NEP 50 asks)."""
+    aval = _lit_avals.get((dtype, weak))
+    if aval is None:
+        aval = _lit_avals[(dtype, weak)] = ShapedArray((), dtype, weak)
+    return Literal(dtype.type(x), aval)
+
+
+def _prepare(plans: dict[Any, Any], ufunc: np.ufunc, args: tuple[Any, ...],
+             keep_weak: bool) -> tuple[list[Any], np.dtype, bool]:
+    """Operands converted to the loop dtypes NumPy resolves for them (a plan cached
+    per input dtype signature), plus the output dtype and weakness."""
+    ops: list[Any] = []
+    tokens: list[Any] = []
+    for a in args:
+        t = type(a)
+        if t in _PY_SCALAR_TYPES:
+            tokens.append(t)
+        else:
+            if not (t is Array or t is Literal or isinstance(a, Tracer)):
+                a = asarray_operand(a)
+            av = a.aval
+            tokens.append(_WEAK_TOKEN[dtypes.kind_rank(av.dtype)] if av.weak_type
+                          else av.dtype)
+        ops.append(a)
+    key = tuple(tokens)
+    plan = plans.get(key)
+    if plan is None:
+        in_dts, out_dts, all_weak = ufunc_dtypes(ufunc, *args)
+        plan = plans[key] = (in_dts, out_dts[0], all_weak)
+    in_dts, out_dt, weak = plan
     weak = weak and keep_weak
-    return [convert(o, d, weak) for o, d in zip(ops, in_dts, strict=True)], out_dts[0], weak
+    out = []
+    for o, d in zip(ops, in_dts, strict=True):
+        if type(o) in _PY_SCALAR_TYPES:
+            out.append(_literal(o, d, weak))
+        else:
+            av = o.aval
+            out.append(o if av.dtype == d and av.weak_type == weak else convert(o, d, weak))
+    return out, out_dt, weak
 
 
 def _finish(r: Any, out_dt: np.dtype, weak: bool) -> Any:
-    a = aval_of(r)
+    a = r.aval
     if a.dtype != out_dt or a.weak_type != weak:
         return convert(r, out_dt, weak)
     return r
@@ -53,6 +96,8 @@ class Ufunc:
         # Eagerly, the whole function (dtype conversions included) runs as one cached
         # executable, like one primitive; under a transformation it binds primitives.
         self.eager = {keep: jit(self._fixed_arity(keep)) for keep in (False, True)}
+        self.plans: dict[Any, Any] = {}
+        config.on_change(self.plans.clear)
 
     def _fixed_arity(self, keep_weak: bool) -> Fn:
         def fn(*xs: Any) -> Any:
@@ -63,7 +108,7 @@ class Ufunc:
     def apply(self, args: tuple[Any, ...], keep_weak: bool) -> Any:
         if len(args) != self.nin:
             raise TypeError(f"{self.name} takes {self.nin} argument(s), got {len(args)}")
-        ops, out_dt, weak = _prepare(self.np_ufunc, args, keep_weak)
+        ops, out_dt, weak = _prepare(self.plans, self.np_ufunc, args, keep_weak)
         return _finish(self.impl(*ops), out_dt, weak)
 
     def __call__(self, *args: Any, out: Any = None, where: Any = None, dtype: Any = None,
