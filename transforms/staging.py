@@ -118,7 +118,10 @@ class StagingTrace(Trace):
         atoms = [self.to_atom(a) for a in args]
         out_avals = prim.abstract_eval(*(a.aval for a in atoms), **params)
         outvars = tuple(Var(a) for a in out_avals)
-        self.eqns.append(Eqn(prim, tuple(atoms), params, outvars, core.user_source_line()))
+        # source lines serve error messages about staged programs; eagerly staged
+        # functions (which have a materializer) run at once, so skip the frame walk
+        source = core.user_source_line() if self.materializer is None else ""
+        self.eqns.append(Eqn(prim, tuple(atoms), params, outvars, source))
         return [StagingTracer(self, v) for v in outvars]
 
     def to_program(self, outs: Sequence[Any], name: str) -> Program:
