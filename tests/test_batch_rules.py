@@ -1,6 +1,7 @@
 """Every primitive's batching rule, driven by the spec table: `vmap(p)` equals
-stacking `p` over a Python loop, with operands mapped over their first axis,
-their last axis, or not at all, and the output's batch axis first or last."""
+stacking `p` over a Python loop (`funcgrad.testing.check_vmap`), with operands
+mapped over their first axis, their last axis, or not at all, and the output's
+batch axis first or last."""
 from __future__ import annotations
 
 from typing import Any
@@ -11,10 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import funcgrad as fg
 import funcgrad.numpy as fnp
 from funcgrad import primitives as P
-from primitive_specs import BOOL, DEFAULT_DOMAIN, SPECS, PrimSpec, draw_args, spec_ids, values
+from funcgrad.testing import check_vmap
+from primitive_specs import (BF16, BOOL, C64, C128, DEFAULT_DOMAIN, F16, F32, F64, SPECS,
+                             PrimSpec, draw_args, spec_ids, values)
 from transforms.batching import NO_RULE, batch_rules
 
 
@@ -44,22 +46,6 @@ def _other_lane(data: st.DataObject, spec: PrimSpec, i: int, a: np.ndarray) -> n
     return data.draw(values(dt, a.shape, int_range=(lo, hi)))
 
 
-def _as_numpy(x: Any) -> np.ndarray:
-    assert isinstance(x, fg.Array), f"got {type(x).__name__}, not an Array"
-    return np.asarray(x)
-
-
-def _check_close(got: np.ndarray, want: np.ndarray, tol: float, what: str) -> None:
-    assert got.dtype == want.dtype, f"{what}: dtype {got.dtype}, the loop gives {want.dtype}"
-    assert got.shape == want.shape, f"{what}: shape {got.shape}, the loop gives {want.shape}"
-    if want.dtype.kind in "fcV" or want.dtype == ml_dtypes.bfloat16:
-        wide = np.complex128 if want.dtype.kind == "c" else np.float64
-        np.testing.assert_allclose(got.astype(wide), want.astype(wide), rtol=tol, atol=tol,
-                                   equal_nan=True, err_msg=what)
-    else:
-        np.testing.assert_array_equal(got, want, err_msg=what)
-
-
 @pytest.mark.parametrize("spec", SPECS, ids=spec_ids(SPECS))
 @settings(max_examples=6)
 @given(data=st.data())
@@ -75,17 +61,11 @@ def test_vmap_matches_loop(spec: PrimSpec, data: st.DataObject) -> None:
     batched = [lane[0] if ax is None else np.stack(lane, axis=ax)
                for lane, ax in zip(lanes, axes, strict=True)]
 
-    want = np.stack([_as_numpy(spec.fun(*(fnp.asarray(lane[0] if ax is None else lane[b])
-                                           for lane, ax in zip(lanes, axes, strict=True))))
-                     for b in range(size)], axis=out_axis)
-    f = fg.vmap(spec.fun, in_axes=tuple(axes), out_axes=out_axis,
-                axis_size=size if all(ax is None for ax in axes) else None)
-    if use_jit:
-        f = fg.jit(f)
-    got = _as_numpy(f(*map(fnp.asarray, batched)))
-    what = (f"{'jit of ' if use_jit else ''}vmap {spec.name} in_axes={tuple(axes)} "
-            f"out_axes={out_axis} shapes={[a.shape for a in args]} size={size}")
-    _check_close(got, want, spec.tolerance(want.dtype), what)
+    tol = {dt: spec.tolerance(dt) for dt in (F64, F32, F16, BF16, C64, C128)}
+    # vmap vs a loop over the lanes (the check users get): dtype, shape, values
+    check_vmap(spec.fun, batched, in_axes=tuple(axes), out_axes=out_axis,
+               axis_size=size if all(ax is None for ax in axes) else None, jit=use_jit,
+               atol=tol, rtol=tol)
 
 
 # ---------------------------------------------------------------------------
@@ -173,15 +153,5 @@ def test_more_primitives_vmap_matches_loop(case: str, data: st.DataObject) -> No
         axes[0] = 0
     batched = [lane[0] if ax is None else np.stack(lane, axis=ax)
                for lane, ax in zip(lanes, axes, strict=True)]
-    loop = [fg.tree.leaves(fun(*(fnp.asarray(lane[0] if ax is None else lane[b])
-                                 for lane, ax in zip(lanes, axes, strict=True))))
-            for b in range(size)]
-    f = fg.vmap(fun, in_axes=tuple(axes))
-    if data.draw(st.booleans(), label="jit"):
-        f = fg.jit(f)
-    got = fg.tree.leaves(f(*map(fnp.asarray, batched)))
-    assert len(got) == len(loop[0])
-    for k, g in enumerate(got):
-        want = np.stack([_as_numpy(outs[k]) for outs in loop])
-        _check_close(_as_numpy(g), want, 1e-12,
-                     f"vmap {case} output {k} in_axes={tuple(axes)} size={size}")
+    check_vmap(fun, batched, in_axes=tuple(axes), jit=data.draw(st.booleans(), label="jit"),
+               atol=1e-12, rtol=1e-12)

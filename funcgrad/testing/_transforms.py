@@ -165,6 +165,11 @@ def check_vmap(f: Callable[..., Any], args: Sequence[Any], in_axes: Any = 0,
     if jit:
         batched = _jit(batched)
     got = batched(*args)
+    for p, leaf in zip(tree.leaf_paths(got), tree.leaves(got), strict=True):
+        if not isinstance(leaf, Array):
+            raise failure("check_vmap", f"vmap(f) returned a {type(leaf).__name__} for "
+                          f"output{p}, not an Array", args, ("vmap", "loop"), got, want,
+                          None, None)
     what = (f"{'jit(vmap(f))' if jit else 'vmap(f)'} with in_axes={in_axes!r}, "
             f"out_axes={out_axes!r} does not match a loop over the {size} batch elements")
     assert_trees_close("check_vmap", what, args, ("vmap" if not jit else "jit(vmap)", "loop"),
