@@ -22,6 +22,8 @@ import numpy as np
 
 from funcgrad import dtypes
 from funcgrad import primitives as P
+from funcgrad.array import from_numpy
+from funcgrad.control_flow import scan
 from funcgrad.core import ShapedArray
 from funcgrad.ir import Literal
 from funcgrad.jit import jit
@@ -69,7 +71,6 @@ def threefry2x32(k0: Any, k1: Any, x0: Any, x1: Any) -> tuple[Any, Any]:
     CPU: unrolled, XLA copies the ~100 integer ops into every fusion that consumes
     the bits, and a sampler with a few reductions takes seconds to compile.
     """
-    from funcgrad.control_flow import scan
     shape = P.broadcast_shapes("threefry2x32", *(aval_of(v).shape for v in (k0, k1, x0, x1)))
     ks2 = P.xor_p.bind(P.xor_p.bind(k0, k1), _c32(_PARITY))
     x0 = P.add_p.bind(x0, k0)
@@ -82,7 +83,6 @@ def threefry2x32(k0: Any, k1: Any, x0: Any, x1: Any) -> tuple[Any, Any]:
 
     injections = P.iota_p.bind(dtype=u32, shape=(_ROUND_GROUPS,), dimension=0)
     injections = P.add_p.bind(injections, _c32(1))
-    from funcgrad.array import from_numpy
     (y0, y1, *_), _ = scan(_round_group, (full(x0), full(x1), k1, ks2, k0),
                            (from_numpy(_GROUP_ROTATIONS), injections))
     return y0, y1
@@ -150,7 +150,6 @@ def make_key(seed: Any) -> Any:
         if not -2 ** 63 <= s < 2 ** 64:
             raise OverflowError(f"funcgrad.random.key: seed {s} does not fit in 64 bits")
         s %= 2 ** 64
-        from funcgrad.array import from_numpy
         return from_numpy(np.array([s >> 32, s & 0xFFFFFFFF], dtype=np.uint32))
     x = asarray_operand(seed)
     av = aval_of(x)
