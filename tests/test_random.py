@@ -10,6 +10,7 @@ import scipy.stats as st
 
 import funcgrad as fg
 import funcgrad.random as fr
+from funcgrad.errors import UnsupportedError
 
 N = 100_000          # samples for moment checks: 5 standard errors is the tolerance
 
@@ -426,6 +427,21 @@ def test_bad_keys_and_arguments() -> None:
         fr.choice(fr.key(0), 3, (2,), p=np.ones(4) / 4)
     with pytest.raises(ValueError, match="not compatible with the batch shape"):
         fr.categorical(fr.key(0), np.zeros((2, 3)), shape=(4,))
+
+
+def test_shape_parameter_gradients_refuse_loudly() -> None:
+    k = fr.key(0)
+    for f, what in ((lambda a: fr.gamma(k, a, (3,)), "gamma: gradients with respect to a"),
+                    (lambda a: fr.beta(k, 1.5, a, (3,)), "beta: gradients with respect to a "
+                                                         "and b"),
+                    (lambda a: fr.dirichlet(k, a * np.ones(3)), "dirichlet: gradients")):
+        with pytest.raises(UnsupportedError, match=what):
+            fg.grad(lambda a, f=f: f(a).sum())(2.0)
+    # constants (or stopped gradients) are fine; location/scale stay differentiable
+    g = fg.grad(lambda s: (s * fr.gamma(k, fg.stop_gradient(s), (3,))).sum())(2.0)
+    np.testing.assert_allclose(float(g), float(np.asarray(fr.gamma(k, 2.0, (3,))).sum()))
+    np.testing.assert_allclose(
+        float(fg.grad(lambda m: fr.uniform(k, (4,), minval=m, maxval=m + 2.0).sum())(0.5)), 4.0)
 
 
 def test_jax_oracle_is_x64() -> None:

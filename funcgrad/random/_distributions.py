@@ -17,7 +17,8 @@ import numpy as np
 
 from funcgrad import dtypes
 from funcgrad import primitives as P
-from funcgrad.core import ShapedArray
+from funcgrad.core import ShapedArray, Tracer
+from funcgrad.errors import UnsupportedError
 from funcgrad.ir import Literal
 from funcgrad.jit import jit
 from funcgrad.numpy._util import asarray_operand, aval_of, convert
@@ -408,6 +409,30 @@ def _mvn_impl(key: Any, mean: Any, factor: Any, shape: tuple[int, ...], dt: np.d
     return P.add_p.bind(_bcast(mean, (*shape, n)), fz)
 
 
+def _no_shape_gradient(fname: str, params: str) -> Any:
+    """A custom_jvp identity on gamma-family samples whose JVP rule raises.
+
+    The rejection sampler's pathwise derivative in the shape parameters is not
+    the distribution's (that needs implicit reparameterisation), so rather than
+    return a biased gradient, differentiating with respect to them fails loudly.
+    """
+    from funcgrad.custom_rules import custom_jvp
+
+    def ident(sample: Any, *shape_params: Any) -> Any:
+        return sample
+
+    guarded = custom_jvp(ident)
+
+    @guarded.defjvp
+    def _raise(primals: Any, tangents: Any) -> Any:
+        raise UnsupportedError(f"funcgrad.random.{fname}: gradients with respect to {params} "
+                               "are not implemented (the sampler has no reparameterisation "
+                               "gradient yet); wrap them in fg.stop_gradient to treat them as "
+                               "constants")
+
+    return guarded
+
+
 _jitted: dict[str, Any] = {}
 
 
@@ -418,6 +443,18 @@ def _jit(impl: Any, nstatic: int) -> Any:
         npos = len(inspect.signature(impl).parameters)
         _jitted[name] = jit(impl, static_argnums=tuple(range(npos - nstatic, npos)))
     return _jitted[name]
+
+
+_guards: dict[str, Any] = {}
+
+
+def _guard(fname: str, params: str, out: Any, *shape_params: Any) -> Any:
+    """`out`, made to refuse differentiation in `shape_params` when they are traced."""
+    if not any(isinstance(p, Tracer) for p in shape_params):
+        return out
+    if fname not in _guards:
+        _guards[fname] = _no_shape_gradient(fname, params)
+    return _guards[fname](out, *shape_params)
 
 
 # ---------------------------------------------------------------------------
@@ -584,13 +621,15 @@ def truncated_normal(key: Any, lower: Any, upper: Any, shape: Shape = None,
 def gamma(key: Any, a: Any, shape: Shape = None, dtype: Any = None) -> Any:
     """Gamma(a, 1) samples (Marsaglia-Tsang; nan where a <= 0).
 
-    NB: the samples are not differentiable with respect to `a` (no implicit
-    reparameterisation gradient yet).
+    NB: differentiating with respect to `a` raises (no implicit
+    reparameterisation gradient yet); so do beta's and dirichlet's parameters.
     """
     k = check_key(key, "gamma")
     dt = _float_dtype(dtype, "gamma")
     shp = _result_shape(_shape(shape, "gamma"), "gamma", a)
-    return _jit(_gamma_impl, 2)(k, _param(a, dt), shp, dt)
+    ap = _param(a, dt)
+    out = _jit(_gamma_impl, 2)(k, ap, shp, dt)
+    return _guard("gamma", "a", out, ap)
 
 
 def beta(key: Any, a: Any, b: Any, shape: Shape = None, dtype: Any = None) -> Any:
@@ -598,7 +637,8 @@ def beta(key: Any, a: Any, b: Any, shape: Shape = None, dtype: Any = None) -> An
     k = check_key(key, "beta")
     dt = _float_dtype(dtype, "beta")
     shp = _result_shape(_shape(shape, "beta"), "beta", a, b)
-    return _jit(_beta_impl, 2)(k, _param(a, dt), _param(b, dt), shp, dt)
+    ap, bp = _param(a, dt), _param(b, dt)
+    return _guard("beta", "a and b", _jit(_beta_impl, 2)(k, ap, bp, shp, dt), ap, bp)
 
 
 def dirichlet(key: Any, alpha: Any, shape: Shape = None, dtype: Any = None) -> Any:
@@ -619,7 +659,8 @@ def dirichlet(key: Any, alpha: Any, shape: Shape = None, dtype: Any = None) -> A
     elif P.broadcast_shapes("dirichlet", shp, ashape[:-1]) != shp:
         raise ValueError(f"funcgrad.random.dirichlet: alpha of shape {ashape} does not "
                          f"broadcast to shape={shp} + {ashape[-1:]}")
-    return _jit(_dirichlet_impl, 2)(k, al, (*shp, ashape[-1]), dt)
+    return _guard("dirichlet", "alpha", _jit(_dirichlet_impl, 2)(k, al, (*shp, ashape[-1]), dt),
+                  al)
 
 
 def poisson(key: Any, lam: Any, shape: Shape = None, dtype: Any = None) -> Any:
