@@ -102,7 +102,7 @@ def transform_properties(f: Callable[..., Any], strategy: st.SearchStrategy[Any]
             check_jit(f, args, atol=atol, rtol=rtol)
         if "grads" in checks:
             # a custom function is differentiated in its differentiable arguments only
-            g, diff = (_split(f, args)[0], _split(f, args)[3]) if custom else (f, args)
+            g, _, _, diff = _split(f, args) if custom else (f, None, None, args)
             if any(_is_diff(x) for x in tree.leaves(diff)):
                 check_grads(g, diff, order=order, modes=modes, eps=eps, atol=atol, rtol=rtol)
         if "custom_rules" in checks and custom:
