@@ -1,7 +1,6 @@
 """The public transformations. Thin: each wires an interpreter to pytrees."""
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np

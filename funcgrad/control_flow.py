@@ -99,7 +99,7 @@ def _fun_key(fun: Any, keep: list[Any], depth: int = 0) -> Any:
 
 def _cell_full(cell: Any) -> bool:
     try:
-        cell.cell_contents
+        _ = cell.cell_contents
     except ValueError:      # a cell not yet assigned
         return False
     return True

@@ -61,7 +61,7 @@ def compile_primitive(prim: Primitive, in_avals: Sequence[ShapedArray],
     out_avals = prim.abstract_eval(*in_avals, **params)
     program = lowering.eqn_program(prim, in_avals, params, out_avals)
     text = lowering.lower_program(program, prim.name)
-    exe = runtime.compile(text, [(a.shape, a.dtype) for a in out_avals])
+    exe = runtime.compile_text(text, [(a.shape, a.dtype) for a in out_avals])
     return _Compiled(exe, out_avals)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -67,7 +67,7 @@ def user_value(x: Any) -> Any:
         return x.val.item()
     return x.val
 
-Atom = Union[Var, Literal]
+Atom = Var | Literal
 
 
 class Eqn:

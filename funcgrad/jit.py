@@ -257,7 +257,7 @@ class Jitted:
         program = staged.program
         text = lowering.lower_program(program, self._name)
         out_avals = program.out_avals
-        exe = runtime.compile(text, [(a.shape, a.dtype) for a in out_avals])
+        exe = runtime.compile_text(text, [(a.shape, a.dtype) for a in out_avals])
         const_bufs = [_buffer(c, core.get_aval(c)) for c in staged.consts]
         return _Entry(exe, const_bufs, staged.out_tree, out_avals)
 
@@ -366,7 +366,7 @@ def compile_program(program: Program) -> _Entry:
     hoisted = hoist_consts(program)
     text = lowering.lower_program(hoisted, program.name)
     out_avals = hoisted.out_avals
-    exe = runtime.compile(text, [(a.shape, a.dtype) for a in out_avals])
+    exe = runtime.compile_text(text, [(a.shape, a.dtype) for a in out_avals])
     return _Entry(exe, [], tree.PyTreeDef(list, None, (_LEAF,) * len(out_avals)), out_avals)
 
 

@@ -378,7 +378,8 @@ def _concatenate_rule(*xs: ShapedArray, dimension: int) -> ShapedArray:
         raise shape_error("concatenate", f"axis {dimension} out of range for operands of "
                           f"shapes {_fmt_shapes(xs)}")
     for x in xs:
-        if x.ndim != nd or any(a != b for i, (a, b) in enumerate(zip(x.shape, xs[0].shape))
+        if x.ndim != nd or any(a != b for i, (a, b) in enumerate(zip(x.shape, xs[0].shape,
+                                                                     strict=True))
                                if i != dimension):
             raise shape_error("concatenate", f"operands of shapes {_fmt_shapes(xs)} differ "
                               f"outside axis {dimension}")
@@ -565,7 +566,8 @@ cond_p = Primitive("cond", multiple_results=True)
 
 
 @cond_p.def_abstract_eval
-def _cond_rule(index: ShapedArray, *ops: ShapedArray, branches: tuple[Any, ...]) -> list[ShapedArray]:
+def _cond_rule(index: ShapedArray, *ops: ShapedArray,
+               branches: tuple[Any, ...]) -> list[ShapedArray]:
     """``cond index *ops``: runs ``branches[index]`` on ops. A bool index picks
     branches[1] when True (two branches); an int32 index is clamped to range."""
     if not branches:

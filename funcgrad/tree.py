@@ -26,8 +26,9 @@ class PyTreeDef:
         self._hash = hash((node, data, children))
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, PyTreeDef) and self._hash == other._hash and self.node is other.node
-                and self.data == other.data and self.children == other.children)
+        return (isinstance(other, PyTreeDef) and self._hash == other._hash
+                and self.node is other.node and self.data == other.data
+                and self.children == other.children)
 
     def __hash__(self) -> int:
         return self._hash
@@ -68,7 +69,8 @@ _SENTINEL = object()
 LEAF = PyTreeDef(None, None, ())
 
 
-def register_pytree_node(nodetype: type, flatten_fn: Callable[[Any], tuple[Iterable[Any], Hashable]],
+def register_pytree_node(nodetype: type,
+                         flatten_fn: Callable[[Any], tuple[Iterable[Any], Hashable]],
                          unflatten_fn: Callable[[Hashable, Iterable[Any]], Any]) -> None:
     """Make `nodetype` a pytree node: ``flatten_fn(x) -> (children, aux_data)`` and
     ``unflatten_fn(aux_data, children) -> x``; aux_data must be hashable."""

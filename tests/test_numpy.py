@@ -764,3 +764,13 @@ def test_reductions_propagate_nan_like_numpy(name: str) -> None:
     a = np.array([[1.0, np.nan, 3.0], [4.0, 5.0, -1.0]])
     check(getattr(fnp, name)(fnp.asarray(a), axis=1), getattr(np, name)(a, axis=1))
     check(fnp.maximum(fnp.asarray(a), 2.0), np.maximum(a, 2.0))
+
+
+def test_numpy_scalars_are_strongly_typed_under_transforms() -> None:
+    # NEP 50: np.float64(2) is a strong float64, unlike the Python float 2.0
+    x = fnp.ones((2, 3), dtype=fnp.float32)
+    assert (x * np.float64(2.0)).dtype == np.float64
+    assert (x * 2.0).dtype == np.float32
+    out = fg.vmap(lambda r: r / np.float64(2.0))(x)
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(np.asarray(out), np.full((2, 3), 0.5))

@@ -135,7 +135,8 @@ class LoweringContext:
         args = [self.bind("%b" + self.fresh()[1:], a) for a in arg_avals]
         results = list(body(*args))
         ret_t = ", ".join(self.types[r] for r in results)
-        self.lines.append(f'{self.indent}"stablehlo.return"({", ".join(results)}) : ({ret_t}) -> ()')
+        self.lines.append(f'{self.indent}"stablehlo.return"({", ".join(results)}) '
+                          f': ({ret_t}) -> ()')
         hdr = ", ".join(f"{a}: {self.types[a]}" for a in args)
         inner = "\n".join(self.lines)
         self.lines, self.indent = saved, outer_indent
@@ -150,7 +151,8 @@ class LoweringContext:
         out_t = f"({', '.join(outs)})"
         lhs = f"{res}:{n}" if n > 1 else res
         if n == 0:
-            self.lines.append(f"{self.indent}func.call @{fname}({', '.join(operands)}) : ({in_t}) -> ()")
+            self.lines.append(f"{self.indent}func.call @{fname}({', '.join(operands)}) "
+                              f": ({in_t}) -> ()")
             return []
         self.lines.append(f"{self.indent}{lhs} = func.call @{fname}({', '.join(operands)}) "
                           f": ({in_t}) -> {out_t}")

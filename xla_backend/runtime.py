@@ -139,6 +139,6 @@ class Executable:
         return self.loaded.hlo_modules()[0].to_string()
 
 
-def compile(text: str, out_shapes: Sequence[tuple[tuple[int, ...], np.dtype]],
+def compile_text(text: str, out_shapes: Sequence[tuple[tuple[int, ...], np.dtype]],
             device: Device | None = None) -> Executable:
     return Executable(text, out_shapes, device)

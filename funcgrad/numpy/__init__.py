@@ -19,7 +19,6 @@ from funcgrad.numpy._contract import dot, inner, matmul, outer, tensordot, vdot
 from funcgrad.numpy._creation import (arange, array, asarray, copy, empty, empty_like, eye,
                                       full, full_like, identity, linspace, ones, ones_like,
                                       zeros, zeros_like)
-from funcgrad.numpy._indexing import nonzero
 from funcgrad.numpy._reductions import (all, amax, amin, any, argmax, argmin, cumprod,
                                         cumsum, cumulative_prod, cumulative_sum, max, mean,
                                         min, prod, std, sum, var)

@@ -1,7 +1,6 @@
 """Array creation: array/asarray, zeros/ones/full, arange, linspace, eye, *_like."""
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,7 +10,7 @@ from funcgrad import core, dtypes
 from funcgrad import primitives as P
 from funcgrad.array import Array, from_numpy
 from funcgrad.core import Tracer
-from funcgrad.numpy._util import (asarray_operand, aval_of, canonical_dtype, convert, reject)
+from funcgrad.numpy._util import (asarray_operand, aval_of, canonical_dtype, convert)
 
 
 def _shape(shape: int | Sequence[int]) -> tuple[int, ...]:

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from funcgrad import core, dtypes
+from funcgrad import dtypes
 from funcgrad import primitives as P
 from funcgrad.array import Array
 from funcgrad.core import Tracer
@@ -125,12 +125,3 @@ def getitem(x: Any, idx: Any) -> Any:
     if out_axis_of_none:
         x = P.expand_dims_p.bind(x, dimensions=tuple(out_axis_of_none))
     return x
-
-
-def nonzero(a: Any) -> tuple[Any, ...]:
-    x = asarray_operand(a)
-    if isinstance(x, Tracer):
-        raise core.concretization_error(x, "nonzero (its output size depends on the values)")
-    host = np.asarray(x)
-    from funcgrad.array import from_numpy
-    return tuple(from_numpy(i.astype(np.int64)) for i in np.nonzero(host))

@@ -205,7 +205,7 @@ def column_stack(tup: Sequence[Any]) -> Any:
 
 def where(condition: Any, x: Any = None, y: Any = None) -> Any:
     if x is None and y is None:
-        from funcgrad.numpy._indexing import nonzero
+        from funcgrad.numpy._advanced import nonzero
         return nonzero(condition)
     if x is None or y is None:
         raise ValueError("where: either both or neither of x and y should be given")

@@ -277,6 +277,10 @@ def _abs(x: Any) -> Any:
     return x if dt == dtypes.bool_ or dt.kind == "u" else P.abs_p.bind(x)
 
 
+def _conj(x: Any) -> Any:
+    return P.conj_p.bind(x) if dtypes.is_complex(aval_of(x).dtype) else x
+
+
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 
@@ -331,9 +335,10 @@ _TABLE: dict[str, tuple[np.ufunc, Fn]] = {
     "bitwise_and": (np.bitwise_and, _bind(P.and_p)), "bitwise_or": (np.bitwise_or, _bind(P.or_p)),
     "bitwise_xor": (np.bitwise_xor, _bind(P.xor_p)), "invert": (np.invert, _bind(P.not_p)),
     "bitwise_not": (np.invert, _bind(P.not_p)),
-    "left_shift": (np.left_shift, _bind(P.shift_left_p)), "right_shift": (np.right_shift, _right_shift),
+    "left_shift": (np.left_shift, _bind(P.shift_left_p)),
+    "right_shift": (np.right_shift, _right_shift),
     # complex parts
-    "conjugate": (np.conjugate, lambda x: P.conj_p.bind(x) if dtypes.is_complex(aval_of(x).dtype) else x),
+    "conjugate": (np.conjugate, _conj),
 }
 _TABLE["conj"] = _TABLE["conjugate"]
 

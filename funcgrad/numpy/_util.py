@@ -100,7 +100,7 @@ def convert(x: Any, dtype: np.dtype, weak_type: bool = False) -> Any:
 
 def _dtype_token(x: Any) -> Any:
     """What NumPy's type resolution should see for `x`: a dtype, or a Python type if weak."""
-    if isinstance(x, _PY_SCALARS):
+    if type(x) in _PY_SCALARS:      # exactly Python's: NumPy scalars are strongly typed
         return type(x)
     aval = aval_of(x)
     if aval.weak_type:
