@@ -44,7 +44,7 @@ from funcgrad.ir import Literal, Program, Var
 from transforms.ad_util import (Zero, add_tangents, differentiable, instantiate, is_undefined,
                                 tangent_aval, zeros)
 from transforms.batching import BatchTrace, BatchTracer, Dim, batch_rules, move_bdim
-from transforms.jvp import jvp_call, jvp_rules
+from transforms.jvp import jvp_program, jvp_rules
 from transforms.partial_eval import (PartialEvalTrace, dce_program, partial_eval_program,
                                      partial_eval_rules)
 from transforms.staging import eval_program, hoist_consts, trace_to_program
@@ -109,30 +109,9 @@ def _split(xs: Sequence[Any], *sizes: int) -> list[list[Any]]:
 
 def _jvp_program(program: Program, nonzeros: tuple[bool, ...],
                  inst: tuple[bool, ...] | None) -> tuple[tuple[Program, list[bool]], list[Any]]:
-    """The JVP of a const-free Program: (consts, primals, nonzero tangents) ->
-    (primals, nonzero tangents). Output tangents marked in `inst` are made
-    nonzero (instantiated) when differentiable. Returns ((program, out_nz), consts)."""
-    def build() -> tuple[tuple[Program, list[bool]], list[Any]]:
-        n = len(program.invars)
-        avals = [v.aval for v in program.invars]
-        avals += [tangent_aval(a) for a, nz in zip(avals, nonzeros, strict=True) if nz]
-        box: list[list[bool]] = []
-
-        def fun(*args: Any) -> list[Any]:
-            it = iter(args[n:])
-            tangents = [next(it) if nz else Zero(tangent_aval(v.aval))
-                        for v, nz in zip(program.invars, nonzeros, strict=True)]
-            p_out, t_out = jvp_call(lambda *xs: eval_program(program, xs), args[:n], tangents)
-            if inst is not None:
-                t_out = [instantiate(t) if i and differentiable(core.get_aval(p)) else t
-                         for p, t, i in zip(p_out, t_out, inst, strict=True)]
-            out_nz = [type(t) is not Zero for t in t_out]
-            box.append(out_nz)
-            return [*p_out, *(t for t in t_out if type(t) is not Zero)]
-
-        prog, consts = _stage(fun, avals, f"jvp_{program.name}", "jvp")
-        return (prog, box[0]), consts
-    return _cached(("jvp", program, nonzeros, inst), build)
+    """`jvp_program` shaped as this module's builders: ((program, out_nz), consts)."""
+    prog, consts, out_nz = jvp_program(program, nonzeros, inst)
+    return (prog, out_nz), consts
 
 
 def _nonzero(ts: Sequence[Any]) -> tuple[bool, ...]:

@@ -553,15 +553,18 @@ jvp_rules[P.stop_gradient_p] = _zero_jvp(P.stop_gradient_p)
 _jvp_cache: dict[Any, tuple[Program, list[Any], list[bool]]] = {}
 
 
-def jvp_program(program: Program, nonzeros: Sequence[bool]
+def jvp_program(program: Program, nonzeros: Sequence[bool],
+                instantiate_out: Sequence[bool] | None = None
                 ) -> tuple[Program, list[Any], list[bool]]:
     """The JVP of a const-free Program as a Program.
 
     It takes (consts, primals, the tangents marked in `nonzeros`) and returns
     (primals out, the tangents out that are not symbolically zero); the third
-    result marks those.
+    result marks those. Differentiable output tangents marked in
+    `instantiate_out` are made nonzero (loop carries need a fixed layout).
     """
     nonzeros = tuple(nonzeros)
+    inst = None if instantiate_out is None else tuple(instantiate_out)
 
     def build() -> tuple[Any, bool]:
         n = len(program.invars)
@@ -574,6 +577,9 @@ def jvp_program(program: Program, nonzeros: Sequence[bool]
             tangents = [next(it) if nz else Zero(tangent_aval(v.aval))
                         for v, nz in zip(program.invars, nonzeros, strict=True)]
             p_out, t_out = jvp_call(lambda *xs: eval_program(program, xs), args[:n], tangents)
+            if inst is not None:
+                t_out = [instantiate(t) if i and differentiable(core.get_aval(p)) else t
+                         for p, t, i in zip(p_out, t_out, inst, strict=True)]
             out_nz = [type(t) is not Zero for t in t_out]
             box.append(out_nz)
             return [*p_out, *(t for t in t_out if type(t) is not Zero)]
@@ -581,7 +587,7 @@ def jvp_program(program: Program, nonzeros: Sequence[bool]
         prog, consts = trace_to_program(fun, avals, name=f"jvp_{program.name}", kind="jvp")
         return (hoist_consts(prog), consts, box[0]), no_tracers(consts)
 
-    return cached(_jvp_cache, (program, nonzeros), build)
+    return cached(_jvp_cache, (program, nonzeros, inst), build)
 
 
 def call_jvp(prim: Primitive) -> JVPRule:
