@@ -113,6 +113,17 @@ class _CustomBase:
         a, b = iter(nondiff), iter(diff)
         return [next(a) if i in nd else next(b) for i in range(n)]
 
+    def _bind(self, prim: P.Primitive, rule_param: str, args: tuple[Any, ...]) -> Any:
+        """Eagerly, just the function (no derivative is being taken); otherwise
+        the call primitive carrying the staged function and the user's rule."""
+        if _is_eager():
+            return self.fun(*args)
+        nondiff, diff = self._split(args)
+        staged, leaves = self._stage(nondiff, diff)
+        outs = prim.bind(*staged.consts, *leaves, call=staged.program,
+                         **{rule_param: staged.extra}, num_consts=len(staged.consts))
+        return staged.out_tree.unflatten(outs)
+
     def _stage(self, nondiff: list[Any], diff: list[Any]) -> tuple[_Staged, list[Any]]:
         leaves, in_tree = tree.flatten(tuple(diff))
         avals = [core.get_aval(x) for x in leaves]
@@ -203,14 +214,7 @@ class custom_jvp(_CustomBase):  # noqa: N801  (JAX's name)
         if self.jvp is None:
             raise AttributeError(f"no JVP rule is defined for the custom_jvp function "
                                  f"{self.__name__}: register one with @{self.__name__}.defjvp")
-        args = _resolve_kwargs(self.fun, args, kwargs)
-        if _is_eager():
-            return self.fun(*args)
-        nondiff, diff = self._split(args)
-        staged, leaves = self._stage(nondiff, diff)
-        outs = P.custom_jvp_call_p.bind(*staged.consts, *leaves, call=staged.program,
-                                        jvp=staged.extra, num_consts=len(staged.consts))
-        return staged.out_tree.unflatten(outs)
+        return self._bind(P.custom_jvp_call_p, "jvp", _resolve_kwargs(self.fun, args, kwargs))
 
     def _rule(self, staged: _Staged, nondiff: list[Any], in_tree: tree.PyTreeDef) -> Any:
         rule, name = self.jvp, self.__name__
@@ -269,14 +273,7 @@ class custom_vjp(_CustomBase):  # noqa: N801  (JAX's name)
             raise AttributeError(f"no VJP is defined for the custom_vjp function "
                                  f"{self.__name__}: register one with "
                                  f"{self.__name__}.defvjp(fwd, bwd)")
-        args = _resolve_kwargs(self.fun, args, kwargs)
-        if _is_eager():
-            return self.fun(*args)
-        nondiff, diff = self._split(args)
-        staged, leaves = self._stage(nondiff, diff)
-        outs = P.custom_vjp_call_p.bind(*staged.consts, *leaves, call=staged.program,
-                                        fwd=staged.extra, num_consts=len(staged.consts))
-        return staged.out_tree.unflatten(outs)
+        return self._bind(P.custom_vjp_call_p, "fwd", _resolve_kwargs(self.fun, args, kwargs))
 
     def _rule(self, staged: _Staged, nondiff: list[Any], in_tree: tree.PyTreeDef) -> Any:
         fwd, bwd, name = self.fwd, self.bwd, self.__name__
