@@ -536,10 +536,6 @@ def all_primitives() -> list[Primitive]:
     return list(seen.values())
 
 
-def params_key(params: dict[str, Any]) -> Any:
-    return tuple(params.items())
-
-
 # ---------------------------------------------------------------------------
 # structured control flow: cond, while, scan (decision 6: sub-Programs in params)
 #
