@@ -23,3 +23,19 @@ settings.register_profile("ci", max_examples=20, deadline=None, derandomize=True
 settings.load_profile(os.environ.get("FUNCGRAD_HYPOTHESIS_PROFILE", "dev"))
 
 fg.config.update("enable_checks", True)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: ignore[no-untyped-def]
+    """A per-file line count of the three packages, so every run shows the size."""
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    counts = []
+    for pkg in ("funcgrad", "transforms", "xla_backend"):
+        for path in sorted((root / pkg).rglob("*.py")):
+            counts.append((len(path.read_text().splitlines()), str(path.relative_to(root))))
+    if not counts:
+        return
+    terminalreporter.section("funcgrad line counts (largest first)")
+    for n, name in sorted(counts, reverse=True)[:12]:
+        terminalreporter.write_line(f"{n:6d}  {name}")
+    terminalreporter.write_line(f"{sum(n for n, _ in counts):6d}  total in {len(counts)} files")
