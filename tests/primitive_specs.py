@@ -28,6 +28,7 @@ import scipy.special
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from funcgrad import dtypes as dtypes_
 from funcgrad import primitives as P
 from funcgrad.core import Primitive
 
@@ -127,7 +128,14 @@ def values(dtype: np.dtype, shape: tuple[int, ...], domain: Domain | None = None
     # Draw in float64 and round: covers float16/bfloat16, which Hypothesis
     # cannot draw directly.
     arr = hnp.arrays(F64, shape, elements=_floats_in(dom))
-    return arr.map(lambda a: a.astype(dtype))
+    return arr.map(lambda a: _flush_subnormals(a.astype(dtype)))
+
+
+def _flush_subnormals(a: np.ndarray) -> np.ndarray:
+    """Rounding to a narrower float can make a normal float64 subnormal: zero those
+    (XLA on CPU flushes them, NumPy does not)."""
+    tiny = dtypes_.finfo(a.dtype).tiny
+    return np.where(np.abs(a.astype(np.float64)) < float(tiny), 0, a).astype(a.dtype)
 
 
 def _unary_args(dtypes: Sequence[np.dtype], domain: Domain | None,
