@@ -103,21 +103,44 @@ def _node_of(x: Any) -> type | None:
 
 
 def flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> tuple[list[Any], PyTreeDef]:
+    """(leaves, structure). The structure is first described as plain nested tuples
+    (cheap to build and hash) and then interned, so equal structures are one
+    PyTreeDef object and cache keys holding it compare by identity."""
     leaves: list[Any] = []
-    treedef = _flatten(tree, leaves, is_leaf)
+    sig = _signature(tree, leaves, is_leaf)
+    treedef = _interned.get(sig)
+    if treedef is None:
+        if len(_interned) > 10_000:
+            _interned.clear()
+        treedef = _interned[sig] = _from_signature(sig)
     return leaves, treedef
 
 
-def _flatten(x: Any, leaves: list[Any], is_leaf: Callable[[Any], bool] | None) -> PyTreeDef:
+_interned: dict[Any, PyTreeDef] = {}
+_LIST_OR_TUPLE = (list, tuple)
+
+
+def _signature(x: Any, leaves: list[Any], is_leaf: Callable[[Any], bool] | None) -> Any:
+    """None for a leaf, else (node type, node data, children's signatures)."""
     if is_leaf is not None and is_leaf(x):
         leaves.append(x)
-        return LEAF
+        return None
+    t = type(x)
+    if t in _LIST_OR_TUPLE:
+        return (t, None, tuple([_signature(c, leaves, is_leaf) for c in x]))
     node = _node_of(x)
     if node is None:
         leaves.append(x)
-        return LEAF
+        return None
     children, data = _registry[node][0](x)
-    return PyTreeDef(node, data, tuple(_flatten(c, leaves, is_leaf) for c in children))
+    return (node, data, tuple([_signature(c, leaves, is_leaf) for c in children]))
+
+
+def _from_signature(sig: Any) -> PyTreeDef:
+    if sig is None:
+        return LEAF
+    node, data, kids = sig
+    return PyTreeDef(node, data, tuple(_from_signature(k) for k in kids))
 
 
 def unflatten(treedef: PyTreeDef, leaves: Iterable[Any]) -> Any:
