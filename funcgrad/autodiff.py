@@ -217,6 +217,7 @@ _staged_cache: dict[Any, tuple[Any, list[Any]]] = {}
 def _value_and_grad_staged(flat: Callable[..., list[Any]], leaves: Sequence[Any],
                            in_avals: Sequence[ShapedArray], box: dict[str, Any],
                            name: str) -> tuple[list[Any], list[Any], int]:
+    from funcgrad.eager import placement
     from funcgrad.jit import compile_program, run_compiled, run_program
     asks = [0]
 
@@ -230,7 +231,8 @@ def _value_and_grad_staged(flat: Callable[..., list[Any]], leaves: Sequence[Any]
     # inputs: closed-over arrays, the differentiated leaves, then the scalar literals
     hoisted, lits = hoist_literals(hoist_consts(program))
     nc, nl = len(consts), len(leaves)
-    key = ir.structure_key(hoisted)
+    device = placement(leaves)
+    key = (ir.structure_key(hoisted), device)
     hit = _staged_cache.get(key)
     if hit is None:
         inner_box: dict[str, Any] = {"n_out": 1, "out_tree": tree.structure(0)}
@@ -243,12 +245,13 @@ def _value_and_grad_staged(flat: Callable[..., list[Any]], leaves: Sequence[Any]
 
         vg_prog, vg_consts = trace_to_program(vg, [v.aval for v in hoisted.invars],
                                               name=f"value_and_{name}")
-        hit = (compile_program(vg_prog), vg_consts)
+        hit = (compile_program(vg_prog, device), vg_consts)
         if len(_staged_cache) > 256:
             _staged_cache.clear()
         _staged_cache[key] = hit
     entry, vg_consts = hit
-    results = run_compiled(entry, [*vg_consts, *consts, *leaves, *(lit.val for lit in lits)])
+    results = run_compiled(entry, [*vg_consts, *consts, *leaves, *(lit.val for lit in lits)],
+                           device)
     n = len(program.outvars)
     return results[:n], results[n:], asks[0]
 

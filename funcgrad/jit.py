@@ -19,7 +19,7 @@ from funcgrad import core, tree
 from funcgrad.config import config
 from funcgrad.array import Array
 from funcgrad.core import ShapedArray, Tracer
-from funcgrad.eager import scalar_buffer
+from funcgrad.eager import placement, scalar_buffer
 from funcgrad.ir import Program, structure_key
 from funcgrad.primitives import jit_p
 from transforms.staging import hoist_consts, hoist_literals, trace_to_program
@@ -74,14 +74,15 @@ class _Staged:
         self.out_tree = out_tree
 
 
-def _buffer(x: Any, aval: ShapedArray) -> Any:
+def _buffer(x: Any, aval: ShapedArray, device: Any = None) -> Any:
+    """A device buffer for an argument (on `device`; None: the default device)."""
     if type(x) is Array:
-        return x._buf
+        return x._buf if device is None else runtime.copy_to_device(x._buf, device)
     if isinstance(x, Tracer):
         raise core.escaped_tracer_error(x)
     if aval.shape == ():   # a Python/NumPy scalar, or a Literal from funcgrad.numpy
-        return scalar_buffer(np.asarray(getattr(x, "val", x), aval.dtype)[()], aval)
-    return runtime.to_device(np.asarray(x, aval.dtype))
+        return scalar_buffer(np.asarray(getattr(x, "val", x), aval.dtype)[()], aval, device)
+    return runtime.to_device(np.asarray(x, aval.dtype), device)
 
 
 def _normalize_argnums(nums: int | Sequence[int], nargs: int | None, what: str) -> tuple[int, ...]:
@@ -243,22 +244,23 @@ class Jitted:
             staged = self._stage(key, statics, dyn_args, dyn_kwargs, in_tree, avals)
             outs = jit_p.bind(*staged.consts, *leaves, program=staged.hoisted, name=self._name)
             return staged.out_tree.unflatten(outs)
-        entry = self._entries.get(key)
+        device = placement(leaves)        # None on a single-device machine
+        entry = self._entries.get((key, device))
         if entry is None:
             staged = self._stage(key, statics, dyn_args, dyn_kwargs, in_tree, avals)
-            entry = self._compile(staged)
-            self._entries[key] = entry
-            if self._simple and not dyn_kwargs and all(type(a) in (Array, float, int)
-                                                       for a in dyn_args):
+            entry = self._compile(staged, device)
+            self._entries[(key, device)] = entry
+            if device is None and self._simple and not dyn_kwargs and all(
+                    type(a) in (Array, float, int) for a in dyn_args):
                 self._fast[tuple(avals)] = entry
-        return entry.run([_buffer(x, a) for x, a in zip(leaves, avals, strict=True)])
+        return entry.run([_buffer(x, a, device) for x, a in zip(leaves, avals, strict=True)])
 
-    def _compile(self, staged: _Staged) -> _Entry:
+    def _compile(self, staged: _Staged, device: Any = None) -> _Entry:
         program = staged.program
         text = lowering.lower_program(program, self._name)
         out_avals = program.out_avals
-        exe = runtime.compile_text(text, [(a.shape, a.dtype) for a in out_avals])
-        const_bufs = [_buffer(c, core.get_aval(c)) for c in staged.consts]
+        exe = runtime.compile_text(text, [(a.shape, a.dtype) for a in out_avals], device)
+        const_bufs = [_buffer(c, core.get_aval(c), device) for c in staged.consts]
         return _Entry(exe, const_bufs, staged.out_tree, out_avals)
 
     # -- ahead of time --------------------------------------------------------
@@ -361,17 +363,17 @@ def make_ir(fun: Callable[..., Any],
 _by_structure: dict[Any, _Entry] = {}
 
 
-def compile_program(program: Program) -> _Entry:
+def compile_program(program: Program, device: Any = None) -> _Entry:
     """Compile `program` (inputs: its constvars, then its invars) as it is."""
     hoisted = hoist_consts(program)
     text = lowering.lower_program(hoisted, program.name)
     out_avals = hoisted.out_avals
-    exe = runtime.compile_text(text, [(a.shape, a.dtype) for a in out_avals])
+    exe = runtime.compile_text(text, [(a.shape, a.dtype) for a in out_avals], device)
     return _Entry(exe, [], tree.PyTreeDef(list, None, (_LEAF,) * len(out_avals)), out_avals)
 
 
-def run_compiled(entry: _Entry, args: Sequence[Any]) -> list[Any]:
-    bufs = [_buffer(x, core.get_aval(x)) for x in args]
+def run_compiled(entry: _Entry, args: Sequence[Any], device: Any = None) -> list[Any]:
+    bufs = [_buffer(x, core.get_aval(x), device) for x in args]
     outs = entry.execute(bufs).consume_with_handlers(entry.handlers)
     return [Array(b, av) for b, av in zip(outs, entry.out_avals, strict=True)]
 
@@ -385,14 +387,15 @@ def run_program(program: Program, args: Sequence[Any]) -> list[Any]:
     to inputs so that new scalar values reuse it.
     """
     hoisted, lits = hoist_literals(hoist_consts(program))
-    key = structure_key(hoisted)
+    device = placement(args)
+    key = (structure_key(hoisted), device)
     entry = _by_structure.get(key)
     if entry is None:
-        entry = compile_program(hoisted)
+        entry = compile_program(hoisted, device)
         if len(_by_structure) > 512:
             _by_structure.clear()
         _by_structure[key] = entry
-    return run_compiled(entry, [*args, *(lit.val for lit in lits)])
+    return run_compiled(entry, [*args, *(lit.val for lit in lits)], device)
 
 
 config.on_change(_by_structure.clear)

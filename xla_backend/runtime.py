@@ -54,6 +54,18 @@ def default_device() -> Device:
     return _default_device
 
 
+_multi: bool | None = None
+
+
+def multiple_devices() -> bool:
+    """Whether the default backend has more than one device (then caches key on
+    the device an executable runs on)."""
+    global _multi
+    if _multi is None:
+        _multi = len(client().devices()) > 1
+    return _multi
+
+
 def platform() -> str:
     return client().platform
 
@@ -120,6 +132,9 @@ class Executable:
                  device: Device | None = None):
         device = device or default_device()
         options = _xc.CompileOptions()
+        if device != default_device():   # pin the single replica to this device
+            options = _backend.get_compile_options(1, 1, device_assignment=((device.id,),),
+                                                   backend=client())
         self.loaded = client().compile_and_load(text, _xc.DeviceList((device,)), options)
         self.text = text
         self.device = device
