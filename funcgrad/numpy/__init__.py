@@ -17,8 +17,8 @@ from funcgrad.array import Array as ndarray
 from funcgrad.numpy import _methods  # noqa: F401  (installs operators on Array/Tracer)
 from funcgrad.numpy._contract import dot, inner, matmul, outer, tensordot, vdot
 from funcgrad.numpy._creation import (arange, array, asarray, copy, empty, empty_like, eye,
-                                      full, full_like, identity, linspace, ones, ones_like,
-                                      zeros, zeros_like)
+                                      from_dlpack, full, full_like, identity, linspace, ones,
+                                      ones_like, zeros, zeros_like)
 from funcgrad.numpy._reductions import (all, amax, amin, any, argmax, argmin, cumprod,
                                         cumsum, cumulative_prod, cumulative_sum, max, mean,
                                         min, prod, std, sum, var)
@@ -59,10 +59,16 @@ acos, acosh, asin, asinh, atan, atanh, atan2 = (arccos, arccosh, arcsin, arcsinh
                                                 arctanh, arctan2)
 
 
+def _is_dtype_like(a: Any) -> bool:
+    return isinstance(a, (_np.dtype, str)) or (isinstance(a, type) and
+                                               issubclass(a, _np.generic))
+
+
 def result_type(*args: Any) -> _np.dtype:
+    """NumPy 2's result_type (NEP 50): arrays, dtypes, and weak Python scalars."""
     return _dtypes.result_type(*(a if isinstance(a, (bool, int, float, complex)) else
-                                 a if isinstance(a, _np.dtype) else _aval(_operand(a))
-                                 for a in args))[0]
+                                 _dtypes.canonicalize(a) if _is_dtype_like(a) else
+                                 _aval(_operand(a)) for a in args))[0]
 
 
 def promote_types(a: Any, b: Any) -> _np.dtype:

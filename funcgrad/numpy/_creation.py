@@ -72,6 +72,16 @@ def asarray(a: Any, dtype: Any = None, copy: bool | None = None) -> Any:
     return array(a, dtype=dtype)
 
 
+def from_dlpack(x: Any, *, device: Any = None, copy: bool | None = None) -> Any:
+    """An Array holding the data of a DLPack producer (NumPy, PyTorch, CuPy... or a
+    funcgrad Array): the data is copied to funcgrad's device."""
+    if type(x) is Array:
+        return x
+    if not hasattr(x, "__dlpack__"):
+        raise TypeError(f"from_dlpack needs an object with __dlpack__, got {type(x).__name__}")
+    return from_numpy(np.from_dlpack(x), device=device)
+
+
 def full(shape: int | Sequence[int], fill_value: Any, dtype: Any = None) -> Any:
     shape = _shape(shape)
     dt = canonical_dtype(dtype)
@@ -201,6 +211,6 @@ def copy(a: Any) -> Any:
     return asarray(a)
 
 
-__all__ = ["array", "asarray", "full", "zeros", "ones", "empty", "full_like", "zeros_like",
+__all__ = ["array", "asarray", "from_dlpack", "full", "zeros", "ones", "empty", "full_like", "zeros_like",
            "ones_like", "empty_like", "arange", "linspace", "eye", "identity", "copy",
            ]
