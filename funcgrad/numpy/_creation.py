@@ -211,6 +211,6 @@ def copy(a: Any) -> Any:
     return asarray(a)
 
 
-__all__ = ["array", "asarray", "from_dlpack", "full", "zeros", "ones", "empty", "full_like", "zeros_like",
-           "ones_like", "empty_like", "arange", "linspace", "eye", "identity", "copy",
-           ]
+__all__ = ["array", "asarray", "from_dlpack", "full", "zeros", "ones", "empty", "full_like",
+           "zeros_like", "ones_like", "empty_like", "arange", "linspace", "eye", "identity",
+           "copy"]
