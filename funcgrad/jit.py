@@ -234,7 +234,7 @@ class Jitted:
     def _signature(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         statics, dyn_args, dyn_kwargs = self._split(args, kwargs)
         leaves, in_tree = tree.flatten((dyn_args, dyn_kwargs))
-        avals = [core.get_aval(x) for x in leaves]
+        avals = [x.aval if type(x) is Array else core.get_aval(x) for x in leaves]
         key = (in_tree, tuple(avals), statics)
         return key, statics, dyn_args, dyn_kwargs, leaves, in_tree, avals
 
@@ -253,6 +253,9 @@ class Jitted:
             if device is None and self._simple and not dyn_kwargs and all(
                     type(a) in (Array, float, int) for a in dyn_args):
                 self._fast[tuple(avals)] = entry
+        if device is None:
+            return entry.run([x._buf if type(x) is Array else _buffer(x, a)
+                              for x, a in zip(leaves, avals, strict=True)])
         return entry.run([_buffer(x, a, device) for x, a in zip(leaves, avals, strict=True)])
 
     def _compile(self, staged: _Staged, device: Any = None) -> _Entry:
