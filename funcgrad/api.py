@@ -1,4 +1,9 @@
-"""The public transformations. Thin: each wires an interpreter to pytrees."""
+"""The public transformations and device functions: where the interpreters meet.
+
+Each transformation wires one interpreter to pytrees in a module of its own
+(funcgrad.jit, funcgrad.autodiff, funcgrad.custom_rules, funcgrad.vmap); this
+module gathers them into the API that ``import funcgrad as fg`` exposes.
+"""
 from __future__ import annotations
 
 from typing import Any
@@ -7,10 +12,17 @@ import numpy as np
 
 from funcgrad import core, tree
 from funcgrad.array import Array, from_numpy
+from funcgrad.autodiff import (grad, hessian, jacfwd, jacrev, jvp, linear_transpose, linearize,
+                               stop_gradient, value_and_grad, vjp)
+from funcgrad.custom_rules import checkpoint, custom_jvp, custom_vjp, remat
 from funcgrad.jit import jit, make_ir
+from funcgrad.vmap import vmap
 from xla_backend import runtime
 
-__all__ = ["jit", "make_ir", "device_put", "device_get", "devices", "block_until_ready"]
+__all__ = ["jit", "make_ir", "grad", "value_and_grad", "jvp", "vjp", "linearize",
+           "linear_transpose", "jacfwd", "jacrev", "hessian", "stop_gradient", "vmap",
+           "custom_jvp", "custom_vjp", "checkpoint", "remat",
+           "device_put", "device_get", "devices", "block_until_ready"]
 
 
 def devices(backend: str | None = None) -> list[Any]:
