@@ -529,11 +529,7 @@ def _jit_rule(*avals: ShapedArray, program: Any, name: str) -> list[ShapedArray]
 
 def all_primitives() -> list[Primitive]:
     """Every primitive defined here, once each (module globals may alias one)."""
-    seen: dict[int, Primitive] = {}
-    for v in globals().values():
-        if isinstance(v, Primitive):
-            seen.setdefault(id(v), v)
-    return list(seen.values())
+    return list({id(v): v for v in globals().values() if isinstance(v, Primitive)}.values())
 
 
 # ---------------------------------------------------------------------------

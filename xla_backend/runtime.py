@@ -2,8 +2,8 @@
 
 This is the only module that imports jax/jaxlib (decision 1), and from them
 only the runtime: the PJRT client, device buffers (jaxlib's ArrayImpl, the
-buffer type PJRT hands back), compile options and result handlers. No JAX
-tracing, no jax.numpy.
+buffer type PJRT hands back), compile options and result handlers. None of
+JAX's tracing or of its NumPy namespace.
 
 An `Executable` is compiled once from StableHLO text and then called with
 device buffers; it keeps the result handlers it needs, so a call is one PJRT
