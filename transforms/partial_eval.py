@@ -36,7 +36,7 @@ from funcgrad.errors import UnsupportedError
 from funcgrad.ir import Atom, Eqn, Literal, Program, Var, check_program, subprograms
 from transforms.ad_util import Zero, cached, differentiable, no_tracers, tangent_aval
 from transforms.jvp import jvp_call
-from transforms.staging import eval_program, hoist_consts, trace_to_program
+from transforms.staging import eval_program, hoist_consts, prune, trace_to_program
 
 
 class PartialEvalTracer(Tracer):
@@ -191,14 +191,8 @@ def linearize_flat(fun: Callable[..., Sequence[Any]], primals: Sequence[Any],
 def dce_program(program: Program, used_outputs: Sequence[bool]) -> Program:
     """Keep only the outputs marked used, and the equations they need."""
     outvars = tuple(v for v, u in zip(program.outvars, used_outputs, strict=True) if u)
-    live = {id(v) for v in outvars if type(v) is Var}
-    kept: list[Eqn] = []
-    for eqn in reversed(program.eqns):
-        if any(id(v) in live for v in eqn.outvars):
-            kept.append(eqn)
-            live.update(id(a) for a in eqn.inputs if type(a) is Var)
-    return Program(program.constvars, program.invars, tuple(reversed(kept)), outvars,
-                   program.name)
+    return prune(Program(program.constvars, program.invars, program.eqns, outvars,
+                         program.name))
 
 
 class Split:
