@@ -715,24 +715,18 @@ def _batched_fwd_rule(fwd: Callable[..., Any], dims: tuple[Dim, ...],
     return fwd_batched
 
 
-def _custom_jvp_call_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *,
-                           call: Program, jvp: Callable[..., Any],
-                           num_consts: int) -> tuple[list[Any], list[Dim]]:
-    batched, consts, out_dims = batch_program(call, dims, axis_size, force=True)
-    rule = _batched_jvp_rule(jvp, tuple(dims[num_consts:]), axis_size)
-    outs = P.custom_jvp_call_p.bind(*consts, *args, call=batched, jvp=rule,
-                                    num_consts=len(consts) + num_consts)
-    return list(outs), list(out_dims)
-
-
-def _custom_vjp_call_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *,
-                           call: Program, fwd: Callable[..., Any],
-                           num_consts: int) -> tuple[list[Any], list[Dim]]:
-    batched, consts, out_dims = batch_program(call, dims, axis_size, force=True)
-    rule = _batched_fwd_rule(fwd, tuple(dims[num_consts:]), axis_size)
-    outs = P.custom_vjp_call_p.bind(*consts, *args, call=batched, fwd=rule,
-                                    num_consts=len(consts) + num_consts)
-    return list(outs), list(out_dims)
+def _custom_call_batch(prim: Primitive, rule_param: str,
+                       batch_rule: Callable[..., Callable[..., Any]]) -> BatchRule:
+    """Batch a custom_jvp/custom_vjp call: its Program, and the user's rule (batched
+    by `batch_rule`), which is carried in the param `rule_param`."""
+    def rule(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *, call: Program,
+             num_consts: int, **params: Any) -> tuple[list[Any], list[Dim]]:
+        batched, consts, out_dims = batch_program(call, dims, axis_size, force=True)
+        user_rule = batch_rule(params[rule_param], tuple(dims[num_consts:]), axis_size)
+        outs = prim.bind(*consts, *args, call=batched, **{rule_param: user_rule},
+                         num_consts=len(consts) + num_consts)
+        return list(outs), list(out_dims)
+    return rule
 
 
 def _custom_lin_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *, num_res: int,
@@ -745,8 +739,10 @@ def _custom_lin_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], 
     return list(outs), [0] * len(outs)
 
 
-batch_rules[P.custom_jvp_call_p] = _custom_jvp_call_batch
-batch_rules[P.custom_vjp_call_p] = _custom_vjp_call_batch
+batch_rules[P.custom_jvp_call_p] = _custom_call_batch(P.custom_jvp_call_p, "jvp",
+                                                      _batched_jvp_rule)
+batch_rules[P.custom_vjp_call_p] = _custom_call_batch(P.custom_vjp_call_p, "fwd",
+                                                      _batched_fwd_rule)
 batch_rules[P.custom_lin_p] = _custom_lin_batch
 
 
