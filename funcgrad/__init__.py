@@ -11,10 +11,10 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 
 from funcgrad import eager as _eager  # noqa: F401  (installs eager execution)
 from funcgrad import errors, tree
-from funcgrad.api import (block_until_ready, checkpoint, custom_jvp, custom_vjp, device_get,
-                          device_put, devices, grad, hessian, jacfwd, jacrev, jit, jvp,
-                          linear_transpose, linearize, make_ir, remat, stop_gradient,
-                          value_and_grad, vjp, vmap)
+from funcgrad.api import (block_until_ready, cache_info, checkpoint, clear_caches, custom_jvp,
+                          custom_vjp, device_get, device_put, devices, grad, hessian, jacfwd,
+                          jacrev, jit, jvp, linear_transpose, linearize, make_ir, remat,
+                          stop_gradient, value_and_grad, vjp, vmap)
 from funcgrad.array import Array
 from funcgrad.config import config
 import funcgrad.numpy as numpy  # noqa: F401
@@ -24,8 +24,8 @@ import funcgrad.scipy as scipy  # noqa: F401
 
 __version__ = "0.1.0"
 
-__all__ = ["Array", "block_until_ready", "checkpoint", "config", "custom_jvp", "custom_vjp",
-           "device_get", "device_put", "devices", "errors", "grad", "hessian", "jacfwd",
-           "jacrev", "jit", "jvp", "lax", "linear_transpose", "linearize", "make_ir", "numpy",
-           "random", "remat", "scipy", "stop_gradient", "tree", "value_and_grad", "vjp",
-           "vmap"]
+__all__ = ["Array", "block_until_ready", "cache_info", "checkpoint", "clear_caches", "config",
+           "custom_jvp", "custom_vjp", "device_get", "device_put", "devices", "errors", "grad",
+           "hessian", "jacfwd", "jacrev", "jit", "jvp", "lax", "linear_transpose", "linearize",
+           "make_ir", "numpy", "random", "remat", "scipy", "stop_gradient", "tree",
+           "value_and_grad", "vjp", "vmap"]

@@ -14,6 +14,7 @@ from funcgrad import core, tree
 from funcgrad.array import Array, from_numpy
 from funcgrad.autodiff import (grad, hessian, jacfwd, jacrev, jvp, linear_transpose, linearize,
                                stop_gradient, value_and_grad, vjp)
+from funcgrad.config import cache_info, clear_caches
 from funcgrad.custom_rules import checkpoint, custom_jvp, custom_vjp, remat
 from funcgrad.jit import jit, make_ir
 from funcgrad.vmap import vmap
@@ -22,7 +23,8 @@ from xla_backend import runtime
 __all__ = ["jit", "make_ir", "grad", "value_and_grad", "jvp", "vjp", "linearize",
            "linear_transpose", "jacfwd", "jacrev", "hessian", "stop_gradient", "vmap",
            "custom_jvp", "custom_vjp", "checkpoint", "remat",
-           "device_put", "device_get", "devices", "block_until_ready"]
+           "device_put", "device_get", "devices", "block_until_ready", "clear_caches",
+           "cache_info"]
 
 
 def devices(backend: str | None = None) -> list[Any]:

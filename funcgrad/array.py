@@ -5,9 +5,20 @@ An Array never changes after it is made; ``x[i] = v`` raises and points to
 read-only. Arithmetic, indexing and the NumPy-like methods are installed by
 funcgrad.numpy (the same ones tracers get), so eager and traced code behave
 alike.
+
+Tracers are Arrays too, as far as ``isinstance`` goes (like ``jax.Array``):
+user code that type-checks its inputs must not break under a transformation.
+`Array` is an ABC with `Tracer` registered as a virtual subclass; the
+library's own fast paths test ``type(x) is Array``, which stays exact (a
+concrete, device-resident Array) and as cheap as before.
+
+An Array donated to a jitted function (``jit(f, donate_argnums=...)``) has
+given its memory to that call's result; `is_deleted` then says so, and any use
+raises `donated_error`.
 """
 from __future__ import annotations
 
+import abc
 from typing import Any
 
 import numpy as np
@@ -17,7 +28,7 @@ from funcgrad.core import ShapedArray
 from xla_backend import runtime
 
 
-class Array:
+class Array(metaclass=abc.ABCMeta):   # noqa: B024 (an ABC only so Tracer can register)
     __slots__ = ("_buf", "aval", "_npy", "__weakref__")
     __array_priority__ = 100
 
@@ -40,10 +51,19 @@ class Array:
     def device(self) -> runtime.Device:
         return runtime.buffer_device(self._buf)
 
+    def is_deleted(self) -> bool:
+        """True once the Array's memory was donated to a jitted function."""
+        return runtime.is_deleted(self._buf)
+
     def _value(self) -> np.ndarray:
         v = self._npy
         if v is None:
-            v = runtime.to_host(self._buf)
+            try:
+                v = runtime.to_host(self._buf)
+            except RuntimeError:
+                if self.is_deleted():
+                    raise donated_error() from None
+                raise
             if v.flags.writeable:
                 v = v.copy()
                 v.flags.writeable = False
@@ -54,9 +74,16 @@ class Array:
         v = self._value()
         if copy:
             return np.array(v, dtype=dtype, copy=True)
-        return v if dtype is None else v.astype(dtype)
+        if dtype is None or np.dtype(dtype) == v.dtype:
+            return v
+        if copy is False:     # NumPy 2: copy=False means "fail rather than copy"
+            raise ValueError(f"cannot convert a {self.dtype} Array to {np.dtype(dtype)} "
+                             "without a copy, and copy=False was given; pass copy=None")
+        return v.astype(dtype)
 
     def block_until_ready(self) -> Array:
+        if self.is_deleted():
+            raise donated_error()
         runtime.block_until_ready(self._buf)
         return self
 
@@ -99,6 +126,8 @@ class Array:
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
+        if self._npy is None and self.is_deleted():
+            return f"Array(<donated>, shape={self.shape}, dtype={self.dtype})"
         v = self._value()
         body = np.array2string(v, separator=", ", prefix="Array(")
         dt = self.dtype
@@ -121,10 +150,31 @@ class Array:
         return (_rebuild, (np.asarray(self._value()), self.weak_type))
 
     def __dlpack__(self, *args: Any, **kwargs: Any) -> Any:
-        return np.asarray(self._value()).__dlpack__(*args, **kwargs)
+        host = np.asarray(self._value())
+        try:
+            return host.__dlpack__(*args, **kwargs)
+        except BufferError:
+            # NumPy 2.0 cannot export a read-only host view; a copy is safe to hand out
+            return host.copy().__dlpack__(*args, **kwargs)
 
     def __dlpack_device__(self) -> Any:
         return np.asarray(self._value()).__dlpack_device__()
+
+
+Array.register(core.Tracer)
+
+
+def donated_error() -> RuntimeError:
+    return RuntimeError(
+        "this Array was donated to a jitted function (jit(..., donate_argnums=...) or "
+        "donate_argnames=...): its memory now holds that call's result and it cannot be used "
+        "again; keep a copy (fnp.copy(x) before the call) or drop donate_argnums")
+
+
+def copy_array(x: Array) -> Array:
+    """A new Array with its own buffer holding the value of `x` (donating one of the
+    two leaves the other intact)."""
+    return Array(runtime.copy_buffer(x._buf), x.aval)
 
 
 def _rebuild(value: np.ndarray, weak: bool) -> Array:

@@ -22,6 +22,7 @@ import numpy as np
 
 from funcgrad import core, dtypes, ir, tree
 from funcgrad import primitives as P
+from funcgrad.config import LRUCache
 from funcgrad.core import ShapedArray
 from funcgrad.custom_rules import checkpoint, custom_jvp, custom_vjp, remat
 from funcgrad.vmap import vmap
@@ -42,7 +43,7 @@ Fun = Callable[..., Any]
 # argument handling
 
 
-_backward_cache: dict[Any, tuple[Any, list[Any], list[bool]]] = {}
+_backward_cache = LRUCache("backward programs")
 
 
 def _backward(program: Any, residuals: Sequence[Any], cts: Sequence[Any]) -> list[Any]:
@@ -60,14 +61,12 @@ def _backward(program: Any, residuals: Sequence[Any], cts: Sequence[Any]) -> lis
         key = (ir.structure_key(program), tuple(core.get_aval(c) for c in cts))
     except TypeError:
         return transpose_linear_flat(program, residuals, cts)
-    hit = _backward_cache.get(key)
+    hit = _backward_cache.lookup(key)
     if hit is None:
         linear = [False] * len(program.constvars) + [True] * len(program.invars)
         tprog, consts, in_nz = transpose_program(hoist_consts(program), linear, [True] * len(cts))
-        hit = (tprog, consts, in_nz)   # in_nz: which of the linear inputs get a cotangent
-        if len(_backward_cache) > 256:
-            _backward_cache.clear()
-        _backward_cache[key] = hit
+        # in_nz: which of the linear inputs get a cotangent
+        hit = _backward_cache.put(key, (tprog, consts, in_nz))
     tprog, consts, in_nz = hit
     outs = iter(P.jit_p.bind(*consts, *residuals, *cts, program=tprog, name="backward")
                 if tprog.outvars else [])
@@ -211,7 +210,7 @@ def _value_and_grad_flat(flat: Callable[..., list[Any]], leaves: Sequence[Any],
 _MAX_MATERIALIZE = 8
 
 
-_staged_cache: dict[Any, tuple[Any, list[Any]]] = {}
+_staged_cache = LRUCache("eager grad executables", executable_of=lambda hit: hit[0].exe)
 
 
 def _value_and_grad_staged(flat: Callable[..., list[Any]], leaves: Sequence[Any],
@@ -233,7 +232,7 @@ def _value_and_grad_staged(flat: Callable[..., list[Any]], leaves: Sequence[Any]
     nc, nl = len(consts), len(leaves)
     device = placement(leaves)
     key = (ir.structure_key(hoisted), device)
-    hit = _staged_cache.get(key)
+    hit = _staged_cache.lookup(key)
     if hit is None:
         inner_box: dict[str, Any] = {"n_out": 1, "out_tree": tree.structure(0)}
 
@@ -245,10 +244,7 @@ def _value_and_grad_staged(flat: Callable[..., list[Any]], leaves: Sequence[Any]
 
         vg_prog, vg_consts = trace_to_program(vg, [v.aval for v in hoisted.invars],
                                               name=f"value_and_{name}")
-        hit = (compile_program(vg_prog, device), vg_consts)
-        if len(_staged_cache) > 256:
-            _staged_cache.clear()
-        _staged_cache[key] = hit
+        hit = _staged_cache.put(key, (compile_program(vg_prog, device), vg_consts))
     entry, vg_consts = hit
     results = run_compiled(entry, [*vg_consts, *consts, *leaves, *(lit.val for lit in lits)],
                            device)

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import functools
 import types
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from funcgrad import core, dtypes, tree
+from funcgrad.config import LRUCache
 from funcgrad.config import config as _config
 from funcgrad.array import Array
 from funcgrad.core import ShapedArray, Tracer
@@ -61,17 +61,8 @@ class Staged:
         return self.program.out_avals
 
 
-_CACHE_SIZE = 512
-_stage_cache: OrderedDict[Any, Staged] = OrderedDict()
-_join_cache: OrderedDict[Any, tuple[tuple[Program, ...], list[Any]]] = OrderedDict()
-_config.on_change(_stage_cache.clear)
-_config.on_change(_join_cache.clear)
-
-
-def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
-    cache[key] = value
-    if len(cache) > _CACHE_SIZE:
-        cache.popitem(last=False)
+_stage_cache = LRUCache("control flow bodies")
+_join_cache = LRUCache("control flow branches")
 
 
 def _fun_key(fun: Any, keep: list[Any], depth: int = 0) -> Any:
@@ -140,9 +131,8 @@ def stage(fun: Callable[..., Any], in_tree: tree.PyTreeDef, in_avals: Sequence[S
     the argument tuple); cached while `fun` closes over no tracer."""
     keep: list[Any] = []
     key = (_fun_key(fun, keep), in_tree, tuple(in_avals), _config.default_float)
-    hit = _stage_cache.get(key)
+    hit = _stage_cache.lookup(key)
     if hit is not None:
-        _stage_cache.move_to_end(key)
         return hit
     out_tree_box: list[tree.PyTreeDef] = []
 
@@ -160,7 +150,7 @@ def stage(fun: Callable[..., Any], in_tree: tree.PyTreeDef, in_avals: Sequence[S
     staged = Staged(hoist_consts(program), consts, out_tree_box[0])
     if staged.cacheable:
         staged.keep = keep
-        _remember(_stage_cache, key, staged)
+        staged = _stage_cache.put(key, staged)
     return staged
 
 
@@ -192,7 +182,7 @@ def _join_branches(staged: Sequence[Staged]) -> tuple[tuple[Program, ...], list[
     """Give every branch the same inputs: the union of all branches' consts (by
     identity), then the operands. A branch ignores the consts of the others."""
     key = tuple(staged)
-    hit = _join_cache.get(key)
+    hit = _join_cache.lookup(key)
     if hit is not None:
         return hit
     consts: list[Any] = []
@@ -213,7 +203,7 @@ def _join_branches(staged: Sequence[Staged]) -> tuple[tuple[Program, ...], list[
         programs.append(Program((), (*const_vars, *p.invars[n:]), p.eqns, p.outvars, p.name))
     result = (tuple(programs), consts)
     if all(s.cacheable for s in staged):
-        _remember(_join_cache, key, result)
+        result = _join_cache.put(key, result)
     return result
 
 

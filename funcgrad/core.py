@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from funcgrad import dtypes
+from funcgrad.config import LRUCache
 from funcgrad.errors import ConcretizationError, EscapedTracerError, ShapeError
 
 
@@ -84,7 +85,7 @@ class Primitive:
         self.name = name
         self.multiple_results = multiple_results
         self._abstract_eval: AbstractEval | None = None
-        self._aval_cache: dict[Any, list[ShapedArray]] = {}
+        self._aval_cache = LRUCache("shape rules")
 
     def def_abstract_eval(self, rule: AbstractEval) -> AbstractEval:
         self._abstract_eval = rule
@@ -93,20 +94,23 @@ class Primitive:
     def abstract_eval(self, *avals: ShapedArray, **params: Any) -> list[ShapedArray]:
         """Output avals; memoised, since tracing asks the same question again and again
         (only successes are remembered: a failing rule raises every time)."""
+        cache = self._aval_cache
         try:
             key = (avals, tuple(params.items()))
-            hit = self._aval_cache.get(key)
+            hit = cache.get(key)
         except TypeError:      # an unhashable param: no memo
             key, hit = None, None
         if hit is not None:
+            try:
+                cache.move_to_end(key)
+            except KeyError:    # evicted by another thread meanwhile
+                pass
             return list(hit)
         assert self._abstract_eval is not None, f"primitive {self.name} has no shape rule"
         out = self._abstract_eval(*avals, **params)
         out = list(out) if self.multiple_results else [out]
         if key is not None:
-            if len(self._aval_cache) > 4096:
-                self._aval_cache.clear()
-            self._aval_cache[key] = out
+            cache.put(key, out)
         return list(out)
 
     def bind(self, *args: Any, **params: Any) -> Any:

@@ -34,6 +34,7 @@ from typing import Any
 
 from funcgrad import core, tree
 from funcgrad import primitives as P
+from funcgrad.config import LRUCache
 from funcgrad.core import ShapedArray, Tracer
 from funcgrad.errors import UnsupportedError
 from funcgrad.ir import Program, user_value
@@ -96,7 +97,7 @@ class _CustomBase:
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.nondiff_argnums = tuple(sorted(set(nondiff_argnums)))
-        self._cache: dict[Any, _Staged] = {}
+        self._cache = LRUCache("custom rule programs")
 
     def _split(self, args: tuple[Any, ...]) -> tuple[list[Any], list[Any]]:
         for i in self.nondiff_argnums:
@@ -130,7 +131,7 @@ class _CustomBase:
         key = None
         if all(_hashable(x) for x in nondiff):
             key = (in_tree, tuple(avals), tuple(nondiff))
-            hit = self._cache.get(key)
+            hit = self._cache.lookup(key)
             if hit is not None:
                 return hit, leaves
         box: list[tree.PyTreeDef] = []
@@ -150,7 +151,7 @@ class _CustomBase:
                          [tree.structure(d) for d in diff], box[0])
         staged.extra = self._rule(staged, nondiff, in_tree)
         if key is not None and not any(isinstance(c, Tracer) for c in consts):
-            self._cache[key] = staged
+            staged = self._cache.put(key, staged)
         return staged, leaves
 
     def _rule(self, staged: _Staged, nondiff: list[Any], in_tree: tree.PyTreeDef) -> Any:
@@ -347,7 +348,7 @@ def checkpoint(fun: Fun | None = None, *, prevent_cse: bool = True,
         raise TypeError(f"checkpoint expects a callable, got {type(fun).__name__}")
     statics = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     name = getattr(fun, "__name__", "checkpoint")
-    cache: dict[Any, tuple[Program, list[Any], tree.PyTreeDef]] = {}
+    cache = LRUCache("checkpoint programs")
 
     @functools.wraps(fun)
     def remat_fun(*args: Any, **kwargs: Any) -> Any:
@@ -360,7 +361,7 @@ def checkpoint(fun: Fun | None = None, *, prevent_cse: bool = True,
         leaves, in_tree = tree.flatten(dyn)
         avals = [core.get_aval(x) for x in leaves]
         key = (in_tree, tuple(avals), static_vals) if all(map(_hashable, static_vals)) else None
-        hit = cache.get(key) if key is not None else None
+        hit = cache.lookup(key) if key is not None else None
         if hit is None:
             box: list[tree.PyTreeDef] = []
 
@@ -375,7 +376,7 @@ def checkpoint(fun: Fun | None = None, *, prevent_cse: bool = True,
             program, consts = trace_to_program(flat, avals, name=name, kind="checkpoint")
             hit = (hoist_consts(program), consts, box[0])
             if key is not None and not any(isinstance(c, Tracer) for c in consts):
-                cache[key] = hit
+                hit = cache.put(key, hit)
         program, consts, out_tree = hit
         outs = P.checkpoint_p.bind(*consts, *leaves, program=program, name=name,
                                    prevent_cse=prevent_cse)

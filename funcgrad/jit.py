@@ -9,55 +9,29 @@ from __future__ import annotations
 
 import functools
 import inspect
-import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from funcgrad import core, tree
-from funcgrad.config import config
-from funcgrad.array import Array
+from funcgrad import core, dispatch, tree
+from funcgrad.array import Array, donated_error
+from funcgrad.config import LRUCache
 from funcgrad.core import ShapedArray, Tracer
-from funcgrad.eager import placement, scalar_buffer
-from funcgrad.ir import Program, structure_key
+from funcgrad.dispatch import (Entry, buffer_for, compile_program, placement, run_compiled,
+                               run_program, scalar_buffer)
+from funcgrad.ir import Program
 from funcgrad.primitives import jit_p
-from transforms.staging import hoist_consts, hoist_literals, trace_to_program
+from transforms.staging import hoist_consts, trace_to_program
 from xla_backend import lowering, runtime
+
+__all__ = ["Compiled", "Jitted", "Lowered", "compile_program", "jit", "make_ir", "run_compiled",
+           "run_program"]
 
 _current = core._current_trace
 _scalar_aval = core._scalar_aval
 _eval = core.eval_trace
-
-
-class _Entry:
-    """What a cached signature needs at call time: the PJRT execute method, result
-    handlers, constants' buffers and how to rebuild the output pytree."""
-
-    __slots__ = ("exe", "execute", "handlers", "const_bufs", "out_tree", "out_avals",
-                 "single")
-
-    def __init__(self, exe: runtime.Executable, const_bufs: list[Any], out_tree: tree.PyTreeDef,
-                 out_avals: list[ShapedArray]):
-        self.exe = exe
-        self.execute = exe.loaded.execute_sharded
-        self.handlers = exe.handlers
-        self.const_bufs = const_bufs
-        self.out_tree = out_tree
-        self.out_avals = out_avals
-        self.single = out_tree == _LEAF
-
-    def run(self, bufs: list[Any]) -> Any:
-        if self.const_bufs:
-            bufs = self.const_bufs + bufs
-        outs = self.execute(bufs).consume_with_handlers(self.handlers)
-        if self.single:
-            return Array(outs[0], self.out_avals[0])
-        return self.out_tree.unflatten(
-            [Array(b, av) for b, av in zip(outs, self.out_avals, strict=True)])
-
-
-_LEAF = tree.LEAF
+_FAST_TYPES = (Array, float, int)
 
 
 class _Staged:
@@ -74,15 +48,41 @@ class _Staged:
         self.out_tree = out_tree
 
 
-def _buffer(x: Any, aval: ShapedArray, device: Any = None) -> Any:
-    """A device buffer for an argument (on `device`; None: the default device)."""
-    if type(x) is Array:
-        return x._buf if device is None else runtime.copy_to_device(x._buf, device)
-    if isinstance(x, Tracer):
-        raise core.escaped_tracer_error(x)
-    if aval.shape == ():   # a Python/NumPy scalar, or a Literal from funcgrad.numpy
-        return scalar_buffer(np.asarray(getattr(x, "val", x), aval.dtype)[()], aval, device)
-    return runtime.to_device(np.asarray(x, aval.dtype), device)
+def _exe_of(entry: Entry) -> Any:
+    return entry.exe
+
+
+def _run(entry: Entry, leaves: Sequence[Any], avals: Sequence[ShapedArray],
+         device: Any = None) -> Any:
+    """Call `entry` on argument leaves, handing over the donated ones' buffers.
+
+    A donated input must be a buffer no one else reads during the call: a
+    Python scalar's (shared, cached) buffer, or one that is also passed in
+    another position or held as a constant, is replaced by a fresh copy, so the
+    donation consumes only memory that belongs to the call."""
+    bufs = [buffer_for(x, a, device) for x, a in zip(leaves, avals, strict=True)]
+    if not entry.donated:
+        return entry.run(bufs)
+    uses: dict[int, int] = {}
+    for b in (*entry.const_bufs, *bufs):
+        uses[id(b)] = uses.get(id(b), 0) + 1
+    consumed = []
+    for i in entry.donated:
+        x, b = leaves[i], bufs[i]
+        if type(x) is Array and runtime.is_deleted(x._buf):
+            raise donated_error()
+        if type(x) is not Array:
+            bufs[i] = runtime.to_device(np.asarray(getattr(x, "val", x), avals[i].dtype), device)
+        elif b is not x._buf:
+            pass           # already a copy on the call's device: x itself is untouched
+        elif uses[id(b)] > 1:
+            bufs[i] = runtime.copy_buffer(b)
+        else:
+            consumed.append(x)
+    out = entry.run(bufs)
+    for x in consumed:
+        x._npy = None     # its host copy must not outlive the donated buffer
+    return out
 
 
 def _normalize_argnums(nums: int | Sequence[int], nargs: int | None, what: str) -> tuple[int, ...]:
@@ -97,23 +97,30 @@ def _normalize_argnums(nums: int | Sequence[int], nargs: int | None, what: str) 
     return tuple(sorted(set(out)))
 
 
-_all_jitted: weakref.WeakSet[Jitted] = weakref.WeakSet()
-
-
-def _clear_all_caches() -> None:
-    for j in list(_all_jitted):
-        j.clear_cache()
-
-
-config.on_change(_clear_all_caches)
+def _names_tuple(names: str | Sequence[str], what: str) -> tuple[str, ...]:
+    if isinstance(names, str):
+        return (names,)
+    names = tuple(names)
+    for n in names:
+        if not isinstance(n, str):
+            raise TypeError(f"jit: {what} takes parameter names (str), got {n!r}")
+    return names
 
 
 class Jitted:
-    """The callable `jit(f)` returns."""
+    """The callable `jit(f)` returns.
+
+    Its caches (traced programs, and executables per signature and device)
+    are `LRUCache`s of at most ``config.cache_size`` entries each; the least
+    recently used signature is dropped first. An executable compiled with
+    donated inputs consumes their buffers when called eagerly; under another
+    transformation donation is ignored (the call is part of a bigger program).
+    """
 
     def __init__(self, fun: Callable[..., Any], static_argnums: int | Sequence[int] = (),
                  static_argnames: str | Sequence[str] = (),
-                 donate_argnums: int | Sequence[int] = ()):
+                 donate_argnums: int | Sequence[int] = (),
+                 donate_argnames: str | Sequence[str] = ()):
         if not callable(fun):
             raise TypeError(f"jit expects a callable, got {type(fun).__name__}")
         functools.update_wrapper(self, fun)
@@ -127,30 +134,45 @@ class Jitted:
         varargs = any(p.kind == p.VAR_POSITIONAL for p in params)
         nargs = None if (self._sig is None or varargs) else len(positional)
         self._names = [p.name for p in positional]
-        self._static_argnums = _normalize_argnums(static_argnums, nargs, "static_argnums")
-        if isinstance(static_argnames, str):
-            static_argnames = (static_argnames,)
-        self._static_argnames = tuple(static_argnames)
-        # a static argument may be given by position or by name: know both
-        for n in self._static_argnames:
-            if n in self._names and self._names.index(n) not in self._static_argnums:
-                self._static_argnums += (self._names.index(n),)
-        for i in self._static_argnums:
-            if i < len(self._names) and self._names[i] not in self._static_argnames:
-                self._static_argnames += (self._names[i],)
-        self._donate_argnums = _normalize_argnums(donate_argnums, nargs, "donate_argnums")
-        self._simple = not self._static_argnums and not self._static_argnames
-        self._fast: dict[Any, _Entry] = {}
-        self._entries: dict[Any, _Entry] = {}
-        self._staged: dict[Any, _Staged] = {}
+        self._static_argnums, self._static_argnames = self._both_ways(
+            _normalize_argnums(static_argnums, nargs, "static_argnums"),
+            _names_tuple(static_argnames, "static_argnames"))
+        self._donate_argnums, self._donate_argnames = self._both_ways(
+            _normalize_argnums(donate_argnums, nargs, "donate_argnums"),
+            _names_tuple(donate_argnames, "donate_argnames"))
+        both = (set(self._static_argnums) & set(self._donate_argnums)) | \
+            (set(self._static_argnames) & set(self._donate_argnames))
+        if both:
+            raise ValueError(f"jit: argument(s) {sorted(map(str, both))} are both static and "
+                             "donated; a static argument is a Python value with no buffer to "
+                             "donate: drop it from donate_argnums/donate_argnames")
+        self._donating = bool(self._donate_argnums or self._donate_argnames)
+        self._simple = not (self._static_argnums or self._static_argnames or self._donating)
+        self._entries = LRUCache("jit executables", executable_of=_exe_of)
+        self._staged = LRUCache("jit programs")
+        self._get = self._entries.get
+        self._touch = self._entries.move_to_end
         self._name = getattr(fun, "__name__", "fn")
-        _all_jitted.add(self)
+
+    def _both_ways(self, nums: tuple[int, ...],
+                   names: tuple[str, ...]) -> tuple[tuple[int, ...], tuple[str, ...]]:
+        """An argument may be given by position or by name: know it both ways."""
+        for n in names:
+            if n in self._names and self._names.index(n) not in nums:
+                nums += (self._names.index(n),)
+        for i in nums:
+            if i < len(self._names) and self._names[i] not in names:
+                names += (self._names[i],)
+        return tuple(sorted(nums)), names
 
     def clear_cache(self) -> None:
-        """Forget traced programs and executables (the default float changed)."""
-        self._fast.clear()
+        """Forget this function's traced programs and executables."""
         self._entries.clear()
         self._staged.clear()
+
+    def _cache_size(self) -> int:
+        """How many executables this function keeps (one per signature and device)."""
+        return len(self._entries)
 
     # -- the hot path -------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -169,8 +191,12 @@ class Jitted:
                 else:
                     break
             else:
-                entry = self._fast.get(tuple(key))
+                entry = self._get(tuple(key))
                 if entry is not None:
+                    try:
+                        self._touch(entry.key)
+                    except KeyError:    # evicted by another thread just now; still valid
+                        pass
                     return entry.run(bufs)
         return self._call(args, kwargs)
 
@@ -202,7 +228,7 @@ class Jitted:
 
     def _stage(self, key: Any, statics: Any, dyn_args: tuple[Any, ...], dyn_kwargs: dict[str, Any],
                in_tree: tree.PyTreeDef, avals: list[ShapedArray]) -> _Staged:
-        staged = self._staged.get(key)
+        staged = self._staged.lookup(key)
         if staged is not None:
             return staged
         static_pos = {k: v for k, v in statics if isinstance(k, int)}
@@ -228,7 +254,7 @@ class Jitted:
                                            self._name)
         staged = _Staged(program, consts, out_tree_box[0])
         if not any(isinstance(c, Tracer) for c in consts):
-            self._staged[key] = staged
+            staged = self._staged.put(key, staged)
         return staged
 
     def _signature(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -238,6 +264,28 @@ class Jitted:
         key = (in_tree, tuple(avals), statics)
         return key, statics, dyn_args, dyn_kwargs, leaves, in_tree, avals
 
+    def _donated(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[int, ...]:
+        """Indices of the donated argument leaves, in the order `_signature` flattens them."""
+        if not self._donating:
+            return ()
+        out: list[int] = []
+        n = 0
+        for i, a in enumerate(args):
+            if i in self._static_argnums:
+                continue
+            k = len(tree.leaves(a))
+            if i in self._donate_argnums:
+                out.extend(range(n, n + k))
+            n += k
+        for name in sorted(kwargs):           # dicts flatten in sorted key order
+            if name in self._static_argnames:
+                continue
+            k = len(tree.leaves(kwargs[name]))
+            if name in self._donate_argnames:
+                out.extend(range(n, n + k))
+            n += k
+        return tuple(out)
+
     def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         key, statics, dyn_args, dyn_kwargs, leaves, in_tree, avals = self._signature(args, kwargs)
         if _current.get() is not _eval:
@@ -245,32 +293,37 @@ class Jitted:
             outs = jit_p.bind(*staged.consts, *leaves, program=staged.hoisted, name=self._name)
             return staged.out_tree.unflatten(outs)
         device = placement(leaves)        # None on a single-device machine
-        entry = self._entries.get((key, device))
+        # the hot path's key where it applies, so that one cache serves both paths
+        fast = device is None and self._simple and not dyn_kwargs and all(
+            type(a) in _FAST_TYPES for a in dyn_args)
+        ckey = tuple(avals) if fast else (key, device)
+        entry = self._entries.lookup(ckey)
         if entry is None:
+            dispatch.check_alive(leaves)
             staged = self._stage(key, statics, dyn_args, dyn_kwargs, in_tree, avals)
-            entry = self._compile(staged, device)
-            self._entries[(key, device)] = entry
-            if device is None and self._simple and not dyn_kwargs and all(
-                    type(a) in (Array, float, int) for a in dyn_args):
-                self._fast[tuple(avals)] = entry
-        if device is None:
-            return entry.run([x._buf if type(x) is Array else _buffer(x, a)
+            entry = self._entries.put(
+                ckey, self._compile(staged, device, self._donated(args, kwargs)))
+            if entry.key is None:
+                entry.key = ckey
+        if device is None and not entry.donated:
+            return entry.run([x._buf if type(x) is Array else buffer_for(x, a)
                               for x, a in zip(leaves, avals, strict=True)])
-        return entry.run([_buffer(x, a, device) for x, a in zip(leaves, avals, strict=True)])
+        return _run(entry, leaves, avals, device)
 
-    def _compile(self, staged: _Staged, device: Any = None) -> _Entry:
-        program = staged.program
-        text = lowering.lower_program(program, self._name)
-        out_avals = program.out_avals
-        exe = runtime.compile_text(text, [(a.shape, a.dtype) for a in out_avals], device)
-        const_bufs = [_buffer(c, core.get_aval(c), device) for c in staged.consts]
-        return _Entry(exe, const_bufs, staged.out_tree, out_avals)
+    def _compile(self, staged: _Staged, device: Any = None,
+                 donated: Sequence[int] = ()) -> Entry:
+        return dispatch.compile_staged(staged.program, self._name, device,
+                                       out_tree=staged.out_tree, consts=staged.consts,
+                                       donated=donated)
 
     # -- ahead of time --------------------------------------------------------
     def lower(self, *args: Any, **kwargs: Any) -> Lowered:
         key, statics, dyn_args, dyn_kwargs, leaves, in_tree, avals = self._signature(args, kwargs)
         staged = self._stage(key, statics, dyn_args, dyn_kwargs, in_tree, avals)
-        return Lowered(self, staged, lowering.lower_program(staged.program, self._name))
+        donated = self._donated(args, kwargs)
+        text = lowering.lower_program(staged.program, self._name)
+        return Lowered(self, staged, runtime.mark_donated(
+            text, [len(staged.consts) + i for i in donated]), donated)
 
     def trace(self, *args: Any, **kwargs: Any) -> Program:
         key, statics, dyn_args, dyn_kwargs, leaves, in_tree, avals = self._signature(args, kwargs)
@@ -286,22 +339,24 @@ class Jitted:
 class Lowered:
     """`jit(f).lower(*args)`: the StableHLO text, ready to compile."""
 
-    def __init__(self, jitted: Jitted, staged: _Staged, text: str):
+    def __init__(self, jitted: Jitted, staged: _Staged, text: str,
+                 donated: Sequence[int] = ()):
         self._jitted = jitted
         self._staged = staged
         self._text = text
+        self._donated = tuple(donated)
 
     def as_text(self) -> str:
         return self._text
 
     def compile(self) -> Compiled:
-        return Compiled(self._jitted._compile(self._staged), self._staged)
+        return Compiled(self._jitted._compile(self._staged, None, self._donated), self._staged)
 
 
 class Compiled:
     """A compiled executable for one signature: call it with arguments of that signature."""
 
-    def __init__(self, entry: _Entry, staged: _Staged):
+    def __init__(self, entry: Entry, staged: _Staged):
         self._entry = entry
         self._in_avals = [v.aval for v in staged.program.invars]
 
@@ -312,7 +367,7 @@ class Compiled:
             raise TypeError("compiled function called with arguments "
                             f"{[a.str_short() for a in avals]}, but it was compiled for "
                             f"{[a.str_short() for a in self._in_avals]}")
-        return self._entry.run([_buffer(x, a) for x, a in zip(leaves, avals, strict=True)])
+        return _run(self._entry, leaves, avals)
 
     def memory_analysis(self) -> Any:
         return self._entry.exe.memory_stats()
@@ -336,8 +391,17 @@ def _hashable_static(x: Any, what: str) -> Any:
 
 def jit(fun: Callable[..., Any] | None = None, *, static_argnums: int | Sequence[int] = (),
         static_argnames: str | Sequence[str] = (),
-        donate_argnums: int | Sequence[int] = ()) -> Any:
+        donate_argnums: int | Sequence[int] = (),
+        donate_argnames: str | Sequence[str] = ()) -> Any:
     """Compile `fun` with XLA: traced once per abstract signature, then cached.
+
+    `donate_argnums` / `donate_argnames` name arguments whose buffers the call
+    may reuse for its outputs (saving memory on large updates): after an eager
+    call those whose memory XLA reused for an output (same shape and dtype) are
+    deleted (``x.is_deleted()``) and using them raises; keep a copy
+    (``fnp.copy(x)``) to use the value again. An argument that is also passed
+    in another position, or closed over, is copied rather than donated. Under
+    another transformation donation is ignored.
 
     Example::
 
@@ -346,8 +410,9 @@ def jit(fun: Callable[..., Any] | None = None, *, static_argnums: int | Sequence
     """
     if fun is None:
         return functools.partial(jit, static_argnums=static_argnums,
-                                 static_argnames=static_argnames, donate_argnums=donate_argnums)
-    return Jitted(fun, static_argnums, static_argnames, donate_argnums)
+                                 static_argnames=static_argnames, donate_argnums=donate_argnums,
+                                 donate_argnames=donate_argnames)
+    return Jitted(fun, static_argnums, static_argnames, donate_argnums, donate_argnames)
 
 
 def make_ir(fun: Callable[..., Any],
@@ -358,47 +423,3 @@ def make_ir(fun: Callable[..., Any],
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         return fun(*args, **kwargs)
     return Jitted(wrapper, static_argnums).trace
-
-
-# ---------------------------------------------------------------------------
-# Programs built at run time (eager transformations): compiled once per structure
-
-_by_structure: dict[Any, _Entry] = {}
-
-
-def compile_program(program: Program, device: Any = None) -> _Entry:
-    """Compile `program` (inputs: its constvars, then its invars) as it is."""
-    hoisted = hoist_consts(program)
-    text = lowering.lower_program(hoisted, program.name)
-    out_avals = hoisted.out_avals
-    exe = runtime.compile_text(text, [(a.shape, a.dtype) for a in out_avals], device)
-    return _Entry(exe, [], tree.PyTreeDef(list, None, (_LEAF,) * len(out_avals)), out_avals)
-
-
-def run_compiled(entry: _Entry, args: Sequence[Any], device: Any = None) -> list[Any]:
-    bufs = [_buffer(x, core.get_aval(x), device) for x in args]
-    outs = entry.execute(bufs).consume_with_handlers(entry.handlers)
-    return [Array(b, av) for b, av in zip(outs, entry.out_avals, strict=True)]
-
-
-def run_program(program: Program, args: Sequence[Any]) -> list[Any]:
-    """Run `program` on concrete `args` (its constvars' values, then its invars')
-    as one compiled call.
-
-    Eager transformations rebuild structurally identical Programs on every call;
-    the executable is cached by `ir.structure_key`, with scalar literals hoisted
-    to inputs so that new scalar values reuse it.
-    """
-    hoisted, lits = hoist_literals(hoist_consts(program))
-    device = placement(args)
-    key = (structure_key(hoisted), device)
-    entry = _by_structure.get(key)
-    if entry is None:
-        entry = compile_program(hoisted, device)
-        if len(_by_structure) > 512:
-            _by_structure.clear()
-        _by_structure[key] = entry
-    return run_compiled(entry, [*args, *(lit.val for lit in lits)], device)
-
-
-config.on_change(_by_structure.clear)

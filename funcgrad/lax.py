@@ -48,14 +48,59 @@ def slice(x: Any, start_indices: Sequence[int], limit_indices: Sequence[int],  #
                           limit_indices=tuple(limit_indices), strides=strides)
 
 
-def dynamic_slice(x: Any, start_indices: Sequence[Any], slice_sizes: Sequence[int]) -> Any:
-    return P.dynamic_slice_p.bind(asarray_operand(x), *(asarray_operand(v) for v in start_indices),
-                                  slice_sizes=tuple(slice_sizes))
+def _start_indices(name: str, shape: tuple[int, ...], start_indices: Any,
+                   allow_negative_indices: bool | Sequence[bool]) -> list[Any]:
+    """One int64 scalar per dimension. A negative start counts from the end of its
+    dimension once (JAX's ``allow_negative_indices``); the primitive then clamps the
+    start so the window fits, which is dynamic_slice's documented behaviour."""
+    from funcgrad.numpy._advanced import wrap_index
+    if not isinstance(start_indices, (list, tuple)):
+        arr = asarray_operand(start_indices)
+        if aval_of(arr).ndim != 1:
+            raise TypeError(f"{name}: start_indices must be a sequence of scalars or a 1-d "
+                            f"array, got shape {aval_of(arr).shape}")
+        start_indices = [P.reshape_p.bind(P.slice_p.bind(arr, start_indices=(k,),
+                                                         limit_indices=(k + 1,), strides=(1,)),
+                                          new_sizes=())
+                         for k in range(aval_of(arr).shape[0])]
+    if len(start_indices) != len(shape):
+        raise TypeError(f"{name}: needs one start index per dimension of the operand "
+                        f"{shape}, got {len(start_indices)}")
+    allow = ([bool(allow_negative_indices)] * len(shape)
+             if isinstance(allow_negative_indices, (bool, np.bool_))
+             else [bool(a) for a in allow_negative_indices])
+    if len(allow) != len(shape):
+        raise TypeError(f"{name}: allow_negative_indices needs one entry per dimension "
+                        f"({len(shape)}), got {len(allow)}")
+    out = []
+    for v, n, neg in zip(start_indices, shape, allow, strict=True):
+        i = asarray_operand(v)
+        a = aval_of(i)
+        if a.shape != () or not dtypes.is_integer(a.dtype):
+            raise TypeError(f"{name}: start indices must be integer scalars, got "
+                            f"{a.str_short()}")
+        if neg:
+            out.append(wrap_index(i, n))
+        else:
+            out.append(P.convert_element_type_p.bind(i, new_dtype=dtypes.int64,
+                                                     weak_type=False))
+    return out
 
 
-def dynamic_update_slice(x: Any, update: Any, start_indices: Sequence[Any]) -> Any:
-    return P.dynamic_update_slice_p.bind(asarray_operand(x), asarray_operand(update),
-                                         *(asarray_operand(v) for v in start_indices))
+def dynamic_slice(x: Any, start_indices: Sequence[Any], slice_sizes: Sequence[int], *,
+                  allow_negative_indices: bool | Sequence[bool] = True) -> Any:
+    x = asarray_operand(x)
+    idx = _start_indices("dynamic_slice", aval_of(x).shape, start_indices,
+                         allow_negative_indices)
+    return P.dynamic_slice_p.bind(x, *idx, slice_sizes=tuple(slice_sizes))
+
+
+def dynamic_update_slice(x: Any, update: Any, start_indices: Sequence[Any], *,
+                         allow_negative_indices: bool | Sequence[bool] = True) -> Any:
+    x = asarray_operand(x)
+    idx = _start_indices("dynamic_update_slice", aval_of(x).shape, start_indices,
+                         allow_negative_indices)
+    return P.dynamic_update_slice_p.bind(x, asarray_operand(update), *idx)
 
 
 def concatenate(operands: Sequence[Any], dimension: int) -> Any:

@@ -669,6 +669,19 @@ GATHER_MODES = ("clip", "fill", "promise_in_bounds")
 SCATTER_MODES = ("clip", "drop", "promise_in_bounds")
 
 
+def default_fill_value(dtype: np.dtype) -> Any:
+    """What gather's "fill" mode returns out of bounds when no fill_value is given
+    (JAX's choice): NaN for inexact dtypes, the smallest signed / largest unsigned
+    integer, True for booleans -- values that stand out rather than pass for data."""
+    dtype = np.dtype(dtype)
+    if dtypes.is_inexact(dtype):
+        return np.nan
+    if dtype == dtypes.bool_:
+        return True
+    info = np.iinfo(dtype)
+    return int(info.min) if dtype.kind == "i" else int(info.max)
+
+
 def _check_index_operand(name: str, indices: ShapedArray) -> None:
     if not dtypes.is_integer(indices.dtype):
         raise DTypeError(f"{name}: indices must be integers, got {indices.str_short()}")

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
+from funcgrad.config import LRUCache
+
 _registry: dict[type, tuple[Callable[[Any], tuple[Iterable[Any], Hashable]],
                             Callable[[Hashable, Iterable[Any]], Any]]] = {}
 
@@ -108,15 +110,14 @@ def flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> tuple[li
     PyTreeDef object and cache keys holding it compare by identity."""
     leaves: list[Any] = []
     sig = _signature(tree, leaves, is_leaf)
-    treedef = _interned.get(sig)
+    treedef = _interned.lookup(sig)
     if treedef is None:
-        if len(_interned) > 10_000:
-            _interned.clear()
-        treedef = _interned[sig] = _from_signature(sig)
+        treedef = _interned.put(sig, _from_signature(sig))
     return leaves, treedef
 
 
-_interned: dict[Any, PyTreeDef] = {}
+# Equal structures compare equal even when interned apart (after an eviction).
+_interned = LRUCache("pytree structures")
 _LIST_OR_TUPLE = (list, tuple)
 
 

@@ -64,6 +64,9 @@ class PrimSpec:
     positions a derivative is taken for (empty for integer/bool/piecewise
     constant ops). linear: linear in its differentiable operands (jointly).
     tol: rtol/atol per dtype (merged over DEFAULT_TOL).
+    special_dtypes: the float dtypes (of those the row draws) for which the row is
+    also checked on NaN, +-inf, +-0, subnormal and empty operands; empty where the
+    row's operands are not all floats of one dtype.
     """
 
     prim: Primitive
@@ -75,6 +78,7 @@ class PrimSpec:
     differentiable: tuple[int, ...] = ()
     linear: bool = False
     tol: dict[np.dtype, float] = field(default_factory=dict)
+    special_dtypes: tuple[np.dtype, ...] = ()
 
     def tolerance(self, dtype: Any) -> float:
         dt = np.dtype(dtype)
@@ -290,13 +294,17 @@ def _bind(prim: Primitive, **params: Any) -> Callable[..., Any]:
     return f
 
 
+def _special(dtypes: Sequence[np.dtype]) -> tuple[np.dtype, ...]:
+    return tuple(d for d in (F64, F32) if d in dtypes)
+
+
 def unary(prim: Primitive, ref: Callable[..., Any], dtypes: Sequence[np.dtype] = FLOATS,
           domain: Domain | None = None, *, differentiable: bool = True, linear: bool = False,
           name: str | None = None, tol: dict[np.dtype, float] | None = None,
           int_range: tuple[int, int] | None = None) -> None:
     _add(PrimSpec(prim, name or prim.name, _bind(prim), ref,
                   _unary_args(dtypes, domain, int_range), (domain or DEFAULT_DOMAIN,),
-                  (0,) if differentiable else (), linear, tol or {}))
+                  (0,) if differentiable else (), linear, tol or {}, _special(dtypes)))
 
 
 def binary(prim: Primitive, ref: Callable[..., Any], dtypes: Sequence[np.dtype] = FLOATS,
@@ -308,7 +316,7 @@ def binary(prim: Primitive, ref: Callable[..., Any], dtypes: Sequence[np.dtype] 
     doms = tuple(d or DEFAULT_DOMAIN for d in domains)
     _add(PrimSpec(prim, name or prim.name, _bind(prim), ref,
                   _nary_args(2, dtypes, doms, int_range, int_ranges), doms,
-                  differentiable, linear, tol or {}))
+                  differentiable, linear, tol or {}, _special(dtypes)))
 
 
 # Operand 0 drawn from even unit bins, operand 1 from odd ones: never equal
@@ -732,7 +740,7 @@ for _prim, _ref in _REDUCE_REFS.items():
                       _unary_args(_REDUCE_DTYPES[_prim], _dom,
                                   (-3, 3) if _prim is P.reduce_prod_p else None),
                       (_dom,), (0,) if _REDUCE_DIFF.get(_prim) else (),
-                      _prim is P.reduce_sum_p, {F32: 1e-5}))
+                      _prim is P.reduce_sum_p, {F32: 1e-5}, _special(_REDUCE_DTYPES[_prim])))
 
 for _prim, _ref in ((P.argmax_p, np.argmax), (P.argmin_p, np.argmin)):
     for _which, _index_dtype in (("first", I32), ("last", I64)):
@@ -767,7 +775,8 @@ for _prim, _f in _CUM_REFS.items():
                           x, axis=x.ndim - 1, reverse=_r),
                       lambda x, _f=_f, _r=_reverse: _cum_ref(_f, x, x.ndim - 1, _r),
                       _unary_args((F64, F32, I32), _dom, (-3, 3), min_dims=1),
-                      (_dom,), (0,), _prim is P.cumsum_p, {F32: 1e-5}))
+                      (_dom,), (0,), _prim is P.cumsum_p, {F32: 1e-5},
+                      _special((F64, F32))))
 
 
 # ---------------------------------------------------------------------------

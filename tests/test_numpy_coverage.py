@@ -135,7 +135,8 @@ CASES: dict[str, list[Case]] = {
     "sort": [lambda m: m.sort(A, axis=0)], "argsort": [lambda m: m.argsort(V)],
     "lexsort": [lambda m: m.lexsort((V, I))],
     "searchsorted": [lambda m: m.searchsorted(np.sort(V), W)],
-    "unique": [lambda m: m.unique(I)], "unique_values": [lambda m: np.sort(np.asarray(m.unique_values(I)))],   # order unspecified
+    "unique": [lambda m: m.unique(I)],
+    "unique_values": [lambda m: np.sort(np.asarray(m.unique_values(I)))],   # order unspecified
     # contractions and polynomials
     "dot": [lambda m: m.dot(A, B)], "matmul": [lambda m: m.matmul(A, B)],
     "vdot": [lambda m: m.vdot(V, W)], "inner": [lambda m: m.inner(V, W)],
@@ -154,6 +155,8 @@ CASES: dict[str, list[Case]] = {
     "logaddexp2": [lambda m: m.logaddexp2(V, W)], "nan_to_num": [lambda m: m.nan_to_num(N)],
     "real": [lambda m: m.real(C)], "imag": [lambda m: m.imag(C)],
     "angle": [lambda m: m.angle(C)],
+    **{n: [lambda m, n=n: getattr(m, n)(C), lambda m, n=n: getattr(m, n)(V)]
+       for n in ("isreal", "iscomplex", "isrealobj", "iscomplexobj")},
     "isclose": [lambda m: m.isclose(V, V + 1e-9)], "allclose": [lambda m: m.allclose(V, W)],
     "array_equal": [lambda m: m.array_equal(V, V)],
     # dtype utilities

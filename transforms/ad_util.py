@@ -19,6 +19,7 @@ import numpy as np
 
 from funcgrad import core, dtypes
 from funcgrad import primitives as P
+from funcgrad.config import LRUCache
 from funcgrad.core import ShapedArray
 from funcgrad.ir import Literal
 
@@ -141,19 +142,15 @@ def convert(x: Any, dtype: np.dtype, weak_type: bool = False) -> Any:
 # ---------------------------------------------------------------------------
 # caches of derived Programs (keyed by the source Program's identity)
 
-_CACHE_LIMIT = 2048
-
-
-def cached(cache: dict[Any, Any], key: Any, build: Callable[[], tuple[Any, bool]]) -> Any:
-    """Look `key` up in `cache`, or build (value, cacheable) and store it when cacheable."""
-    hit = cache.get(key)
+def cached(cache: LRUCache, key: Any, build: Callable[[], tuple[Any, bool]]) -> Any:
+    """Look `key` up in `cache`, or build (value, cacheable) and store it when cacheable
+    (bounded by ``config.cache_size``, least recently used first out)."""
+    hit = cache.lookup(key)
     if hit is not None:
         return hit
     value, cacheable = build()
     if cacheable:
-        if len(cache) >= _CACHE_LIMIT:
-            cache.clear()
-        cache[key] = value
+        value = cache.put(key, value)
     return value
 
 

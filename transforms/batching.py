@@ -31,6 +31,7 @@ import numpy as np
 
 from funcgrad import core, dtypes
 from funcgrad import primitives as P
+from funcgrad.config import memoize
 from funcgrad.core import Primitive, ShapedArray, Trace, Tracer
 from funcgrad.ir import Literal, Program
 from transforms.staging import eval_program, hoist_consts, trace_to_program
@@ -613,7 +614,7 @@ def batch_program(program: Program, dims: Sequence[Dim], axis_size: int,
     return _batch_program_cached(program, tuple(dims), axis_size, force)
 
 
-@functools.lru_cache(maxsize=256)
+@memoize("batched programs")
 def _batch_program_cached(program: Program, dims: tuple[Dim, ...], axis_size: int,
                           force: bool) -> tuple[Program, list[Any], list[Dim]]:
     in_avals = []
@@ -675,7 +676,7 @@ def _at_zero(axis_size: int, xs: Sequence[tuple[Any, Dim]]) -> list[Any]:
     return [move_bdim(x, d, 0, axis_size) for x, d in xs]
 
 
-@functools.lru_cache(maxsize=256)
+@memoize("batched custom rules")
 def _batched_jvp_rule(jvp: Callable[..., Any], dims: tuple[Dim, ...],
                       axis_size: int) -> Callable[..., Any]:
     def jvp_batched(primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
@@ -703,7 +704,7 @@ def _batched_bwd(bwd: Callable[..., Any], res_dims: tuple[Dim, ...], in_dims: tu
     return bwd_batched
 
 
-@functools.lru_cache(maxsize=256)
+@memoize("batched custom rules")
 def _batched_fwd_rule(fwd: Callable[..., Any], dims: tuple[Dim, ...],
                       axis_size: int) -> Callable[..., Any]:
     def fwd_batched(primals: Sequence[Any]) -> tuple[list[Any], list[Any], Any]:

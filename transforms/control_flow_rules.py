@@ -38,6 +38,7 @@ from typing import Any
 
 from funcgrad import core, dtypes
 from funcgrad import primitives as P
+from funcgrad.config import LRUCache
 from funcgrad.core import ShapedArray, Tracer
 from funcgrad.errors import UnsupportedError
 from funcgrad.ir import Literal, Program, Var
@@ -50,20 +51,17 @@ from transforms.partial_eval import (PartialEvalTrace, dce_program, partial_eval
 from transforms.staging import eval_program, hoist_consts, trace_to_program
 from transforms.transpose import transpose_program, transpose_rules
 
-_CACHE_LIMIT = 1024
-_cache: dict[Any, Any] = {}
+_cache = LRUCache("control flow rule programs")
 
 
 def _cached(key: Any, build: Callable[[], tuple[Any, list[Any]]]) -> tuple[Any, list[Any]]:
     """Memoise a (programs, consts) builder unless its consts hold tracers."""
-    hit = _cache.get(key)
+    hit = _cache.lookup(key)
     if hit is not None:
         return hit
     value = build()
     if not any(isinstance(c, Tracer) for c in value[1]):
-        if len(_cache) >= _CACHE_LIMIT:
-            _cache.clear()
-        _cache[key] = value
+        value = _cache.put(key, value)
     return value
 
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from funcgrad import core, dtypes
 from funcgrad import primitives as P
+from funcgrad.config import LRUCache
 from funcgrad.core import Primitive, ShapedArray, Trace, Tracer
 from funcgrad.errors import UnsupportedError
 from funcgrad.ir import Program
@@ -247,6 +248,9 @@ defjvp_elementwise(P.lgamma_p, lambda t, ans, x: _mul(t, P.digamma_p.bind(x)))
 
 
 def _abs_deriv(t: Any, ans: Any, x: Any) -> Any:
+    """sign(x) * t. At the kink x = 0 the derivative is a convention: 0, the midpoint
+    of the one-sided slopes -1 and 1 (what central differences see, and autograd's
+    choice; JAX takes 1). The second derivative is 0 everywhere, 0 included."""
     if not dtypes.is_complex(aval(x).dtype):
         return _mul(t, P.sign_p.bind(x))
     # d|z| = Re(conj(z) dz) / |z|, taken as 0 at z = 0
@@ -308,7 +312,10 @@ defjvp_elementwise(P.pow_p, _pow_dx, _pow_dy)
 
 
 def _balanced(x: Any, ans: Any, y: Any) -> Any:
-    """1 where x alone attains the max/min, 1/2 where x and y tie, else 0 (like JAX)."""
+    """1 where x alone attains the max/min, 1/2 where x and y tie, else 0 (like JAX).
+
+    At a tie the derivative is a convention: the mean of the one-sided ones, which
+    is what central differences see; the second derivative there is 0."""
     x_wins = P.eq_p.bind(x, ans)
     tie = _select(P.eq_p.bind(y, ans), _c(ans, 1), _c(ans, 0.5))
     return _select(x_wins, _c(ans, 0), tie)
@@ -550,7 +557,7 @@ jvp_rules[P.stop_gradient_p] = _zero_jvp(P.stop_gradient_p)
 # ---------------------------------------------------------------------------
 # call primitives: differentiate the Program, stay one call
 
-_jvp_cache: dict[Any, tuple[Program, list[Any], list[bool]]] = {}
+_jvp_cache = LRUCache("jvp programs")
 
 
 def jvp_program(program: Program, nonzeros: Sequence[bool],

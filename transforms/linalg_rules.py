@@ -4,6 +4,8 @@ The JVPs are the standard matrix-calculus results, written with the
 primitives themselves (triangular solves instead of inverses):
 
 - cholesky  A = L L^H:  L' = L Phi(L^-1 A' L^-H), Phi = lower triangle, half diagonal.
+  cholesky and eigh read one triangle and a real diagonal, so A' is first replaced by
+  the Hermitian matrix built the same way from its triangle (`_hermitian_part`).
 - triangular_solve  op(A) X = B:  X' = op(A)^-1 (B' - op(A') X) (and mirrored on the right);
   linear in B, whose transpose solves with op(A) transposed.
 - lu  P A = L U (square):  with W = L^-1 P A' U^-1,  L' = L tril(W, -1),  U' = triu(W) U.
@@ -102,6 +104,20 @@ def _zero_like(x: Any) -> Zero:
     return Zero(tangent_aval(aval(x)))
 
 
+def _hermitian_part(t: Any, lower: bool) -> Any:
+    """The tangent as the factorization sees it. cholesky and eigh read one triangle of
+    their operand and the real part of its diagonal, so an arbitrary (non-Hermitian)
+    tangent only moves the result through the Hermitian matrix built from that triangle:
+    S + S^H, where S is the strict triangle plus half the diagonal. Without this
+    projection an imaginary diagonal or the ignored triangle would leak into the
+    derivative although the value does not depend on them."""
+    a = aval(t)
+    half = P.mul_p.bind(scalar(0.5, a.dtype), _eye(a.shape[-1], a.dtype))
+    strict = _tril(t, -1) if lower else _triu(t, 1)
+    s = P.add_p.bind(strict, P.mul_p.bind(half, t))
+    return P.add_p.bind(s, _mH(s))
+
+
 # ---------------------------------------------------------------------------
 # cholesky
 
@@ -111,7 +127,7 @@ def _cholesky_jvp(primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any,
     L = P.cholesky_p.bind(a)
     if type(a_dot) is Zero:
         return L, _zero_like(L)
-    a_dot = convert(a_dot, aval(L).dtype)
+    a_dot = _hermitian_part(convert(a_dot, aval(L).dtype), lower=True)
     tmp = _solve(L, a_dot)                                           # L^-1 A'
     z = _solve(L, tmp, left_side=False, transpose_a=True, conjugate_a=True)   # .. L^-H
     n = aval(L).shape[-1]
@@ -181,6 +197,8 @@ def _lu_jvp(primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[list[Any],
         return [lu, piv, perm], [_zero_like(lu), *zeros_int]
     la = aval(lu)
     m, n = la.shape[-2:]
+    if la.size == 0:        # nothing to differentiate (and no rows to permute)
+        return [lu, piv, perm], [_zero_like(lu), *zeros_int]
     if m != n:
         raise NotImplementedError(f"the derivative of lu is implemented for square matrices, "
                                   f"got shape {la.shape}")
@@ -213,7 +231,7 @@ def _eigh_jvp(primals: Sequence[Any], tangents: Sequence[Any], *,
     rdt = aval(w).dtype
     n = aval(w).shape[-1]
     nd = aval(w).ndim
-    vav = _mm(_mH(v), _mm(convert(a_dot, dt), v))
+    vav = _mm(_mH(v), _mm(_hermitian_part(convert(a_dot, dt), lower), v))
     w_dot = _real(_diag(vav))
     gaps = P.sub_p.bind(P.expand_dims_p.bind(w, dimensions=(nd - 1,)),
                         P.expand_dims_p.bind(w, dimensions=(nd,)))     # (i, j): w_j - w_i

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from funcgrad import core
-from funcgrad.config import config
+from funcgrad.config import LRUCache, config
 from funcgrad import primitives as P
 from funcgrad.core import Primitive, ShapedArray, Trace, Tracer
 from funcgrad.errors import UnsupportedError
@@ -214,7 +214,7 @@ class Split:
         self.num_res = num_res
 
 
-_split_cache: dict[Any, Split] = {}
+_split_cache = LRUCache("partial eval splits")
 def partial_eval_program(program: Program, unknowns: Sequence[bool]) -> Split:
     """Split a (const-free) Program into its known and unknown parts."""
     unknowns = tuple(unknowns)
@@ -276,7 +276,7 @@ def _call_partial_eval(prim: Primitive) -> PERule:
 partial_eval_rules[P.jit_p] = _call_partial_eval(P.jit_p)
 
 
-_remat_cache: dict[Any, tuple[Program, Program, list[Any], list[bool]]] = {}
+_remat_cache = LRUCache("remat programs")
 
 
 def remat_split(program: Program, unknowns: Sequence[bool]

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from funcgrad import primitives as P
+from funcgrad.config import LRUCache
 from funcgrad.core import Primitive
 from funcgrad.errors import UnsupportedError
 from funcgrad.ir import Literal, Program, Var, user_value
@@ -360,7 +361,7 @@ transpose_rules[P.dot_general_p] = _dot_general_transpose
 
 # -- call primitives ----------------------------------------------------------
 
-_transpose_cache: dict[Any, tuple[Program, list[Any], list[bool]]] = {}
+_transpose_cache = LRUCache("transposed programs")
 
 
 def transpose_program(program: Program, linear: Sequence[bool], ct_nonzero: Sequence[bool]

@@ -392,6 +392,381 @@ lowering_rules[P.convert_element_type_p] = _convert_lower
 
 
 # ---------------------------------------------------------------------------
+# elementwise special values: NumPy's answers at signed zeros, infinities and NaNs
+#
+# XLA's complex functions give nan+nanj (and drop signs of zero) at many points
+# where C99 Annex G, and so NumPy, define a value. These rules build complex
+# results from real operations on the parts and pick the defined values with
+# selects. Real rules below patch the few real special values XLA gets wrong.
+
+
+class _Parts:
+    """Real arithmetic on one shape and real dtype, emitted into a lowering."""
+
+    def __init__(self, ctx: LoweringContext, shape: tuple[int, ...], dtype: np.dtype):
+        self.ctx = ctx
+        self.aval = ShapedArray(shape, dtype)
+        self.bool_aval = ShapedArray(shape, dtypes.bool_)
+        self.int_aval = ShapedArray(shape, np.dtype(f"i{dtype.itemsize}"))
+
+    def c(self, v: float) -> str:
+        return self.ctx.constant(v, self.aval.dtype, self.aval.shape)
+
+    def f(self, name: str, *xs: str) -> str:
+        return self.ctx.op1(name, list(xs), self.aval)
+
+    def add(self, a: str, b: str) -> str:
+        return self.f("stablehlo.add", a, b)
+
+    def sub(self, a: str, b: str) -> str:
+        return self.f("stablehlo.subtract", a, b)
+
+    def mul(self, a: str, b: str) -> str:
+        return self.f("stablehlo.multiply", a, b)
+
+    def div(self, a: str, b: str) -> str:
+        return self.f("stablehlo.divide", a, b)
+
+    def neg(self, a: str) -> str:
+        return self.f("stablehlo.negate", a)
+
+    def abs(self, a: str) -> str:
+        return self.f("stablehlo.abs", a)
+
+    def cmp(self, direction: str, a: str, b: str) -> str:
+        return compare(self.ctx, direction, a, b)
+
+    def b(self, name: str, *xs: str) -> str:
+        return self.ctx.op1(name, list(xs), self.bool_aval)
+
+    def and_(self, *xs: str) -> str:
+        out = xs[0]
+        for x in xs[1:]:
+            out = self.b("stablehlo.and", out, x)
+        return out
+
+    def or_(self, *xs: str) -> str:
+        out = xs[0]
+        for x in xs[1:]:
+            out = self.b("stablehlo.or", out, x)
+        return out
+
+    def not_(self, x: str) -> str:
+        return self.b("stablehlo.not", x)
+
+    def sel(self, pred: str, on_true: str, on_false: str) -> str:
+        return self.ctx.op1("stablehlo.select", [pred, on_true, on_false],
+                            self.ctx.avals[on_true])
+
+    def isnan(self, x: str) -> str:
+        return self.cmp("NE", x, x)
+
+    def isinf(self, x: str) -> str:
+        return self.cmp("EQ", self.abs(x), self.c(math.inf))
+
+    def finite(self, x: str) -> str:
+        return self.b("stablehlo.is_finite", x)
+
+    def is_zero(self, x: str) -> str:
+        return self.cmp("EQ", x, self.c(0))
+
+    def signbit(self, x: str) -> str:
+        bits = self.ctx.op1("stablehlo.bitcast_convert", [x], self.int_aval)
+        return compare(self.ctx, "LT", bits,
+                       self.ctx.constant(0, self.int_aval.dtype, self.aval.shape))
+
+    def copysign(self, mag: str, sign: str) -> str:
+        m = self.abs(mag)
+        return self.sel(self.signbit(sign), self.neg(m), m)
+
+    def hypot(self, x: str, y: str) -> str:
+        """NumPy's hypot: no overflow for huge parts, inf wins over nan."""
+        ax, ay = self.abs(x), self.abs(y)
+        s = self.f("stablehlo.maximum", ax, ay)
+        ok = self.and_(self.cmp("GT", s, self.c(0)), self.finite(s))
+        s = self.sel(ok, s, self.c(1))
+        u, v = self.div(ax, s), self.div(ay, s)
+        h = self.mul(s, self.f("stablehlo.sqrt", self.add(self.mul(u, u), self.mul(v, v))))
+        return self.sel(self.or_(self.isinf(x), self.isinf(y)), self.c(math.inf), h)
+
+
+def _parts_of(ctx: LoweringContext, z: str) -> tuple[_Parts, str, str]:
+    aval = ctx.avals_out[0]
+    rdt = dtypes.real_dtype(ctx.avals[z].dtype)
+    z = ctx.broadcast_to(z, aval.shape)
+    r = _Parts(ctx, aval.shape, rdt)
+    return (r, ctx.op1("stablehlo.real", [z], r.aval), ctx.op1("stablehlo.imag", [z], r.aval))
+
+
+def _cplx(ctx: LoweringContext, re: str, im: str) -> str:
+    return ctx.op1("stablehlo.complex", [re, im], ctx.avals_out[0])
+
+
+def _c_exp_parts(r: _Parts, x: str, y: str) -> tuple[str, str]:
+    """cexp: e^x cis(y); exact (e^x, y) for y = 0; the C99 values at infinities."""
+    e = r.f("stablehlo.exponential", x)
+    re = r.mul(e, r.f("stablehlo.cosine", y))
+    im = r.mul(e, r.f("stablehlo.sine", y))
+    y0 = r.is_zero(y)
+    re, im = r.sel(y0, e, re), r.sel(y0, y, im)
+    bad_y = r.not_(r.finite(y))
+    lo = r.and_(r.cmp("EQ", x, r.c(-math.inf)), bad_y)        # 0 with y's sign
+    re, im = r.sel(lo, r.c(0), re), r.sel(lo, r.copysign(r.c(0), y), im)
+    hi = r.and_(r.cmp("EQ", x, r.c(math.inf)), bad_y)         # inf + nan j
+    return r.sel(hi, r.c(math.inf), re), r.sel(hi, r.c(math.nan), im)
+
+
+def _c_exp(ctx: LoweringContext, z: str) -> list[str]:
+    r, x, y = _parts_of(ctx, z)
+    return [_cplx(ctx, *_c_exp_parts(r, x, y))]
+
+
+def _c_exp2(ctx: LoweringContext, z: str) -> list[str]:
+    r, x, y = _parts_of(ctx, z)
+    ln2 = r.c(math.log(2.0))
+    return [_cplx(ctx, *_c_exp_parts(r, r.mul(x, ln2), r.mul(y, ln2)))]
+
+
+def _c_expm1(ctx: LoweringContext, z: str) -> list[str]:
+    """NumPy's formula: expm1(x) cos(y) - 2 sin(y/2)**2 + i e^x sin(y)."""
+    r, x, y = _parts_of(ctx, z)
+    a = r.f("stablehlo.sine", r.mul(y, r.c(0.5)))
+    re = r.sub(r.mul(r.f("stablehlo.exponential_minus_one", x), r.f("stablehlo.cosine", y)),
+               r.mul(r.c(2), r.mul(a, a)))
+    im = r.mul(r.f("stablehlo.exponential", x), r.f("stablehlo.sine", y))
+    return [_cplx(ctx, re, im)]
+
+
+def _c_log_parts(r: _Parts, x: str, y: str) -> tuple[str, str]:
+    """clog: log|z| + i atan2(y, x); near |z| = 1 through log1p to keep the digits."""
+    h = r.hypot(x, y)
+    ax, ay = r.abs(x), r.abs(y)
+    big, small = r.f("stablehlo.maximum", ax, ay), r.f("stablehlo.minimum", ax, ay)
+    near = r.and_(r.cmp("GT", h, r.c(0.5)), r.cmp("LT", h, r.c(2.0)))
+    fine = r.mul(r.c(0.5), r.f("stablehlo.log_plus_one", r.add(
+        r.mul(r.sub(big, r.c(1)), r.add(big, r.c(1))), r.mul(small, small))))
+    re = r.sel(near, fine, r.f("stablehlo.log", h))
+    return re, r.f("stablehlo.atan2", y, x)
+
+
+def _c_log(ctx: LoweringContext, z: str) -> list[str]:
+    r, x, y = _parts_of(ctx, z)
+    return [_cplx(ctx, *_c_log_parts(r, x, y))]
+
+
+def _c_log1p(ctx: LoweringContext, z: str) -> list[str]:
+    """NumPy's formula: log(hypot(x + 1, y)) + i atan2(y, x + 1)."""
+    r, x, y = _parts_of(ctx, z)
+    x1 = r.add(x, r.c(1))
+    return [_cplx(ctx, r.f("stablehlo.log", r.hypot(x1, y)), r.f("stablehlo.atan2", y, x1))]
+
+
+def _c_sqrt(ctx: LoweringContext, z: str) -> list[str]:
+    """csqrt: t = sqrt((|x| + |z|) / 2), scaled so that huge parts do not overflow."""
+    r, x, y = _parts_of(ctx, z)
+    ax = r.abs(x)
+    h = r.hypot(x, y)
+    big = r.cmp("GT", h, r.c(float(dtypes.finfo(r.aval.dtype).max) / 4))
+    x4, y4 = r.mul(x, r.c(0.25)), r.mul(y, r.c(0.25))     # t = 2 t(z / 4)
+    q = r.mul(r.add(r.abs(x4), r.hypot(x4, y4)), r.c(0.5))
+    t_big = r.mul(r.c(2), r.f("stablehlo.sqrt", q))
+    t_small = r.f("stablehlo.sqrt", r.mul(r.add(ax, h), r.c(0.5)))
+    t = r.sel(big, t_big, t_small)
+    two_t = r.mul(t, r.c(2))
+    pos = r.not_(r.signbit(x))
+    re = r.sel(pos, t, r.div(r.abs(y), two_t))
+    im = r.sel(pos, r.div(y, two_t), r.copysign(t, y))
+    zero = r.and_(r.is_zero(x), r.is_zero(y))
+    re, im = r.sel(zero, r.c(0), re), r.sel(zero, y, im)
+    inf_y = r.isinf(y)
+    return [_cplx(ctx, r.sel(inf_y, r.c(math.inf), re), r.sel(inf_y, y, im))]
+
+
+def _c_sinh_parts(r: _Parts, x: str, y: str, cosh: bool) -> tuple[str, str]:
+    """csinh / ccosh: products of real sinh, cosh, cos, sin, with C99's special values."""
+    sh, ch = r.f("chlo.sinh", x), r.f("chlo.cosh", x)
+    cy, sy = r.f("stablehlo.cosine", y), r.f("stablehlo.sine", y)
+    re = r.mul(ch if cosh else sh, cy)
+    im = r.mul(sh if cosh else ch, sy)
+    y0 = r.is_zero(y)
+    # a zero imaginary part stays exact (signed like x * y for cosh; a NaN x counts
+    # as positive there, as in NumPy)
+    sx = r.sel(r.isnan(x), r.c(1), x)
+    im = r.sel(y0, r.mul(r.copysign(r.c(0), sx), y) if cosh else y, im)
+    bad_y = r.not_(r.finite(y))
+    x0 = r.and_(r.is_zero(x), bad_y)
+    if cosh:
+        re, im = r.sel(x0, r.c(math.nan), re), r.sel(x0, r.c(0), im)
+    else:
+        re, im = r.sel(x0, x, re), r.sel(x0, r.c(math.nan), im)
+    xinf = r.and_(r.isinf(x), bad_y)
+    return r.sel(xinf, r.c(math.inf), re), r.sel(xinf, r.c(math.nan), im)
+
+
+def _c_sinh(ctx: LoweringContext, z: str) -> list[str]:
+    r, x, y = _parts_of(ctx, z)
+    return [_cplx(ctx, *_c_sinh_parts(r, x, y, cosh=False))]
+
+
+def _c_cosh(ctx: LoweringContext, z: str) -> list[str]:
+    r, x, y = _parts_of(ctx, z)
+    return [_cplx(ctx, *_c_sinh_parts(r, x, y, cosh=True))]
+
+
+def _c_tanh_parts(r: _Parts, x: str, y: str) -> tuple[str, str]:
+    """ctanh by Kahan's formula; for large |x| it is sign(x) + i 4 sin(y) cos(y) e^(-2|x|)."""
+    t = r.f("stablehlo.tan", y)
+    beta = r.add(r.c(1), r.mul(t, t))
+    s = r.f("chlo.sinh", x)
+    rho = r.f("stablehlo.sqrt", r.add(r.c(1), r.mul(s, s)))
+    den = r.add(r.c(1), r.mul(beta, r.mul(s, s)))
+    re = r.div(r.mul(beta, r.mul(rho, s)), den)
+    im = r.div(t, den)
+    limit = 22.0 if r.aval.dtype == dtypes.float64 else 11.0
+    big = r.cmp("GT", r.abs(x), r.c(limit))
+    e = r.f("stablehlo.exponential", r.mul(r.c(-2), r.abs(x)))
+    small_im = r.mul(r.mul(r.c(4), r.mul(r.f("stablehlo.sine", y),
+                                         r.f("stablehlo.cosine", y))), e)
+    one = r.copysign(r.c(1), x)
+    re, im = r.sel(big, one, re), r.sel(big, small_im, im)
+    bad_y = r.not_(r.finite(y))
+    xinf = r.and_(r.isinf(x), bad_y)
+    re, im = r.sel(xinf, one, re), r.sel(xinf, r.copysign(r.c(0), y), im)
+    xfin = r.and_(r.finite(x), bad_y)       # NaN + NaN j, as C99 asks (but see x = 0)
+    re, im = r.sel(xfin, r.c(math.nan), re), r.sel(xfin, r.c(math.nan), im)
+    x0 = r.and_(r.is_zero(x), bad_y)
+    re, im = r.sel(x0, x, re), r.sel(x0, r.c(math.nan), im)
+    return re, r.sel(r.is_zero(y), y, im)
+
+
+def _c_tanh(ctx: LoweringContext, z: str) -> list[str]:
+    r, x, y = _parts_of(ctx, z)
+    return [_cplx(ctx, *_c_tanh_parts(r, x, y))]
+
+
+def _c_trig(hyperbolic: Callable[..., tuple[str, str]], cosine: bool = False,
+            sine: bool = False) -> LoweringRule:
+    """sin z = -i sinh(iz), cos z = cosh(iz), tan z = -i tanh(iz) (C99's definitions)."""
+    def rule(ctx: LoweringContext, z: str) -> list[str]:
+        r, x, y = _parts_of(ctx, z)
+        a, b = hyperbolic(r, r.neg(y), x)
+        if cosine:
+            return [_cplx(ctx, a, b)]
+        re, im = b, r.neg(a)
+        if sine:    # C99 leaves the sign of this infinity open; NumPy's is +
+            im = r.sel(r.and_(r.isnan(re), r.isinf(im)), r.c(math.inf), im)
+        return [_cplx(ctx, re, im)]
+    return rule
+
+
+def _c_sign(ctx: LoweringContext, z: str) -> list[str]:
+    """NumPy's z / |z|: 0 at 0; an infinite part gives the unit in its direction."""
+    r, x, y = _parts_of(ctx, z)
+    h = r.hypot(x, y)
+    zero = r.is_zero(h)
+    safe = r.sel(zero, r.c(1), h)
+    re, im = r.div(x, safe), r.div(y, safe)
+    re, im = r.sel(zero, r.c(0), re), r.sel(zero, r.c(0), im)
+    unit_x = r.copysign(r.c(1), x)
+    unit_y = r.copysign(r.c(1), y)
+    ix, iy = r.isinf(x), r.isinf(y)
+    only_x = r.and_(ix, r.not_(iy))
+    only_y = r.and_(iy, r.not_(ix))
+    re, im = r.sel(only_x, unit_x, re), r.sel(only_x, r.c(0), im)
+    re, im = r.sel(only_y, r.c(0), re), r.sel(only_y, unit_y, im)
+    both = r.and_(ix, iy)
+    return [_cplx(ctx, r.sel(both, r.c(math.nan), re), r.sel(both, r.c(math.nan), im))]
+
+
+def _c_abs(ctx: LoweringContext, z: str) -> list[str]:
+    r, x, y = _parts_of(ctx, z)
+    return [r.hypot(x, y)]
+
+
+def _complex_or(real_rule: LoweringRule, complex_rule: LoweringRule) -> LoweringRule:
+    def rule(ctx: LoweringContext, *xs: str, **params: Any) -> list[str]:
+        if dtypes.is_complex(ctx.avals_in[0].dtype):
+            return complex_rule(ctx, *xs, **params)
+        return real_rule(ctx, *xs, **params)
+    return rule
+
+
+def _real_sign_lower(ctx: LoweringContext, x: str) -> list[str]:
+    """sign(-0.0) is +0.0 in NumPy (XLA keeps the zero's sign)."""
+    out = ctx.avals_out[0]
+    if not dtypes.is_inexact(out.dtype):
+        return _sign_lower(ctx, x)
+    r = _Parts(ctx, out.shape, out.dtype)
+    return [r.sel(r.is_zero(x), r.c(0), ctx.op1("stablehlo.sign", [x], out))]
+
+
+def _lgamma_lower(ctx: LoweringContext, x: str) -> list[str]:
+    """lgamma(1) = lgamma(2) = +0 exactly (XLA's float32 series is 5e-7 off there)."""
+    out = ctx.avals_out[0]
+    r = _Parts(ctx, out.shape, out.dtype)
+    y = ctx.op1("chlo.lgamma", [x], out)
+    exact = r.or_(r.cmp("EQ", x, r.c(1)), r.cmp("EQ", x, r.c(2)))
+    return [r.sel(exact, r.c(0), y)]
+
+
+def _digamma_lower(ctx: LoweringContext, x: str) -> list[str]:
+    """digamma's pole at 0 is -inf from the right (+0) and +inf from the left (-0),
+    as in SciPy (XLA gives nan); at the negative integers it stays nan."""
+    out = ctx.avals_out[0]
+    r = _Parts(ctx, out.shape, out.dtype)
+    y = ctx.op1("chlo.digamma", [x], out)
+    return [r.sel(r.is_zero(x), r.neg(r.copysign(r.c(math.inf), x)), y)]
+
+
+def _flush_subnormal(r: _Parts, x: str) -> str:
+    """x with a subnormal value replaced by a zero of its sign (what DAZ hardware sees),
+    so that an op that half-flushes (atan2 read +tiny as -0) answers consistently."""
+    tiny = r.cmp("LT", r.abs(x), r.c(float(dtypes.finfo(r.aval.dtype).tiny)))
+    return r.sel(tiny, r.copysign(r.c(0), x), x)
+
+
+def _atan2_lower(ctx: LoweringContext, y: str, x: str) -> list[str]:
+    out = ctx.avals_out[0]
+    if not dtypes.is_inexact(out.dtype) or dtypes.is_complex(out.dtype):
+        return _elementwise_rule("stablehlo.atan2")(ctx, y, x)
+    r = _Parts(ctx, out.shape, out.dtype)
+    y, x = (_flush_subnormal(r, ctx.broadcast_to(v, out.shape)) for v in (y, x))
+    return [ctx.op1("stablehlo.atan2", [y, x], out)]
+
+
+def _cbrt_lower(ctx: LoweringContext, x: str) -> list[str]:
+    """cbrt(x) = cbrt(x * 2**96) / 2**32 for subnormal x (XLA's cbrt is garbage there)."""
+    out = ctx.avals_out[0]
+    r = _Parts(ctx, out.shape, out.dtype)
+    small = r.cmp("LT", r.abs(x), r.c(float(dtypes.finfo(out.dtype).tiny)))
+    scaled = r.sel(small, r.mul(x, r.c(2.0 ** 96)), x)
+    y = ctx.op1("stablehlo.cbrt", [scaled], out)
+    return [r.sel(small, r.mul(y, r.c(2.0 ** -32)), y)]
+
+
+lowering_rules[P.atan2_p] = _atan2_lower
+lowering_rules[P.cbrt_p] = _cbrt_lower
+lowering_rules[P.exp_p] = _complex_or(lowering_rules[P.exp_p], _c_exp)
+lowering_rules[P.exp2_p] = _complex_or(lowering_rules[P.exp2_p], _c_exp2)
+lowering_rules[P.expm1_p] = _complex_or(lowering_rules[P.expm1_p], _c_expm1)
+lowering_rules[P.log_p] = _complex_or(lowering_rules[P.log_p], _c_log)
+lowering_rules[P.log1p_p] = _complex_or(lowering_rules[P.log1p_p], _c_log1p)
+lowering_rules[P.sqrt_p] = _complex_or(lowering_rules[P.sqrt_p], _c_sqrt)
+lowering_rules[P.sinh_p] = _complex_or(lowering_rules[P.sinh_p], _c_sinh)
+lowering_rules[P.cosh_p] = _complex_or(lowering_rules[P.cosh_p], _c_cosh)
+lowering_rules[P.tanh_p] = _complex_or(lowering_rules[P.tanh_p], _c_tanh)
+lowering_rules[P.sin_p] = _complex_or(lowering_rules[P.sin_p], _c_trig(
+    lambda r, x, y: _c_sinh_parts(r, x, y, cosh=False), sine=True))
+lowering_rules[P.cos_p] = _complex_or(lowering_rules[P.cos_p], _c_trig(
+    lambda r, x, y: _c_sinh_parts(r, x, y, cosh=True), cosine=True))
+lowering_rules[P.tan_p] = _complex_or(lowering_rules[P.tan_p], _c_trig(_c_tanh_parts))
+lowering_rules[P.sign_p] = _complex_or(_real_sign_lower, _c_sign)
+lowering_rules[P.abs_p] = _complex_or(_abs_lower, _c_abs)
+lowering_rules[P.lgamma_p] = _lgamma_lower
+lowering_rules[P.digamma_p] = _digamma_lower
+
+
+# ---------------------------------------------------------------------------
 # shapes
 
 def _broadcast_in_dim_lower(ctx: LoweringContext, x: str, *, shape: tuple[int, ...],

@@ -39,15 +39,7 @@ def _dims_attr(kind: str, fields: Sequence[tuple[str, Sequence[int] | int]]) -> 
     return f"#stablehlo.{kind}<{', '.join(parts)}>"
 
 
-def default_fill_value(dtype: np.dtype) -> Any:
-    """What gather's "fill" mode returns out of bounds (JAX's choice): NaN for inexact
-    dtypes, the smallest signed / largest unsigned integer, True for booleans."""
-    if dtypes.is_inexact(dtype):
-        return np.nan
-    if dtype == dtypes.bool_:
-        return True
-    info = np.iinfo(dtype)
-    return info.min if dtype.kind == "i" else info.max
+default_fill_value = P.default_fill_value
 
 
 def _in_bounds(ctx: LoweringContext, indices: str, upper: Sequence[int]) -> str:
@@ -73,7 +65,9 @@ def _dense(ctx: LoweringContext, value: np.ndarray) -> str:
     from xla_backend.lowering import scalar_text
     aval = ShapedArray(tuple(value.shape), value.dtype)
     flat = value.reshape(-1)
-    if flat.size and (flat == flat[0]).all():
+    if not flat.size:       # an empty literal cannot spell its shape; a splat can
+        return ctx.constant(0, value.dtype, aval.shape)
+    if (flat == flat[0]).all():
         return ctx.constant(flat[0], value.dtype, aval.shape)
     items = ", ".join(scalar_text(v, value.dtype) for v in flat)
     nested = _nest(items.split(", ") if flat.size else [], value.shape)

@@ -95,6 +95,23 @@ def _triangle(ctx: LoweringContext, x: str, lower: bool, k: int = 0) -> str:
     return ctx.op1("stablehlo.select", [keep, x, ctx.constant(0, a.dtype, a.shape)], a)
 
 
+def _real_diagonal(ctx: LoweringContext, x: str) -> str:
+    """x with the imaginary part of its diagonal dropped. cholesky and eigh define their
+    operand as the Hermitian matrix built from one triangle, whose diagonal is real; doing
+    it here keeps that meaning whatever a platform's kernel does with the imaginary part."""
+    a = ctx.avals[x]
+    if not dtypes.is_complex(a.dtype):
+        return x
+    r = a.update(dtype=dtypes.real_dtype(a.dtype), weak_type=False)
+    re = ctx.op1("stablehlo.real", [x], r)
+    as_complex = ctx.op1("stablehlo.complex", [re, ctx.constant(0, r.dtype, r.shape)], a)
+    ishape = a.update(dtype=dtypes.int32, weak_type=False)
+    rows = ctx.op1("stablehlo.iota", [], ishape, f"iota_dimension = {a.ndim - 2} : i64")
+    cols = ctx.op1("stablehlo.iota", [], ishape, f"iota_dimension = {a.ndim - 1} : i64")
+    on_diag = compare(ctx, "EQ", rows, cols)
+    return ctx.op1("stablehlo.select", [on_diag, as_complex, x], a)
+
+
 def _info_aval(a: ShapedArray) -> ShapedArray:
     return ShapedArray(a.shape[:-2], dtypes.int32)
 
@@ -108,6 +125,7 @@ def _cholesky_lower(ctx: LoweringContext, x: str) -> list[str]:
     if a.shape[-1] == 0:
         return [x]
     config = "lower = true" if _is_gpu() else f"uplo = {_L} : ui8"
+    x = _real_diagonal(ctx, x)
     fac, info = _custom_call(ctx, _target("potrf", a.dtype), [x], [True], [a, _info_aval(a)],
                              [True, False], config)
     ok = _ok_mask(ctx, info, a.shape, a.ndim - 2)
@@ -207,6 +225,7 @@ def _eigh_lower(ctx: LoweringContext, x: str, *, lower: bool) -> list[str]:
         config = f"algorithm = 0 : ui8, lower = {'true' if lower else 'false'}"
     else:
         config = f"mode = {_V} : ui8, uplo = {_L if lower else _U} : ui8"
+    x = _real_diagonal(ctx, x)
     v, w, info = _custom_call(ctx, _target("syevd", a.dtype), [x], [True],
                               [v_aval, w_aval, _info_aval(a)], [True, False, False], config)
     nb = a.ndim - 2

@@ -7,10 +7,13 @@ JAX's tracing or of its NumPy namespace.
 
 An `Executable` is compiled once from StableHLO text and then called with
 device buffers; it keeps the result handlers it needs, so a call is one PJRT
-execute plus one C++ wrap per output.
+execute plus one C++ wrap per output. Inputs compiled as donated are consumed
+by a call: PJRT may write an output into their memory and marks the buffer
+deleted (`is_deleted`), whatever the caller still holds.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -109,6 +112,20 @@ def to_host(buf: Buffer) -> np.ndarray:
     return np.asarray(buf)
 
 
+def copy_buffer(buf: Buffer) -> Buffer:
+    """A new buffer with the contents of `buf`, on the same device (never `buf` itself)."""
+    device = buffer_device(buf)
+    out, = _xc.batched_copy_array_to_devices_with_sharding(
+        [buf], [_xc.DeviceList((device,))], [_sharding(device)],
+        [_xc.ArrayCopySemantics.ALWAYS_COPY])
+    return out
+
+
+def is_deleted(buf: Buffer) -> bool:
+    """Whether the buffer's memory is gone (it was donated to a computation)."""
+    return bool(buf.is_deleted())
+
+
 def buffer_device(buf: Buffer) -> Device:
     return next(iter(buf.devices()))
 
@@ -123,20 +140,45 @@ def block_until_ready(buf: Buffer) -> Buffer:
     return buf.block_until_ready()
 
 
-class Executable:
-    """A compiled StableHLO module: call it with device buffers, get device buffers."""
+_MAIN = re.compile(r"func\.func public @main\((.*?)\) ->")
+_ARG_SPLIT = re.compile(r", (?=%arg\d+: )")
 
-    __slots__ = ("loaded", "text", "_execute", "handlers", "device")
+
+def mark_donated(text: str, donated: Sequence[int]) -> str:
+    """`text` with the listed inputs of @main marked as buffer donors, so XLA may
+    write outputs into their memory (and PJRT deletes them after a call)."""
+    if not donated:
+        return text
+    m = _MAIN.search(text)
+    if m is None:
+        raise ValueError("mark_donated: the module has no public @main function")
+    args = _ARG_SPLIT.split(m.group(1))
+    for i in donated:
+        a = args[i]
+        args[i] = (a[:-1] + ", jax.buffer_donor = true}" if a.endswith("}")
+                   else a + " {jax.buffer_donor = true}")
+    return text[:m.start(1)] + ", ".join(args) + text[m.end(1):]
+
+
+class Executable:
+    """A compiled StableHLO module: call it with device buffers, get device buffers.
+
+    Only the size of its text is kept (`text_size`): the text itself can be
+    large, and every cached executable would hold it for nothing."""
+
+    __slots__ = ("loaded", "text_size", "_execute", "handlers", "device", "donated")
 
     def __init__(self, text: str, out_shapes: Sequence[tuple[tuple[int, ...], np.dtype]],
-                 device: Device | None = None):
+                 device: Device | None = None, donated: Sequence[int] = ()):
         device = device or default_device()
+        text = mark_donated(text, donated)
+        self.donated = tuple(donated)
         options = _xc.CompileOptions()
         if device != default_device():   # pin the single replica to this device
             options = _backend.get_compile_options(1, 1, device_assignment=((device.id,),),
                                                    backend=client())
         self.loaded = client().compile_and_load(text, _xc.DeviceList((device,)), options)
-        self.text = text
+        self.text_size = len(text)
         self.device = device
         sharding = _sharding(device)
         self.handlers = [_xc.array_result_handler(_jax_aval(s, d), sharding, True,
@@ -155,5 +197,5 @@ class Executable:
 
 
 def compile_text(text: str, out_shapes: Sequence[tuple[tuple[int, ...], np.dtype]],
-            device: Device | None = None) -> Executable:
-    return Executable(text, out_shapes, device)
+                 device: Device | None = None, donated: Sequence[int] = ()) -> Executable:
+    return Executable(text, out_shapes, device, donated)

@@ -32,6 +32,7 @@ from funcgrad.numpy._ufuncs import (UFUNCS, abs, absolute, add, arccos, arccosh,
                                     bitwise_not, bitwise_or, bitwise_xor, cbrt, ceil, conj,
                                     conjugate, copysign, cos, cosh, deg2rad, degrees, divide,
                                     equal, exp, exp2, expm1, fabs, fix, floor, floor_divide,
+                                    fmax, fmin,
                                     fmod, greater, greater_equal, hypot, invert, isfinite,
                                     isinf, isnan, left_shift, less, less_equal, log, log1p,
                                     log2, log10, logaddexp, logical_and, logical_not,
@@ -105,6 +106,31 @@ def real(a: Any) -> Any:
 
 def imag(a: Any) -> Any:
     return asarray(a).imag
+
+
+def iscomplexobj(x: Any) -> bool:
+    """Whether `x` has a complex dtype (its values do not matter), like NumPy."""
+    return _dtypes.is_complex(_aval(_operand(x)).dtype)
+
+
+def isrealobj(x: Any) -> bool:
+    return not iscomplexobj(x)
+
+
+def isreal(x: Any) -> Any:
+    """Elementwise: the imaginary part is zero (always True for real dtypes)."""
+    v = asarray(x)
+    if not _dtypes.is_complex(_aval(v).dtype):
+        return full(_aval(v).shape, True)
+    return equal(v.imag, 0)
+
+
+def iscomplex(x: Any) -> Any:
+    """Elementwise: the imaginary part is nonzero (always False for real dtypes)."""
+    v = asarray(x)
+    if not _dtypes.is_complex(_aval(v).dtype):
+        return full(_aval(v).shape, False)
+    return not_equal(v.imag, 0)
 
 
 def isscalar(x: Any) -> bool:

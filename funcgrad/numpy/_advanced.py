@@ -14,10 +14,14 @@ Boolean masks need concrete values (their result's size depends on them):
 outside jit they become integer indices with ``np.nonzero``; inside jit they
 raise, pointing to ``fnp.where`` or the ``size=`` argument of ``nonzero``.
 
-NB: NumPy raises IndexError for out-of-bounds indices. funcgrad does too where
-the indices are concrete; traced indices cannot be checked, and gather clamps
-them (``mode="clip"``) while ``.at[]`` updates drop them (``mode="drop"``),
-like JAX.
+A 0-d boolean (``True``, ``np.bool_``, a 0-d boolean array) is NumPy's odd
+case: it indexes a new length-1 axis with ``[0]`` (True) or ``[]`` (False), so
+the operand gets that axis first and the boolean becomes an integer array.
+Inner tuples are integer arrays, like lists.
+
+Out-of-bounds indices follow the table in ``funcgrad.numpy._updates``
+(``IndexedUpdate``): concrete ones raise IndexError by default, like NumPy;
+traced ones cannot be checked, so reads clamp and updates are dropped, like JAX.
 """
 from __future__ import annotations
 
@@ -61,7 +65,7 @@ def _entry_is_advanced(i: Any) -> bool:
         return True
     if isinstance(i, (int, np.integer)):
         return False
-    if isinstance(i, (list, np.ndarray)):
+    if isinstance(i, (list, tuple, np.ndarray)):
         return True
     if type(i) is Array or isinstance(i, Tracer):
         a = aval_of(i)
@@ -85,8 +89,12 @@ def mask_error(what: str) -> ConcretizationError:
 
 def _as_index_array(i: Any, what: str) -> list[Any]:
     """An array-like index entry as integer index arrays (a mask gives one per axis)."""
-    if isinstance(i, list):
-        i = np.asarray(i)
+    if isinstance(i, (list, tuple)):
+        try:
+            i = np.asarray(i)
+        except ValueError as e:   # ragged nesting
+            raise IndexError(f"{what}: a list or tuple used as an index must be a rectangular "
+                             f"nest of integers or booleans ({e})") from None
         if i.dtype == np.float64 and i.size == 0:
             i = i.astype(_INDEX_DTYPE)
     if isinstance(i, np.ndarray):
@@ -137,6 +145,7 @@ class IndexPlan:
     indices: Any                            # (batch..., k) int64 array or tracer
     none_dims: tuple[int, ...]
     concrete: bool                          # all index values known (bounds were checked)
+    lifted_dims: tuple[int, ...] = ()       # length-1 axes 0-d booleans index (see _expand)
 
     @property
     def out_shape(self) -> tuple[int, ...]:
@@ -160,28 +169,44 @@ class IndexPlan:
                                          scatter_dims_to_operand_dims=self.index_dims)
 
 
-def _expand(idx: Any, ndim: int, what: str) -> list[Any]:
+def _bool_scalar(i: Any, what: str) -> bool | None:
+    """The value of a 0-d boolean index entry, or None where `i` is not one."""
+    if isinstance(i, (bool, np.bool_)):
+        return bool(i)
+    if isinstance(i, np.ndarray):
+        return bool(i) if i.ndim == 0 and i.dtype == np.bool_ else None
+    if type(i) is Array or isinstance(i, Tracer):
+        a = aval_of(i)
+        if a.ndim or a.dtype != dtypes.bool_:
+            return None
+        v = _concrete_or_none(i)
+        if v is None:
+            raise mask_error(what)
+        return bool(v)
+    return None
+
+
+def _expand(idx: Any, ndim: int, what: str) -> tuple[list[Any], tuple[int, ...]]:
     """Entries with Ellipsis expanded and masks/lists turned into integer index arrays;
-    each entry is None, a slice, ("adv", array-like) or ("int", scalar)."""
+    each entry is None, a slice or ("adv", array-like). Also the positions of the
+    length-1 axes 0-d booleans index, which the operand must get first."""
     items = idx if isinstance(idx, tuple) else (idx,)
     out: list[Any] = []
     for i in items:
-        if i is None or i is Ellipsis or isinstance(i, slice):
+        b = None if i is None or i is Ellipsis or isinstance(i, slice) else _bool_scalar(i, what)
+        if b is not None:
+            out.append(("bool", np.zeros(int(b), _INDEX_DTYPE)))
+        elif i is None or i is Ellipsis or isinstance(i, slice):
             out.append(i)
-        elif isinstance(i, (bool, np.bool_)):
-            raise UnsupportedError(f"{what}: a Python bool as an index is not supported; use "
-                                   "None to add an axis")
         elif isinstance(i, (int, np.integer)):
-            out.append(("adv", np.asarray(int(i), _INDEX_DTYPE)))
-        elif isinstance(i, (list, np.ndarray)) or type(i) is Array or isinstance(i, Tracer):
-            if isinstance(i, np.ndarray) and i.ndim == 0 and i.dtype != np.bool_:
+            if not -2**63 <= int(i) < 2**63:
+                raise IndexError(f"{what}: index {int(i)} is out of bounds")
+            out.append(("adv", np.asarray(i)))
+        elif (isinstance(i, (list, tuple, np.ndarray)) or type(i) is Array
+              or isinstance(i, Tracer)):
+            if isinstance(i, np.ndarray) and i.ndim == 0:
                 out.append(("adv", i))
                 continue
-            if not isinstance(i, (list, np.ndarray)):
-                a = aval_of(i)
-                if a.ndim == 0 and a.dtype == dtypes.bool_:
-                    raise UnsupportedError(f"{what}: a 0-d boolean index is not supported; "
-                                           "use None to add an axis")
             for arr in _as_index_array(i, what):
                 out.append(("adv", arr))
         else:
@@ -190,7 +215,8 @@ def _expand(idx: Any, ndim: int, what: str) -> list[Any]:
                              f"{type(i).__name__}")
     if sum(i is Ellipsis for i in out) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
-    used = sum(1 for i in out if i is not None and i is not Ellipsis)
+    used = sum(1 for i in out if isinstance(i, slice) or (isinstance(i, tuple)
+                                                          and i[0] == "adv"))
     if used > ndim:
         raise IndexError(f"too many indices for array: array is {ndim}-dimensional, but "
                          f"{used} were indexed")
@@ -199,26 +225,58 @@ def _expand(idx: Any, ndim: int, what: str) -> list[Any]:
         out[ell[0]:ell[0] + 1] = [slice(None)] * (ndim - used)
     else:
         out.extend([slice(None)] * (ndim - used))
-    return out
+    lifted = []
+    pos = 0
+    for j, e in enumerate(out):
+        if e is None:
+            continue
+        if isinstance(e, tuple) and e[0] == "bool":
+            lifted.append(pos)
+            out[j] = ("adv", e[1])
+        pos += 1
+    return out, tuple(lifted)
 
 
 def _normalize(arr: Any, n: int, dim: int, check: bool) -> tuple[Any, bool]:
-    """Wrap negative indices; concrete ones are bounds-checked when `check`."""
+    """Wrap negative indices once (-n..-1 -> 0..n-1; below -n stays out of bounds);
+    concrete ones are bounds-checked when `check`. Unsigned indices are first capped
+    at n, so a huge one stays out of bounds instead of wrapping to a negative int64."""
     v = None if _is_traced(arr) else _concrete_or_none(arr)
     if v is not None:
+        if v.dtype.kind == "u":
+            v = np.minimum(v, n)
+        elif v.dtype.kind == "b":
+            raise IndexError(f"arrays used as indices must be of integer (or boolean) type, "
+                             f"got {v.dtype}")
         v = v.astype(_INDEX_DTYPE)
         if check and v.size and (v.min() < -n or v.max() >= n):
             bad = v[(v < -n) | (v >= n)].flat[0]
             raise IndexError(f"index {bad} is out of bounds for axis {dim} with size {n}")
         return np.where(v < 0, v + n, v), True
-    x = convert(arr, _INDEX_DTYPE)
+    return wrap_index(arr, n), False
+
+
+def wrap_index(i: Any, n: int) -> Any:
+    """A traced integer index as int64 with NumPy's negative wrap-around applied once."""
+    i = asarray_operand(i)
+    dt = aval_of(i).dtype
+    if dt.kind == "u":      # no negatives; cap so int64 conversion cannot wrap
+        i = P.min_p.bind(i, convert(min(n, int(np.iinfo(dt).max)), dt))
+        return convert(i, _INDEX_DTYPE)
+    x = convert(i, _INDEX_DTYPE)
     zero = convert(0, _INDEX_DTYPE)
     wrapped = P.add_p.bind(x, convert(n, _INDEX_DTYPE))
-    return P.select_n_p.bind(P.lt_p.bind(x, zero), x, wrapped), False
+    return P.select_n_p.bind(P.lt_p.bind(x, zero), x, wrapped)
 
 
 def index_plan(shape: tuple[int, ...], idx: Any, what: str, check_bounds: bool) -> IndexPlan:
-    entries = _expand(idx, len(shape), what)
+    """The gather/scatter for `idx` on an operand of `shape` with `lifted_dims` inserted."""
+    entries, lifted = _expand(idx, len(shape), what)
+    if lifted:
+        shape = list(shape)
+        for d in lifted:
+            shape.insert(d, 1)
+        shape = tuple(shape)
     adv_pos = [k for k, e in enumerate(entries) if isinstance(e, tuple)]
     adjacent = adv_pos == list(range(adv_pos[0], adv_pos[-1] + 1)) if adv_pos else True
     # normalise advanced arrays and find their broadcast shape
@@ -241,8 +299,13 @@ def index_plan(shape: tuple[int, ...], idx: Any, what: str, check_bounds: bool) 
             adv.append((dim, arr))
             layout.append(("adv", len(adv) - 1))
         dim += 1
-    adv_shape = np.broadcast_shapes(*(tuple(np.shape(a) if isinstance(a, np.ndarray)
-                                            else aval_of(a).shape) for _, a in adv))
+    adv_shapes = [tuple(np.shape(a) if isinstance(a, np.ndarray) else aval_of(a).shape)
+                  for _, a in adv]
+    try:
+        adv_shape = np.broadcast_shapes(*adv_shapes)
+    except ValueError:
+        raise IndexError(f"{what}: shape mismatch: indexing arrays could not be broadcast "
+                         f"together with shapes {' '.join(map(str, adv_shapes))}") from None
     # output dims, in NumPy's order
     out_dims: list[Any] = []          # ("adv", j) | _Slice | None
     adv_block = [("adv", j) for j in range(len(adv_shape))]
@@ -295,7 +358,7 @@ def index_plan(shape: tuple[int, ...], idx: Any, what: str, check_bounds: bool) 
                          (adv_shape[d[1]] if isinstance(d, tuple) else d.count)
                          for d, w in zip(out_dims, is_window, strict=True))
     return IndexPlan(tuple(shape), gather_shape, offset_dims, window_dims,
-                     tuple(c[0] for c in comps), indices, none_dims, concrete)
+                     tuple(c[0] for c in comps), indices, none_dims, concrete, lifted)
 
 
 def _np_broadcast_in_dim(a: np.ndarray, shape: tuple[int, ...],
@@ -306,33 +369,81 @@ def _np_broadcast_in_dim(a: np.ndarray, shape: tuple[int, ...],
     return np.broadcast_to(a.reshape(full), shape)
 
 
+def _empty_axis(plan: IndexPlan) -> int | None:
+    """An indexed operand axis of size 0, where no gather or scatter window fits."""
+    for d in plan.index_dims:
+        if plan.operand_shape[d] == 0:
+            return d
+    return None
+
+
 def _gather_with_plan(x: Any, plan: IndexPlan, mode: str, fill_value: Any) -> Any:
-    out = P.gather_p.bind(x, plan.indices, dimension_numbers=plan.gather_dimension_numbers(),
-                          slice_sizes=plan.slice_sizes, mode=mode, fill_value=fill_value)
+    if plan.lifted_dims:
+        x = P.expand_dims_p.bind(x, dimensions=plan.lifted_dims)
+    d = _empty_axis(plan)
+    if d is not None:
+        # Nothing can be read from an empty axis: an empty selection is fine, every
+        # actual index is out of bounds.
+        av = aval_of(x)
+        if int(np.prod(plan.gather_shape, dtype=np.int64)) and mode != "fill":
+            raise IndexError(f"index is out of bounds for axis {d} with size 0 (no index is "
+                             "valid for an empty axis; use mode='fill' to get fill_value)")
+        fv = (0 if not int(np.prod(plan.gather_shape, dtype=np.int64)) else
+              P.default_fill_value(av.dtype) if fill_value is None else fill_value)
+        out = P.broadcast_in_dim_p.bind(convert(fv, av.dtype, av.weak_type),
+                                        shape=plan.gather_shape, broadcast_dimensions=())
+    else:
+        out = P.gather_p.bind(x, plan.indices,
+                              dimension_numbers=plan.gather_dimension_numbers(),
+                              slice_sizes=plan.slice_sizes, mode=mode, fill_value=fill_value)
     if plan.none_dims:
         out = P.expand_dims_p.bind(out, dimensions=plan.none_dims)
     return out
 
 
-_MODES = {None, "clip", "fill", "drop", "promise_in_bounds"}
+MODES = ("promise_in_bounds", "clip", "drop", "fill")
 
 
-def _check_mode(mode: Any) -> None:
-    if mode not in _MODES:
-        raise ValueError(f"mode must be one of 'promise_in_bounds', 'clip', 'drop', 'fill' "
-                         f"(or None), got {mode!r}")
+def check_mode(mode: Any) -> None:
+    """Reject an unknown ``mode=`` before anything is computed."""
+    if mode is not None and (not isinstance(mode, str) or mode not in MODES):
+        raise ValueError(f"mode must be one of {', '.join(map(repr, MODES))} or None (the "
+                         f"default), got {mode!r}")
+
+
+def _static_fill_value(fill_value: Any, dtype: np.dtype) -> Any:
+    """`fill_value` as a Python scalar of `dtype`; a value the dtype cannot hold is an
+    error rather than a silently different number."""
+    if fill_value is None:
+        return None
+    if isinstance(fill_value, Tracer) or (type(fill_value) is Array):
+        v = _concrete_or_none(fill_value)
+        if v is None:
+            raise TypeError("fill_value must be a concrete scalar (it is compiled into the "
+                            "program), got a traced value; use fnp.where on the result instead")
+        fill_value = v
+    v = np.asarray(fill_value)
+    if v.ndim:
+        raise ValueError(f"fill_value must be a scalar, got an array of shape {v.shape}")
+    with np.errstate(invalid="ignore", over="ignore"):
+        cast = v.astype(dtype)
+    if v.dtype.kind in "fc" and dtype.kind in "iub" and not (
+            np.isfinite(v) and cast.astype(v.dtype) == v):
+        raise ValueError(f"fill_value {fill_value!r} cannot be represented in {dtype}")
+    if v.dtype.kind in "iu" and dtype.kind in "iu" and int(cast) != int(v):
+        raise ValueError(f"fill_value {fill_value!r} is out of range for {dtype}")
+    return cast[()].item()
 
 
 def advanced_getitem(x: Any, idx: Any, mode: str | None = None, fill_value: Any = None) -> Any:
     """``x[idx]`` for an index with integer arrays or masks, as one gather."""
-    _check_mode(mode)
+    check_mode(mode)
     x = asarray_operand(x)
+    fill_value = _static_fill_value(fill_value, aval_of(x).dtype)
     plan = index_plan(aval_of(x).shape, idx, "indexing", check_bounds=mode is None)
     gmode = ("promise_in_bounds" if plan.concrete and mode is None else
              "clip" if mode in (None, "clip") else
              "fill" if mode in ("fill", "drop") else "promise_in_bounds")
-    if fill_value is not None:
-        fill_value = np.asarray(fill_value).astype(aval_of(x).dtype)[()].item()
     return _gather_with_plan(x, plan, gmode, fill_value)
 
 
@@ -343,11 +454,8 @@ _SCATTER_OPS = {"set": P.scatter_p, "add": P.scatter_add_p, "multiply": P.scatte
 def scatter_update(x: Any, idx: Any, values: Any, op: str, mode: str | None = None,
                    indices_are_sorted: bool = False, unique_indices: bool = False) -> Any:
     """``x.at[idx].<op>(values)`` as one scatter; duplicate indices combine with `op`
-    ("set": the last one wins, as XLA orders them)."""
-    _check_mode(mode)
-    if mode == "fill":
-        raise ValueError("mode='fill' is for .get(); updates take 'drop', 'clip' or "
-                         "'promise_in_bounds'")
+    ("set": the last one wins, as XLA orders them). "fill" drops, like "drop"."""
+    check_mode(mode)
     x = asarray_operand(x)
     av = aval_of(x)
     plan = index_plan(av.shape, idx, f".at[].{op}", check_bounds=mode is None)
@@ -358,6 +466,15 @@ def scatter_update(x: Any, idx: Any, values: Any, op: str, mode: str | None = No
     vals = broadcast_to(vals, plan.out_shape)
     if plan.none_dims:
         vals = P.squeeze_p.bind(vals, dimensions=plan.none_dims)
+    if _empty_axis(plan) is not None:   # an empty operand: nothing to write
+        return x
+    if plan.lifted_dims:
+        lifted = P.expand_dims_p.bind(x, dimensions=plan.lifted_dims)
+        out = _SCATTER_OPS[op].bind(lifted, plan.indices, vals,
+                                    dimension_numbers=plan.scatter_dimension_numbers(),
+                                    indices_are_sorted=indices_are_sorted,
+                                    unique_indices=unique_indices, mode=smode)
+        return P.squeeze_p.bind(out, dimensions=plan.lifted_dims)
     return _SCATTER_OPS[op].bind(x, plan.indices, vals,
                                  dimension_numbers=plan.scatter_dimension_numbers(),
                                  indices_are_sorted=indices_are_sorted,
@@ -372,7 +489,8 @@ def take(a: Any, indices: Any, axis: int | None = None, out: Any = None,
          mode: str | None = None, unique_indices: bool = False,
          indices_are_sorted: bool = False, fill_value: Any = None) -> Any:
     """NumPy's take. `mode`: "raise" (concrete indices only; the default for them),
-    "wrap", "clip", or JAX's "fill"/"promise_in_bounds" (the default for traced ones)."""
+    "wrap", "clip" (NumPy's: negatives clip to 0 rather than wrap), or JAX's
+    "fill" (the default for traced indices) and "promise_in_bounds"."""
     from funcgrad.numpy._util import reject
     reject("take", out=out)
     x = asarray_operand(a)
@@ -383,6 +501,11 @@ def take(a: Any, indices: Any, axis: int | None = None, out: Any = None,
     axis = normalize_axis(axis, nd)
     n = aval_of(x).shape[axis]
     ind = indices if not isinstance(indices, list) else np.asarray(indices, _INDEX_DTYPE)
+    isize = (np.size(ind) if isinstance(ind, (np.ndarray, int, np.integer))
+             else aval_of(ind).size)
+    if n == 0 and isize and mode in ("wrap", "clip"):
+        raise IndexError(f"take: cannot take {isize} element(s) from an empty axis "
+                         f"with mode={mode!r}")
     if mode == "wrap":
         if isinstance(ind, (np.ndarray, int, np.integer)):
             ind = np.mod(ind, n)
@@ -390,6 +513,14 @@ def take(a: Any, indices: Any, axis: int | None = None, out: Any = None,
             ind = P.rem_p.bind(P.add_p.bind(P.rem_p.bind(convert(ind, _INDEX_DTYPE),
                                                          convert(n, _INDEX_DTYPE)),
                                             convert(n, _INDEX_DTYPE)), convert(n, _INDEX_DTYPE))
+        mode = "promise_in_bounds"
+    elif mode == "clip":    # NumPy's clip does not wrap negatives first: -1 -> 0
+        if isinstance(ind, (np.ndarray, int, np.integer)):
+            ind = np.clip(np.asarray(ind, _INDEX_DTYPE), 0, max(n - 1, 0))
+        else:
+            i64 = convert(ind, _INDEX_DTYPE)
+            ind = P.min_p.bind(P.max_p.bind(i64, convert(0, _INDEX_DTYPE)),
+                               convert(max(n - 1, 0), _INDEX_DTYPE))
         mode = "promise_in_bounds"
     elif mode == "raise":
         if _is_traced(ind) and _concrete_or_none(ind) is None:

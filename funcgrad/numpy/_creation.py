@@ -8,8 +8,9 @@ import numpy as np
 
 from funcgrad import core, dtypes
 from funcgrad import primitives as P
-from funcgrad.array import Array, from_numpy
+from funcgrad.array import Array, copy_array, from_numpy
 from funcgrad.core import Tracer
+from funcgrad.ir import Literal
 from funcgrad.numpy._util import (asarray_operand, aval_of, canonical_dtype, convert)
 
 
@@ -35,30 +36,60 @@ def _contains_traced(x: Any) -> bool:
     return False
 
 
+def _huge_int(obj: Any) -> int | None:
+    """The first Python int in `obj` (nested lists/tuples) that no 64-bit integer holds."""
+    if isinstance(obj, int) and not isinstance(obj, bool):
+        return obj if not -(2**63) <= obj < 2**64 else None
+    if isinstance(obj, (list, tuple)):
+        for e in obj:
+            v = _huge_int(e)
+            if v is not None:
+                return v
+    return None
+
+
+def _object_error(obj: Any) -> Exception:
+    big = _huge_int(obj)
+    if big is not None:
+        # the same words as the scalar path (core's aval of a Python int)
+        return OverflowError(f"Python int {big} does not fit in int64")
+    return TypeError(f"funcgrad arrays cannot hold Python objects (dtype=object), got "
+                     f"{type(obj).__name__} {obj!r:.60}; pass numbers or arrays")
+
+
 def array(obj: Any, dtype: Any = None, copy: bool = True, ndmin: int = 0) -> Any:
     """Like numpy.array; Python floats become float64 (or the configured default)."""
     dt = canonical_dtype(dtype)
+    if type(obj) is Literal:        # an internal 0-d constant (a scalar a ufunc took in)
+        obj = np.asarray(obj.val, obj.aval.dtype)
     if type(obj) is Array or isinstance(obj, Tracer):
         out = obj if dt is None else convert(obj, dt)
         if aval_of(out).weak_type:
             out = convert(out, aval_of(out).dtype, False)
+        if copy and out is obj and type(obj) is Array:
+            out = copy_array(obj)     # its own buffer: donating one leaves the other intact
     elif isinstance(obj, (list, tuple)) and _contains_traced(obj):
         from funcgrad.numpy._shape import stack
-        out = stack([array(o) for o in obj])
+        out = stack([array(o, copy=False) for o in obj])
         if dt is not None:
             out = convert(out, dt)
     else:
         if isinstance(obj, (np.ndarray, np.generic)):
             host = np.asarray(obj, dtype=dt)
         else:
-            host = np.asarray(obj, dtype=dt)
+            try:
+                host = np.asarray(obj, dtype=dt)
+            except OverflowError:
+                raise _object_error(obj) from None
+            except ValueError as e:
+                raise ValueError(f"funcgrad.numpy.array: cannot make an array of "
+                                 f"{type(obj).__name__} {obj!r:.60}: {e}") from None
             if dt is None and host.dtype == np.float64:
                 host = host.astype(dtypes.default_float())
             elif dt is None and host.dtype == np.complex128:
                 host = host.astype(dtypes.default_complex())
         if host.dtype == object:
-            raise TypeError("funcgrad arrays cannot hold Python objects (dtype=object); "
-                            "pass numbers or arrays")
+            raise _object_error(obj)
         out = from_numpy(host)
     while ndmin and aval_of(out).ndim < ndmin:
         out = P.expand_dims_p.bind(out, dimensions=(0,))
@@ -69,14 +100,14 @@ def asarray(a: Any, dtype: Any = None, copy: bool | None = None) -> Any:
     if hasattr(a, "__dlpack__") and not isinstance(a, (np.ndarray, Array)) and \
             not isinstance(a, Tracer):
         a = np.from_dlpack(a)
-    return array(a, dtype=dtype)
+    return array(a, dtype=dtype, copy=bool(copy))
 
 
 def from_dlpack(x: Any, *, device: Any = None, copy: bool | None = None) -> Any:
     """An Array holding the data of a DLPack producer (NumPy, PyTorch, CuPy... or a
     funcgrad Array): the data is copied to funcgrad's device."""
-    if type(x) is Array:
-        return x
+    if type(x) is Array and (device is None or x.device == device):
+        return copy_array(x) if copy else x
     if not hasattr(x, "__dlpack__"):
         raise TypeError(f"from_dlpack needs an object with __dlpack__, got {type(x).__name__}")
     return from_numpy(np.from_dlpack(x), device=device)
@@ -85,6 +116,8 @@ def from_dlpack(x: Any, *, device: Any = None, copy: bool | None = None) -> Any:
 def full(shape: int | Sequence[int], fill_value: Any, dtype: Any = None) -> Any:
     shape = _shape(shape)
     dt = canonical_dtype(dtype)
+    if type(fill_value) is int and dt is None and 2**63 <= fill_value < 2**64:
+        dt = dtypes.canonicalize(np.uint64)      # NumPy's dtype for such an int
     if isinstance(fill_value, (bool, int, float, complex)) or isinstance(fill_value, np.generic):
         dt = dt or core.get_aval(fill_value).dtype
         if dt == dtypes.float64 and isinstance(fill_value, float):
@@ -208,7 +241,7 @@ def identity(n: int, dtype: Any = None) -> Any:
 
 
 def copy(a: Any) -> Any:
-    return asarray(a)
+    return array(a, copy=True)
 
 
 __all__ = ["array", "asarray", "from_dlpack", "full", "zeros", "ones", "empty", "full_like",

@@ -22,7 +22,7 @@ from funcgrad import dtypes
 from funcgrad import primitives as P
 from funcgrad.core import Tracer
 from funcgrad.numpy._eager import eager_jit
-from funcgrad.numpy._ufuncs import UFUNCS, Ufunc
+from funcgrad.numpy._ufuncs import Ufunc
 from funcgrad.numpy._util import (asarray_operand, aval_of, convert, normalize_axes,
                                   normalize_axis, promote, reject)
 
@@ -314,12 +314,17 @@ def repeat(a: Any, repeats: Any, axis: int | None = None, *,
             raise TypeError("funcgrad.numpy.repeat: traced repeats give an output length that "
                             "depends on their values; pass total_repeat_length= (a static int)"
                             " or make repeats concrete")
+        if n == 0 and int(total_repeat_length) > 0:
+            raise ValueError(f"repeat: total_repeat_length={int(total_repeat_length)} pads with "
+                             f"the last element, but the array is empty along axis {ax}")
         reps = fnp.broadcast_to(convert(asarray_operand(repeats), dtypes.int64), (n,))
         ends = fnp.cumsum(reps)
         pos = fnp.arange(int(total_repeat_length))
         idx = fnp.minimum(fnp.searchsorted(ends, pos, side="right"), max(n - 1, 0))
         return fnp.take(x, idx, axis=ax)
     reps_np = np.asarray(repeats)
+    if reps_np.size == 0 and reps_np.dtype.kind == "f":   # [] is an empty int list here
+        reps_np = reps_np.astype(np.int64)
     if reps_np.dtype.kind not in "iu":
         raise TypeError(f"funcgrad.numpy.repeat: repeats must be integers, got {reps_np.dtype}")
     if reps_np.ndim == 0 or reps_np.shape == (1,):
@@ -332,6 +337,9 @@ def repeat(a: Any, repeats: Any, axis: int | None = None, *,
     idx = np.repeat(np.arange(n, dtype=np.int64), reps_np)
     if total_repeat_length is not None:
         total = int(total_repeat_length)
+        if n == 0 and total > 0:
+            raise ValueError(f"repeat: total_repeat_length={total} pads with the last element, "
+                             f"but the array is empty along axis {ax}")
         idx = np.concatenate([idx, np.full(max(total - idx.size, 0), max(n - 1, 0))])[:total]
     return fnp.take(x, idx, axis=ax)
 
@@ -624,9 +632,8 @@ def _heaviside(x1: Any, x2: Any) -> Any:
 
 
 def _logaddexp2(a: Any, b: Any) -> Any:
-    ln2 = convert(math.log(2.0), aval_of(a).dtype)
-    return P.div_p.bind(UFUNCS["logaddexp"].impl(P.mul_p.bind(a, ln2), P.mul_p.bind(b, ln2)),
-                        ln2)
+    from funcgrad.numpy._ufuncs import _logaddexp_base
+    return _logaddexp_base(a, b, math.log(2.0))
 
 
 heaviside = Ufunc("heaviside", np.heaviside, _heaviside)

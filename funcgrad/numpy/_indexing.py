@@ -2,7 +2,9 @@
 
 Static parts become one `slice` (plus `rev` for negative steps and `squeeze`
 for integer indices); a traced integer index becomes a `dynamic_slice` with
-NumPy's negative-index wrap-around.
+NumPy's negative-index wrap-around. A concrete integer (a Python or NumPy int, or
+an eager 0-d Array) is bounds-checked and raises IndexError like NumPy; a traced
+one cannot be, and `dynamic_slice` clamps it (the table in `_updates.py`).
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from funcgrad import dtypes
 from funcgrad import primitives as P
 from funcgrad.array import Array
 from funcgrad.core import Tracer
-from funcgrad.numpy._advanced import advanced_getitem, is_advanced_index
+from funcgrad.numpy._advanced import advanced_getitem, is_advanced_index, wrap_index
 from funcgrad.numpy._util import asarray_operand, aval_of, convert
 
 
@@ -55,12 +57,20 @@ def _expand_index(idx: Any, ndim: int) -> list[Any]:
     return out
 
 
+def concrete_int(i: Any) -> Any:
+    """An eager 0-d integer Array as a Python int (so it is bounds-checked like one);
+    anything else unchanged."""
+    if type(i) is Array and _is_int_scalar(i):
+        return int(np.asarray(i))
+    return i
+
+
 def getitem(x: Any, idx: Any) -> Any:
     if is_advanced_index(idx):   # integer arrays / masks: one gather
         return advanced_getitem(x, idx)
     x = asarray_operand(x)
     shape = aval_of(x).shape
-    items = _expand_index(idx, len(shape))
+    items = [concrete_int(i) for i in _expand_index(idx, len(shape))]
     starts, limits, strides, rev_dims, squeeze_dims = [], [], [], [], []
     dynamic: list[tuple[int, Any]] = []
     out_axis_of_none: list[int] = []
@@ -96,7 +106,10 @@ def getitem(x: Any, idx: Any) -> Any:
             limits.append(i + 1)
             strides.append(1)
             squeeze_dims.append(dim)
-        else:   # a traced (or device) integer scalar
+        else:   # a traced integer scalar
+            if n == 0:
+                raise IndexError(f"index is out of bounds for axis {dim} with size 0 (no "
+                                 "index is valid for an empty axis)")
             starts.append(0)
             limits.append(n)
             strides.append(1)
@@ -115,9 +128,7 @@ def getitem(x: Any, idx: Any) -> Any:
         idxs: list[Any] = [zero] * len(cur)
         sizes = list(cur)
         for d, it in dynamic:
-            i = convert(asarray_operand(it), dtypes.int64)
-            wrapped = P.add_p.bind(i, convert(cur[d], dtypes.int64))
-            idxs[d] = P.select_n_p.bind(P.lt_p.bind(i, zero), i, wrapped)
+            idxs[d] = wrap_index(it, cur[d])
             sizes[d] = 1
         x = P.dynamic_slice_p.bind(x, *idxs, slice_sizes=tuple(sizes))
     if squeeze_dims:

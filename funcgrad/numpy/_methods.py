@@ -13,16 +13,22 @@ import numpy as np
 
 from funcgrad import core, dtypes
 from funcgrad import primitives as P
-from funcgrad.array import Array
+from funcgrad.array import Array, copy_array
 from funcgrad.core import Tracer
 from funcgrad.numpy import _contract, _reductions, _shape
 from funcgrad.numpy._indexing import getitem
-from funcgrad.numpy._ufuncs import UFUNCS
+from funcgrad.numpy._ufuncs import UFUNCS, operands
 from funcgrad.numpy._util import aval_of, check_int_operands, convert
 
 _current = core._current_trace
 _eval = core.eval_trace
 _OPERAND_TYPES = (Array, Tracer, bool, int, float, complex, np.ndarray, np.generic, list, tuple)
+
+
+def _foreign(other: Any) -> bool:
+    """True for a value of a user type that may implement the reflected operator
+    itself; builtin non-numbers (str, None, dict, object...) are errors instead."""
+    return type(other).__module__ != "builtins" and not hasattr(other, "__array__")
 
 
 def _binary(name: str, reflected: bool = False) -> Callable[[Any, Any], Any]:
@@ -31,9 +37,10 @@ def _binary(name: str, reflected: bool = False) -> Callable[[Any, Any], Any]:
     eager = uf.eager[True]
 
     def op(self: Any, other: Any) -> Any:
-        if not isinstance(other, _OPERAND_TYPES):
+        if not isinstance(other, _OPERAND_TYPES) and _foreign(other):
             return NotImplemented
         args = (other, self) if reflected else (self, other)
+        args = operands(args, uf.name)
         if type(other) is int:
             check_int_operands(uf.np_ufunc, args)
         if _current.get() is _eval:
@@ -54,13 +61,13 @@ def _pow(self: Any, other: Any) -> Any:
         dt = aval_of(self).dtype
         if dtypes.is_inexact(dt) or (dtypes.is_integer(dt) and other >= 0):
             return P.integer_pow_p.bind(self, y=other)
-    if not isinstance(other, _OPERAND_TYPES):
+    if not isinstance(other, _OPERAND_TYPES) and _foreign(other):
         return NotImplemented
     return UFUNCS["power"].apply((self, other), keep_weak=True)
 
 
 def _rpow(self: Any, other: Any) -> Any:
-    if not isinstance(other, _OPERAND_TYPES):
+    if not isinstance(other, _OPERAND_TYPES) and _foreign(other):
         return NotImplemented
     return UFUNCS["power"].apply((other, self), keep_weak=True)
 
@@ -78,7 +85,10 @@ def _rmatmul(self: Any, other: Any) -> Any:
 
 
 def _astype(self: Any, dtype: Any, copy: bool = True) -> Any:
-    return convert(self, dtypes.canonicalize(dtype), False)
+    out = convert(self, dtypes.canonicalize(dtype), False)
+    if copy and out is self and type(self) is Array:
+        out = copy_array(self)     # NumPy's astype copies unless told not to
+    return out
 
 
 def _reshape(self: Any, *shape: Any, order: str = "C") -> Any:

@@ -144,9 +144,23 @@ def var(a: Any, axis: Axis = None, dtype: Any = None, out: Any = None, ddof: int
     return P.div_p.bind(s, convert(n, aval_of(s).dtype))
 
 
+def sqrt_of_variance(v: Any) -> Any:
+    """sqrt(v) with derivative 0 where v == 0.
+
+    A variance is 0 where the data are constant along the axis (always so for
+    one element); there sqrt's derivative 1 / (2 sqrt(v)) meets a zero tangent
+    and gives 0 * inf = NaN. The standard deviation of a single element is 0
+    whatever its value, so its derivative is 0; for n > 1 equal values the
+    derivative does not exist and 0 is the subgradient taken (like autograd).
+    Values are unchanged (NaN and inf variances included)."""
+    zero = P.eq_p.bind(v, convert(0, aval_of(v).dtype))
+    safe = P.select_n_p.bind(zero, v, convert(1, aval_of(v).dtype))
+    return P.select_n_p.bind(zero, P.sqrt_p.bind(safe), convert(0, aval_of(v).dtype))
+
+
 def std(a: Any, axis: Axis = None, dtype: Any = None, out: Any = None, ddof: int = 0,
         keepdims: bool = False, where: Any = None, correction: Any = None) -> Any:
-    return P.sqrt_p.bind(var(a, axis, dtype, out, ddof, keepdims, where, correction))
+    return sqrt_of_variance(var(a, axis, dtype, out, ddof, keepdims, where, correction))
 
 
 def _argreduce(prim: Primitive, name: str, a: Any, axis: int | None, out: Any,

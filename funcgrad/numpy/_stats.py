@@ -141,8 +141,9 @@ def nanvar(a: Any, axis: Axis = None, dtype: Any = None, out: Any = None, ddof: 
 
 def nanstd(a: Any, axis: Axis = None, dtype: Any = None, out: Any = None, ddof: int = 0,
            keepdims: bool = False, where: Any = None, correction: Any = None) -> Any:
-    """Standard deviation of the non-NaN entries."""
-    return fnp.sqrt(nanvar(a, axis, dtype, out, ddof, keepdims, where, correction))
+    """Standard deviation of the non-NaN entries (derivative 0 where it is 0, like std)."""
+    from funcgrad.numpy._reductions import sqrt_of_variance
+    return sqrt_of_variance(nanvar(a, axis, dtype, out, ddof, keepdims, where, correction))
 
 
 def _nan_arg(fname: str, a: Any, axis: int | None, out: Any, keepdims: bool) -> Any:

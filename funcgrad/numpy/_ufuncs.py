@@ -16,12 +16,12 @@ import numpy as np
 from funcgrad import core, dtypes
 from funcgrad import primitives as P
 from funcgrad.array import Array
-from funcgrad.config import config
+from funcgrad.config import LRUCache
 from funcgrad.core import Primitive, ShapedArray, Tracer
 from funcgrad.ir import Literal
 from funcgrad.jit import jit
 from funcgrad.numpy._util import (asarray_operand, aval_of, check_int_operands, convert, reject,
-                                  ufunc_dtypes)
+                                  ufunc_dtypes, ufunc_operand)
 
 _current = core._current_trace
 _eval = core.eval_trace
@@ -30,20 +30,31 @@ Fn = Callable[..., Any]
 
 
 _PY_SCALAR_TYPES = frozenset((bool, int, float, complex))
+_READY = frozenset((Array, Literal, bool, int, float, complex))
+
+
+def operands(args: tuple[Any, ...], name: str) -> tuple[Any, ...]:
+    """Lists, tuples and NumPy values turned into arrays (NumPy's conversion rules)
+    before dispatch: a jitted function would see a list as a pytree of scalars."""
+    for a in args:      # a plain loop: this runs on every eager ufunc call
+        if type(a) not in _READY and not isinstance(a, Tracer):
+            return tuple(ufunc_operand(x, name) for x in args)
+    return args
+
 _WEAK_TOKEN = (bool, int, float, complex)     # by dtypes.kind_rank
-_lit_avals: dict[tuple[np.dtype, bool], ShapedArray] = {}
+_lit_avals = LRUCache("literal avals")
 
 
 def _literal(x: Any, dtype: np.dtype, weak: bool) -> Literal:
     """A Python scalar as a Literal of `dtype` (NumPy raises OverflowError when an
     int does not fit, as NEP 50 asks)."""
-    aval = _lit_avals.get((dtype, weak))
+    aval = _lit_avals.get((dtype, weak))      # few keys (dtype, weak): no recency needed
     if aval is None:
-        aval = _lit_avals[(dtype, weak)] = ShapedArray((), dtype, weak)
+        aval = _lit_avals.put((dtype, weak), ShapedArray((), dtype, weak))
     return Literal(dtype.type(x), aval)
 
 
-def _prepare(plans: dict[Any, Any], ufunc: np.ufunc, args: tuple[Any, ...],
+def _prepare(plans: LRUCache, ufunc: np.ufunc, args: tuple[Any, ...],
              keep_weak: bool) -> tuple[list[Any], np.dtype, bool]:
     """Operands converted to the loop dtypes NumPy resolves for them (a plan cached
     per input dtype signature), plus the output dtype and weakness."""
@@ -61,10 +72,10 @@ def _prepare(plans: dict[Any, Any], ufunc: np.ufunc, args: tuple[Any, ...],
                           else av.dtype)
         ops.append(a)
     key = tuple(tokens)
-    plan = plans.get(key)
+    plan = plans.lookup(key)
     if plan is None:
         in_dts, out_dts, all_weak = ufunc_dtypes(ufunc, *args)
-        plan = plans[key] = (in_dts, out_dts[0], all_weak)
+        plan = plans.put(key, (in_dts, out_dts[0], all_weak))
     in_dts, out_dt, weak = plan
     weak = weak and keep_weak
     out = []
@@ -96,8 +107,7 @@ class Ufunc:
         # Eagerly, the whole function (dtype conversions included) runs as one cached
         # executable, like one primitive; under a transformation it binds primitives.
         self.eager = {keep: jit(self._fixed_arity(keep)) for keep in (False, True)}
-        self.plans: dict[Any, Any] = {}
-        config.on_change(self.plans.clear)
+        self.plans = LRUCache("ufunc dtype plans")
 
     def _fixed_arity(self, keep_weak: bool) -> Fn:
         def fn(*xs: Any) -> Any:
@@ -108,6 +118,7 @@ class Ufunc:
     def apply(self, args: tuple[Any, ...], keep_weak: bool) -> Any:
         if len(args) != self.nin:
             raise TypeError(f"{self.name} takes {self.nin} argument(s), got {len(args)}")
+        args = operands(args, self.name)
         ops, out_dt, weak = _prepare(self.plans, self.np_ufunc, args, keep_weak)
         return _finish(self.impl(*ops), out_dt, weak)
 
@@ -118,6 +129,7 @@ class Ufunc:
             raise TypeError(f"{self.name}() got unsupported keyword argument(s) "
                             f"{', '.join(kwargs)}")
         if _current.get() is _eval and len(args) == self.nin:
+            args = operands(args, self.name)
             check_int_operands(self.np_ufunc, args)
             r = self.eager[False](*args)
         else:
@@ -142,10 +154,27 @@ def _int_identity(prim: Primitive) -> Fn:
     return f
 
 
+def _float_floor_divide(a: Any, b: Any) -> Any:
+    """NumPy's float floor division, through fmod like Python's: floor(a / b) would
+    round a / b first (1 // 0.1 is 9, not 10) and give inf for inf // 1 (NaN)."""
+    zero = _const(a, 0)
+    mod = P.rem_p.bind(a, b)
+    div = P.div_p.bind(P.sub_p.bind(a, mod), b)
+    fix = P.and_p.bind(P.ne_p.bind(mod, zero),
+                       P.ne_p.bind(P.lt_p.bind(b, zero), P.lt_p.bind(mod, zero)))
+    div = P.select_n_p.bind(fix, div, P.sub_p.bind(div, _const(a, 1)))
+    fl = P.floor_p.bind(div)
+    fl = P.select_n_p.bind(P.gt_p.bind(P.sub_p.bind(div, fl), _const(a, 0.5)), fl,
+                           P.add_p.bind(fl, _const(a, 1)))
+    q = P.div_p.bind(a, b)
+    fl = P.select_n_p.bind(P.eq_p.bind(div, zero), fl, _copysign(zero, q))
+    return P.select_n_p.bind(P.eq_p.bind(b, zero), fl, q)
+
+
 def _floor_divide(a: Any, b: Any) -> Any:
     dt = aval_of(a).dtype
     if dtypes.is_inexact(dt):
-        return P.floor_p.bind(P.div_p.bind(a, b))
+        return _float_floor_divide(a, b)
     if dt == dtypes.bool_:
         return P.and_p.bind(a, b)
     q = P.div_p.bind(a, b)
@@ -167,7 +196,10 @@ def _remainder(a: Any, b: Any) -> Any:
     zero = _const(r, 0)
     fix = P.and_p.bind(P.ne_p.bind(r, zero),
                        P.ne_p.bind(P.lt_p.bind(r, zero), P.lt_p.bind(b, zero)))
-    return P.select_n_p.bind(fix, r, P.add_p.bind(r, b))
+    r = P.select_n_p.bind(fix, r, P.add_p.bind(r, b))
+    if dtypes.is_inexact(dt):       # a zero remainder takes the divisor's sign, as in NumPy
+        r = P.select_n_p.bind(P.eq_p.bind(r, zero), r, _copysign(zero, b))
+    return r
 
 
 def _logical(prim: Primitive) -> Fn:
@@ -186,6 +218,11 @@ def _right_shift(a: Any, b: Any) -> Any:
 def _scaled(prim: Primitive | None, factor: float) -> Fn:
     def f(x: Any) -> Any:
         y = x if prim is None else prim.bind(x)
+        if dtypes.is_complex(aval_of(y).dtype):
+            # scale the parts: a complex product would turn (-inf + 0j) * c into nan
+            re, im = P.real_p.bind(y), P.imag_p.bind(y)
+            return P.complex_p.bind(P.mul_p.bind(re, _const(re, factor)),
+                                    P.mul_p.bind(im, _const(im, factor)))
         return P.mul_p.bind(y, _const(y, factor))
     return f
 
@@ -227,7 +264,24 @@ def _square(x: Any) -> Any:
 
 
 def _reciprocal(x: Any) -> Any:
-    return P.div_p.bind(_const(x, 1), x)
+    if not dtypes.is_complex(aval_of(x).dtype):
+        return P.div_p.bind(_const(x, 1), x)
+    # NumPy's (Smith's) formula, part by part: no overflow for huge parts, and
+    # NumPy's values at zeros and infinities (1 / 0 is nan + nan j)
+    a, b = P.real_p.bind(x), P.imag_p.bind(x)
+    one = _const(a, 1)
+    re_big = P.le_p.bind(P.abs_p.bind(b), P.abs_p.bind(a))
+    # the selects change no value NumPy's formula uses; they keep XLA from rewriting
+    # (a / b) / d as a / (b * d), which underflows to 0 / 0 for tiny b
+    zero, nan = _const(a, 0), _const(a, math.nan)
+    r1 = P.select_n_p.bind(P.eq_p.bind(a, zero), P.div_p.bind(b, a), nan)
+    d1 = P.add_p.bind(a, P.mul_p.bind(b, r1))
+    r2 = P.select_n_p.bind(P.eq_p.bind(b, zero), P.div_p.bind(a, b), zero)
+    d2 = P.add_p.bind(P.mul_p.bind(a, r2), b)
+    re = P.select_n_p.bind(re_big, P.div_p.bind(r2, d2), P.div_p.bind(one, d1))
+    im = P.select_n_p.bind(re_big, P.neg_p.bind(P.div_p.bind(one, d2)),
+                           P.neg_p.bind(P.div_p.bind(r1, d1)))
+    return P.complex_p.bind(re, im)
 
 
 def _sign(x: Any) -> Any:
@@ -252,24 +306,78 @@ def _copysign(a: Any, b: Any) -> Any:
     return P.select_n_p.bind(neg, mag, P.neg_p.bind(mag))
 
 
+def _logaddexp_base(a: Any, b: Any, ln_base: float) -> Any:
+    """log_base(base**a + base**b), NaN-free at infinities and smooth to all orders.
+
+    With m = max(a, b) held constant (a stop_gradient: any constant shift cancels), the
+    result is m + log1p(u) / ln(base) for u = base**(a-m) + base**(b-m) - 1, where
+    `u` is summed so that the term that is exactly 1 enters as expm1(0) = 0: that
+    keeps log1p's digits when the other term is tiny, and both ways of writing u are
+    the same analytic function, so every derivative is the true one (ties included).
+    A shift of 0 where m is +-inf makes logaddexp(inf, x) = inf and
+    logaddexp(-inf, -inf) = -inf, as NumPy gives, and d/db at (-inf, b) is 1.
+    """
+    m = P.stop_gradient_p.bind(P.max_p.bind(a, b))
+    m = P.select_n_p.bind(P.is_finite_p.bind(m), _const(m, 0), m)
+    da, db = P.sub_p.bind(a, m), P.sub_p.bind(b, m)
+    ln = _const(a, ln_base)
+
+    def em1(d: Any) -> Any:
+        return P.expm1_p.bind(d if ln_base == 1 else P.mul_p.bind(d, ln))
+
+    def ex(d: Any) -> Any:
+        return P.exp_p.bind(d) if ln_base == 1 else P.exp2_p.bind(d)
+
+    u = P.select_n_p.bind(P.ge_p.bind(a, b), P.add_p.bind(ex(da), em1(db)),
+                          P.add_p.bind(em1(da), ex(db)))
+    lg = P.log1p_p.bind(u)
+    lg = lg if ln_base == 1 else P.div_p.bind(lg, ln)
+    # at a tie (u == 1) the value is exactly log_base(2), as NumPy gives (x + 1 for
+    # logaddexp2); the correction carries no derivative, so the rule's derivatives stay
+    exact = _const(lg, math.log(2.0) / ln_base)
+    fix = P.add_p.bind(lg, P.stop_gradient_p.bind(P.sub_p.bind(exact, lg)))
+    lg = P.select_n_p.bind(P.eq_p.bind(u, _const(u, 1)), lg, fix)
+    return P.add_p.bind(m, lg)
+
+
 def _logaddexp(a: Any, b: Any) -> Any:
-    m = P.max_p.bind(a, b)
-    safe = P.select_n_p.bind(P.is_finite_p.bind(m), P.mul_p.bind(m, _const(m, 0)), m)
-    s = P.add_p.bind(P.exp_p.bind(P.sub_p.bind(a, safe)), P.exp_p.bind(P.sub_p.bind(b, safe)))
-    return P.add_p.bind(safe, P.log_p.bind(s))
+    return _logaddexp_base(a, b, 1.0)
 
 
 def _hypot(a: Any, b: Any) -> Any:
-    # big * sqrt(1 + (small / big)**2): squaring a or b would overflow (or underflow)
-    # long before the result does; big = 0, inf or nan is the answer itself.
+    """s * sqrt((a/s)**2 + (b/s)**2) with the scale s = max(|a|, |b|) held constant.
+
+    Scaling keeps the squares from overflowing (or underflowing) long before the
+    result does. The scale is a stop_gradient: any constant s gives the same
+    function, so every derivative is that of sqrt(a**2 + b**2), to all orders and
+    at ties |a| == |b| too (building the result from max/min instead would give
+    the ties max's averaged derivative, and a zero second derivative). At the
+    origin, where hypot has no derivative, the derivative is taken as 0, like
+    abs at 0. hypot(0, b) is |b| exactly; inf wins over nan, as in NumPy.
+    """
     x, y = P.abs_p.bind(a), P.abs_p.bind(b)
-    big, small = P.max_p.bind(x, y), P.min_p.bind(x, y)
-    ok = P.and_p.bind(P.gt_p.bind(big, _const(big, 0)), P.is_finite_p.bind(big))
-    r = P.div_p.bind(small, P.select_n_p.bind(ok, _const(big, 1), big))
-    scaled = P.mul_p.bind(big, P.sqrt_p.bind(P.add_p.bind(_const(r, 1), P.mul_p.bind(r, r))))
-    out = P.select_n_p.bind(ok, big, scaled)
+    s = P.stop_gradient_p.bind(P.max_p.bind(x, y))
+    ok = P.and_p.bind(P.gt_p.bind(s, _const(s, 0)), P.is_finite_p.bind(s))
+    s = P.select_n_p.bind(ok, _const(s, 1), s)
+    u, v = P.div_p.bind(a, s), P.div_p.bind(b, s)
+    q = P.add_p.bind(P.mul_p.bind(u, u), P.mul_p.bind(v, v))
+    zero = P.eq_p.bind(q, _const(q, 0))
+    root = P.sqrt_p.bind(P.select_n_p.bind(zero, q, _const(q, 1)))
+    out = P.select_n_p.bind(zero, P.mul_p.bind(s, root), _const(q, 0))
     inf = _const(out, math.inf)     # like NumPy: hypot(inf, nan) is inf
     return P.select_n_p.bind(P.or_p.bind(P.eq_p.bind(x, inf), P.eq_p.bind(y, inf)), out, inf)
+
+
+def _nan_ignoring(prim: Primitive) -> Fn:
+    """fmax/fmin: a NaN operand loses to a number. Ties take max/min's derivative
+    (half to each operand), so fmax and maximum differentiate alike."""
+    def f(a: Any, b: Any) -> Any:
+        if not dtypes.is_inexact(aval_of(a).dtype):
+            return prim.bind(a, b)
+        r = prim.bind(a, b)
+        r = P.select_n_p.bind(P.ne_p.bind(b, b), r, a)
+        return P.select_n_p.bind(P.ne_p.bind(a, a), r, b)
+    return f
 
 
 def _abs(x: Any) -> Any:
@@ -297,6 +405,7 @@ _TABLE: dict[str, tuple[np.ufunc, Fn]] = {
     "sign": (np.sign, _sign), "square": (np.square, _square),
     "reciprocal": (np.reciprocal, _reciprocal),
     "maximum": (np.maximum, _bind(P.max_p)), "minimum": (np.minimum, _bind(P.min_p)),
+    "fmax": (np.fmax, _nan_ignoring(P.max_p)), "fmin": (np.fmin, _nan_ignoring(P.min_p)),
     "copysign": (np.copysign, _copysign), "logaddexp": (np.logaddexp, _logaddexp),
     "hypot": (np.hypot, _hypot), "nextafter": (np.nextafter, _bind(P.nextafter_p)),
     # exponents and logarithms

@@ -6,7 +6,6 @@ funcgrad's results have exactly NumPy's dtypes.
 """
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,6 +13,7 @@ import numpy as np
 
 from funcgrad import core, dtypes
 from funcgrad.array import Array, from_numpy
+from funcgrad.config import memoize
 from funcgrad.core import ShapedArray, Tracer
 from funcgrad.errors import UnsupportedError
 from funcgrad.ir import Literal
@@ -41,6 +41,42 @@ def asarray_operand(x: Any) -> Any:
         return array(x)
     aval = core.get_aval(x)     # raises a clear TypeError for non-arrays
     return from_numpy(np.asarray(x, aval.dtype))
+
+
+_OPERAND_HINT = "pass an array, a number, or a (nested) list of numbers"
+
+
+def ufunc_operand(x: Any, fname: str) -> Any:
+    """`x` as an operand of an elementwise function, converted by NumPy's rules: lists,
+    tuples and NumPy values become strongly typed arrays, Python scalars stay as they
+    are (weak). Anything else is a TypeError that shows `x` as the caller wrote it,
+    raised before any tracing starts."""
+    t = type(x)
+    if t is Array or t is Literal or t in _PY_SCALARS or isinstance(x, Tracer):
+        return x
+    if isinstance(x, (np.ndarray, np.generic)):
+        if x.dtype.kind not in "biufc" and x.dtype != dtypes.bfloat16:
+            raise TypeError(f"{fname}: an operand of NumPy dtype {x.dtype} ({x!r:.60}) is "
+                            f"not numeric; {_OPERAND_HINT}")
+        return asarray_operand(x)
+    if isinstance(x, (list, tuple)):
+        from funcgrad.numpy._creation import array
+        try:
+            return array(x)
+        except OverflowError:
+            raise
+        except (TypeError, ValueError):
+            raise TypeError(f"{fname}: cannot use the {t.__name__} {x!r:.60} as an array "
+                            f"operand (it is ragged or holds non-numbers); "
+                            f"{_OPERAND_HINT}") from None
+    bad = TypeError(f"{fname}: the operand {t.__name__} {x!r:.60} is not a valid funcgrad "
+                    f"value; {_OPERAND_HINT}")
+    if isinstance(x, (str, bytes)) or x is None or t.__module__ == "builtins":
+        raise bad
+    try:
+        return asarray_operand(x)     # objects with __array__ / __dlpack__
+    except TypeError:
+        raise bad from None
 
 
 def materialize(x: Any) -> Any:
@@ -108,7 +144,7 @@ def _dtype_token(x: Any) -> Any:
     return aval.dtype
 
 
-@functools.lru_cache(maxsize=4096)
+@memoize("ufunc dtype resolution")
 def _resolve(ufunc: np.ufunc, tokens: tuple[Any, ...]) -> tuple[np.dtype, ...]:
     subst = tuple(dtypes.float32 if t == dtypes.bfloat16 else t for t in tokens)
     # NumPy takes no Python bool token, and compares two Python ints in an object

@@ -249,20 +249,21 @@ def irfft2(a: Any, s: Sequence[int] | None = None, axes: Sequence[int] = (-2, -1
     return _irfft(a, s, axes, norm, "irfft2")
 
 
-def _freq(host: np.ndarray, d: Any) -> Any:
+def _freq(host: np.ndarray, d: Any, device: Any = None) -> Any:
     if isinstance(d, (int, float, np.number)):
-        return from_numpy(host / d)
-    return P.div_p.bind(from_numpy(host), convert(asarray_operand(d), dtypes.float64))
+        return from_numpy(host / d, device=device)
+    return P.div_p.bind(from_numpy(host, device=device),
+                        convert(asarray_operand(d), dtypes.float64))
 
 
 def fftfreq(n: int, d: Any = 1.0, *, dtype: Any = None, device: Any = None) -> Any:
     """Sample frequencies [0, 1, ..., -1] / (n d), float64 like NumPy."""
-    out = _freq(np.fft.fftfreq(int(n)), d)
+    out = _freq(np.fft.fftfreq(int(n)), d, device)
     return out if dtype is None else convert(out, dtypes.canonicalize(dtype))
 
 
 def rfftfreq(n: int, d: Any = 1.0, *, dtype: Any = None, device: Any = None) -> Any:
-    out = _freq(np.fft.rfftfreq(int(n)), d)
+    out = _freq(np.fft.rfftfreq(int(n)), d, device)
     return out if dtype is None else convert(out, dtypes.canonicalize(dtype))
 
 

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+import funcgrad.numpy as fnp
 from funcgrad import dtypes
 from funcgrad import primitives as P
 from funcgrad.numpy._util import (asarray_operand, aval_of, convert, normalize_axes,
@@ -110,21 +111,6 @@ def _diagonal(x: Any) -> Any:
     return P.reduce_sum_p.bind(masked, axes=(av.ndim - 1,))
 
 
-def _hermitian_from(x: Any, lower: bool) -> Any:
-    """The Hermitian matrix whose `lower` (or upper) triangle is x's: what LAPACK reads.
-    Building it explicitly keeps the derivative off the ignored triangle."""
-    av = aval_of(x)
-    n = av.shape[-1]
-    rows = np.arange(n)[:, None]
-    cols = np.arange(n)[None, :]
-    keep = asarray_operand(rows >= cols if lower else rows <= cols)
-    strict = asarray_operand(rows > cols if lower else rows < cols)
-    zero = convert(0, av.dtype)
-    tri = P.select_n_p.bind(keep, zero, x)
-    mirrored = _mH(P.select_n_p.bind(strict, zero, x))
-    return P.add_p.bind(tri, mirrored)
-
-
 def _broadcast_batch(x: Any, batch: tuple[int, ...]) -> Any:
     av = aval_of(x)
     shape = (*batch, *av.shape[-2:])
@@ -145,19 +131,24 @@ def _promote_pair(a: Any, b: Any) -> tuple[Any, Any]:
 
 def cholesky(a: Any, /, *, upper: bool = False) -> Any:
     """The Cholesky factor L (lower, a = L L^H) or, with ``upper=True``, U = L^H.
-    Only the lower triangle of `a` is read."""
+
+    Like NumPy, only one triangle of `a` is read (the lower one, or the upper one with
+    ``upper=True``) and the imaginary part of its diagonal is ignored; the derivative
+    rules treat tangents the same way, so the ignored entries get no gradient."""
     x = _matrix(a, "cholesky")
-    L = P.cholesky_p.bind(_hermitian_from(x, lower=True))
-    return _mH(L) if upper else L
+    if upper:
+        # the lower triangle of a^H is the conjugated upper triangle of a
+        return _mH(P.cholesky_p.bind(_mH(x)))
+    return P.cholesky_p.bind(x)
 
 
 def eigh(a: Any, UPLO: str = "L") -> EighResult:
-    """Eigenvalues (ascending) and eigenvectors (columns) of a Hermitian matrix."""
+    """Eigenvalues (ascending) and eigenvectors (columns) of a Hermitian matrix; only the
+    `UPLO` triangle and the real part of the diagonal are read, as in NumPy."""
     if UPLO not in ("L", "U"):
         raise ValueError(f"UPLO argument must be 'L' or 'U', got {UPLO!r}")
     x = _matrix(a, "eigh")
-    lower = UPLO == "L"
-    v, w = P.eigh_p.bind(_hermitian_from(x, lower), lower=lower)
+    v, w = P.eigh_p.bind(x, lower=UPLO == "L")
     return EighResult(w, v)
 
 
@@ -168,11 +159,33 @@ def eigvalsh(a: Any, UPLO: str = "L") -> Any:
 def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
         hermitian: bool = False) -> Any:
     """Singular value decomposition a = U diag(S) Vh (S descending), batched."""
+    if hermitian:
+        return _svd_hermitian(_matrix(a, "svd"), compute_uv)
     x = _matrix(a, "svd", square=False)
     if not compute_uv:
         return P.svd_p.bind(x, full_matrices=False, compute_uv=False)[0]
     s, u, vh = P.svd_p.bind(x, full_matrices=full_matrices, compute_uv=True)
     return SVDResult(u, s, vh)
+
+
+def _svd_hermitian(x: Any, compute_uv: bool) -> Any:
+    """NumPy's ``hermitian=True`` SVD: from eigh, so only the lower triangle is read.
+    Singular values are |eigenvalues| in descending order; the eigenvalues' signs go
+    into Vh."""
+    w, v = eigh(x)
+    s = P.abs_p.bind(w)
+    n = aval_of(x).shape[-1]
+    if n:
+        order = fnp.flip(fnp.argsort(s, axis=-1), axis=-1)
+        s = fnp.take_along_axis(s, order, axis=-1)
+    if not compute_uv:
+        return s
+    sgn = fnp.copysign(convert(1, aval_of(w).dtype), w)
+    if n:
+        sgn = fnp.take_along_axis(sgn, order, axis=-1)
+        v = fnp.take_along_axis(v, fnp.expand_dims(order, -2), axis=-1)
+    vh = _mH(P.mul_p.bind(v, convert(fnp.expand_dims(sgn, -2), aval_of(v).dtype)))
+    return SVDResult(v, s, vh)
 
 
 def svdvals(x: Any, /) -> Any:
@@ -198,6 +211,8 @@ def qr(a: Any, mode: str = "reduced") -> Any:
 def _lu_solve(lu: Any, perm: Any, b: Any) -> Any:
     """Solve a x = b for x given a's LU factors (P a = L U); b is (..., n, k)."""
     from funcgrad.numpy._advanced import take_along_axis
+    if aval_of(lu).shape[-1] == 0:      # 0 x 0 systems: the (empty) answer is b itself
+        return b
     pb = take_along_axis(b, P.expand_dims_p.bind(perm, dimensions=(aval_of(perm).ndim,)),
                          axis=-2, mode="promise_in_bounds")
     y = P.triangular_solve_p.bind(lu, pb, left_side=True, lower=True, transpose_a=False,
@@ -294,31 +309,93 @@ def _default_rtol(m: int, n: int, dtype: np.dtype) -> float:
     return builtins.max(m, n) * float(np.finfo(dtypes.real_dtype(dtype)).eps)
 
 
-def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = None) -> Any:
-    """Moore-Penrose pseudo-inverse via SVD; singular values below
-    ``rcond * max(s)`` (default ``max(M, N) * eps``) are treated as zero."""
-    x = _matrix(a, "pinv", square=False)
+class _NoValueType:
+    """The default of pinv's `rtol`: NumPy tells "not given" from an explicit None."""
+
+    def __repr__(self) -> str:
+        return "<no value>"
+
+
+_NoValue: Any = _NoValueType()
+
+
+def _per_matrix(value: Any, dtype: np.dtype, name: str, fname: str) -> Any:
+    """A tolerance given per matrix (a scalar, or an array broadcasting against the batch
+    dims), with a trailing axis so it lines up with the singular values (..., k)."""
+    t = asarray_operand(value)
+    tv = aval_of(t)
+    if not (dtypes.is_integer(tv.dtype) or dtypes.is_float(tv.dtype)
+            or tv.dtype == dtypes.bool_):
+        raise TypeError(f"{fname}: {name} must be a real number or an array of them, got "
+                        f"dtype {tv.dtype}")
+    return P.expand_dims_p.bind(convert(t, dtype), dimensions=(tv.ndim,))
+
+
+def _max_singular(s: Any) -> Any:
+    """max(s) over the last axis, 0 for empty matrices (NumPy's ``initial=0``), keepdims."""
+    sv = aval_of(s)
+    if sv.shape[-1] == 0:
+        return P.broadcast_in_dim_p.bind(convert(0, sv.dtype), shape=(*sv.shape[:-1], 1),
+                                         broadcast_dimensions=())
+    smax = P.reduce_max_p.bind(s, axes=(sv.ndim - 1,))
+    return P.expand_dims_p.bind(smax, dimensions=(sv.ndim - 1,))
+
+
+def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = _NoValue) -> Any:
+    """Moore-Penrose pseudo-inverse via SVD, with NumPy 2's cut-off: singular values at or
+    below ``rtol * max(s)`` count as zero. `rtol` (or its older name `rcond`) may be one
+    number or an array broadcasting against the stack's batch dims, one per matrix.
+    Defaults as in NumPy: 1e-15 when neither is given, ``max(M, N) * eps`` for an explicit
+    ``rtol=None``. ``hermitian=True`` uses eigh, so only the lower triangle is read."""
+    x = _matrix(a, "pinv", square=hermitian)
     av = aval_of(x)
     m, n = av.shape[-2:]
-    if rcond is not None and rtol is not None:
-        raise ValueError("pinv: pass rcond or rtol, not both")
-    cut = rcond if rcond is not None else rtol
-    if cut is None:
-        cut = _default_rtol(m, n, av.dtype)
-    s, u, vh = P.svd_p.bind(x, full_matrices=False, compute_uv=True)
-    rdt = aval_of(s).dtype
-    smax = P.reduce_max_p.bind(s, axes=(aval_of(s).ndim - 1,), ) if min(m, n) else None
-    if smax is None:
+    if rcond is None:
+        if rtol is _NoValue:
+            cut: Any = 1e-15
+        elif rtol is None:
+            cut = _default_rtol(m, n, av.dtype)
+        else:
+            cut = rtol
+    elif rtol is not _NoValue:
+        raise ValueError("pinv: rtol and rcond cannot both be set (rcond is the older name "
+                         "of rtol); pass only one")
+    else:
+        cut = rcond
+    rdt = dtypes.real_dtype(av.dtype)
+    cut = _per_matrix(cut, rdt, "rtol" if rcond is None else "rcond", "pinv")
+    if m == 0 or n == 0:
         return P.broadcast_in_dim_p.bind(convert(0, av.dtype), shape=(*av.shape[:-2], n, m),
                                          broadcast_dimensions=())
-    thresh = P.mul_p.bind(P.expand_dims_p.bind(smax, dimensions=(aval_of(smax).ndim,)),
-                          convert(asarray_operand(cut), rdt))
+    _check_per_matrix(cut, av.shape, "pinv", "rtol" if rcond is None else "rcond")
+    if hermitian:
+        u, s, vh = _svd_hermitian(x, True)
+    else:
+        s, u, vh = P.svd_p.bind(x, full_matrices=False, compute_uv=True)
+    sv = aval_of(s)
+    thresh = P.mul_p.bind(_max_singular(s), cut)
     keep = P.gt_p.bind(s, thresh)
     safe = P.select_n_p.bind(keep, convert(1, rdt), s)
     sinv = P.select_n_p.bind(keep, convert(0, rdt), P.div_p.bind(convert(1, rdt), safe))
     sinv = convert(sinv, av.dtype)
-    vs = P.mul_p.bind(_mH(vh), P.expand_dims_p.bind(sinv, dimensions=(aval_of(sinv).ndim - 1,)))
+    vs = P.mul_p.bind(_mH(vh), P.expand_dims_p.bind(sinv, dimensions=(sv.ndim - 1,)))
     return _matmul(vs, _mH(u))
+
+
+def _check_per_matrix(tol: Any, matrices: tuple[int, ...], fname: str, name: str) -> None:
+    """A per-matrix tolerance must broadcast *to* the batch shape: one that would enlarge
+    the result (NumPy writes the cut into the singular values in place) is a mistake."""
+    batch = tuple(matrices[:-2])
+    shape = aval_of(tol).shape[:-1]
+    try:
+        ok = tuple(np.broadcast_shapes(shape, batch)) == batch
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{fname}: {name} of shape {tuple(shape)} does not broadcast to the "
+                         f"batch shape {batch} of the matrices (shape {tuple(matrices)}); "
+                         f"give one number, or one per matrix in an array whose shape "
+                         f"broadcasts to {batch}")
 
 
 def lstsq(a: Any, b: Any, rcond: Any = None) -> LstsqResult:
@@ -345,11 +422,10 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> LstsqResult:
     if k:
         smax = P.reduce_max_p.bind(s, axes=(0,))
         keep = P.gt_p.bind(s, P.mul_p.bind(smax, convert(rcond, rdt)))
-    else:
-        keep = s
+    else:       # no singular values: an empty mask
+        keep = P.gt_p.bind(s, convert(0, rdt))
     # NumPy's rank is an int32 (LAPACK's integer)
-    rank = P.reduce_sum_p.bind(convert(keep, dtypes.int32), axes=(0,)) if k else convert(
-        0, dtypes.int32)
+    rank = P.reduce_sum_p.bind(convert(keep, dtypes.int32), axes=(0,))
     safe = P.select_n_p.bind(keep, convert(1, rdt), s)
     sinv = P.select_n_p.bind(keep, convert(0, rdt), P.div_p.bind(convert(1, rdt), safe))
     uty = _matmul(_mH(u), y)
@@ -380,6 +456,27 @@ def _sum(x: Any, axes: Sequence[int]) -> Any:
     return P.reduce_sum_p.bind(x, axes=tuple(axes))
 
 
+def _max(x: Any, axes: Sequence[int]) -> Any:
+    """The largest of non-negative values; 0 over an empty axis (NumPy's ``initial=0``)
+    rather than the -inf a bare max reduction gives."""
+    av = aval_of(x)
+    if any(av.shape[a] == 0 for a in axes):
+        shape = tuple(d for i, d in enumerate(av.shape) if i not in axes)
+        return P.broadcast_in_dim_p.bind(convert(0, av.dtype), shape=shape,
+                                         broadcast_dimensions=())
+    return P.reduce_max_p.bind(x, axes=tuple(axes))
+
+
+def _min(x: Any, axes: Sequence[int], what: str) -> Any:
+    """The smallest value; an empty axis has none, so this raises (as NumPy does) instead
+    of returning the +inf of a bare min reduction."""
+    av = aval_of(x)
+    if any(av.shape[a] == 0 for a in axes):
+        raise ValueError(f"{what} is not defined for an empty array (shape {av.shape}): it "
+                         "is a minimum over no values")
+    return P.reduce_min_p.bind(x, axes=tuple(axes))
+
+
 def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any = 2) -> Any:  # noqa: A002
     from funcgrad.numpy._reductions import _keep
     (v,) = promote_inexact(asarray_operand(x))
@@ -391,9 +488,9 @@ def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any
     if ord == 2 or ord is None:
         out = P.sqrt_p.bind(_sum(P.mul_p.bind(a, a), axes))
     elif ord == np.inf:
-        out = P.reduce_max_p.bind(a, axes=axes)
+        out = _max(a, axes)
     elif ord == -np.inf:
-        out = P.reduce_min_p.bind(a, axes=axes)
+        out = _min(a, axes, "the vector norm with ord=-inf")
     elif ord == 0:
         out = _sum(convert(P.ne_p.bind(a, convert(0, rdt)), rdt), axes)
     elif ord == 1:
@@ -443,19 +540,20 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
         out = P.sqrt_p.bind(_sum(P.mul_p.bind(a, a), axes))
     elif ord in (1, -1):
         col = _sum(a, (r,))
-        out = (P.reduce_max_p if ord == 1 else P.reduce_min_p).bind(
-            col, axes=(c - (1 if r < c else 0),))
+        ax = (c - (1 if r < c else 0),)
+        out = _max(col, ax) if ord == 1 else _min(col, ax, "the matrix norm with ord=-1")
     elif ord in (np.inf, -np.inf):
         row = _sum(a, (c,))
-        out = (P.reduce_max_p if ord == np.inf else P.reduce_min_p).bind(
-            row, axes=(r - (1 if c < r else 0),))
+        ax = (r - (1 if c < r else 0),)
+        out = (_max(row, ax) if ord == np.inf else
+               _min(row, ax, "the matrix norm with ord=-inf"))
     elif ord in (2, -2, "nuc"):
         from funcgrad.numpy._shape import moveaxis
         m = moveaxis(v, (r, c), (-2, -1))
         s = svd(m, compute_uv=False)
-        last = aval_of(s).ndim - 1
-        out = (_sum(s, (last,)) if ord == "nuc" else
-               (P.reduce_max_p if ord == 2 else P.reduce_min_p).bind(s, axes=(last,)))
+        last = (aval_of(s).ndim - 1,)
+        out = (_sum(s, last) if ord == "nuc" else _max(s, last) if ord == 2 else
+               _min(s, last, "the matrix norm with ord=-2"))
     else:
         raise ValueError(f"Invalid norm order {ord!r} for matrices")
     return _keep(out, axes, keepdims) if keepdims else out
@@ -486,39 +584,51 @@ def matrix_power(a: Any, n: int) -> Any:
     return result
 
 
-def matrix_rank(A: Any, tol: Any = None, hermitian: bool = False, *, rtol: Any = None) -> Any:
-    """The number of singular values above `tol` (default ``S.max() * max(M, N) * eps``)."""
+def matrix_rank(A: Any, tol: Any = None, hermitian: bool = False, *,
+                rtol: Any = None) -> Any:
+    """The number of singular values above the tolerance, NumPy 2's rule: `tol` is an
+    absolute cut-off, `rtol` one relative to the largest singular value (default
+    ``max(M, N) * eps``); either may be a number or one value per matrix (an array
+    broadcasting against the batch dims). ``hermitian=True`` reads the lower triangle."""
+    if rtol is not None and tol is not None:
+        raise ValueError("matrix_rank: tol and rtol cannot both be set; tol is an absolute "
+                         "cut-off, rtol a relative one: pass only one")
     x = asarray_operand(A)
     av = aval_of(x)
     if av.ndim < 2:
         from funcgrad.numpy._reductions import any as any_
         return convert(any_(P.ne_p.bind(x, convert(0, av.dtype))), dtypes.int64)
-    s = svd(x, compute_uv=False)
+    s = svd(x, compute_uv=False, hermitian=hermitian)
     sv = aval_of(s)
-    last = sv.ndim - 1
-    if sv.shape[-1] == 0:
-        return P.broadcast_in_dim_p.bind(convert(0, dtypes.int64), shape=sv.shape[:-1],
-                                         broadcast_dimensions=())
-    smax = P.reduce_max_p.bind(s, axes=(last,))
     if tol is None:
-        factor = rtol if rtol is not None else _default_rtol(*av.shape[-2:], sv.dtype)
-        thresh = P.mul_p.bind(smax, convert(asarray_operand(factor), sv.dtype))
+        factor = (convert(_default_rtol(*av.shape[-2:], sv.dtype), sv.dtype) if rtol is None
+                  else _per_matrix(rtol, sv.dtype, "rtol", "matrix_rank"))
+        thresh = P.mul_p.bind(_max_singular(s), factor)
     else:
-        thresh = convert(asarray_operand(tol), sv.dtype)
-    thresh = P.expand_dims_p.bind(thresh, dimensions=(aval_of(thresh).ndim,)) if aval_of(
-        thresh).ndim == sv.ndim - 1 else thresh
-    return P.reduce_sum_p.bind(convert(P.gt_p.bind(s, thresh), dtypes.int64), axes=(last,))
+        thresh = _per_matrix(tol, sv.dtype, "tol", "matrix_rank")
+    return P.reduce_sum_p.bind(convert(P.gt_p.bind(s, thresh), dtypes.int64),
+                               axes=(max(sv.ndim, aval_of(thresh).ndim) - 1,))
 
 
 def cond(x: Any, p: Any = None) -> Any:
-    """The condition number: ratio of the largest to the smallest singular value (p=None/2)."""
+    """The condition number: ratio of the largest to the smallest singular value (p=None/2),
+    else ``norm(x, p) * norm(inv(x), p)``. As in NumPy, a NaN that comes from a singular
+    matrix (not from a NaN in `x`) reads as an infinite condition number."""
+    m = _matrix(x, "cond", square=p not in (None, 2, -2))
+    av = aval_of(m)
+    if av.shape[-1] == 0 or av.shape[-2] == 0:
+        raise LinAlgError(f"cond is not defined on empty arrays (got shape {av.shape})")
     if p not in (None, 2, -2):
-        m = asarray_operand(x)
-        return P.mul_p.bind(norm(m, p, axis=(-2, -1)), norm(inv(m), p, axis=(-2, -1)))
-    s = svd(x, compute_uv=False)
-    last = aval_of(s).ndim - 1
-    hi, lo = P.reduce_max_p.bind(s, axes=(last,)), P.reduce_min_p.bind(s, axes=(last,))
-    return P.div_p.bind(lo, hi) if p == -2 else P.div_p.bind(hi, lo)
+        r = P.mul_p.bind(norm(m, p, axis=(-2, -1)), norm(inv(m), p, axis=(-2, -1)))
+    else:
+        s = svd(m, compute_uv=False)
+        last = aval_of(s).ndim - 1
+        hi, lo = P.reduce_max_p.bind(s, axes=(last,)), P.reduce_min_p.bind(s, axes=(last,))
+        r = P.div_p.bind(lo, hi) if p == -2 else P.div_p.bind(hi, lo)
+    rdt = aval_of(r).dtype
+    x_nan = P.reduce_or_p.bind(P.ne_p.bind(m, m), axes=(av.ndim - 2, av.ndim - 1))
+    from_singular = P.and_p.bind(P.ne_p.bind(r, r), P.not_p.bind(x_nan))
+    return P.select_n_p.bind(from_singular, r, convert(np.inf, rdt))
 
 
 def multi_dot(arrays: Sequence[Any], *, out: Any = None) -> Any:
@@ -539,26 +649,115 @@ def matrix_transpose(x: Any, /) -> Any:
     return _mT(asarray_operand(x))
 
 
+def _stacked(x: Any, fname: str) -> Any:
+    v = asarray_operand(x)
+    if aval_of(v).ndim < 2:
+        raise ValueError(f"{fname}: needs an array of at least 2 dimensions (a stack of "
+                         f"matrices), got shape {aval_of(v).shape}")
+    return v
+
+
 def diagonal(x: Any, /, *, offset: int = 0) -> Any:
-    if offset:
-        raise NotImplementedError("funcgrad.numpy.linalg.diagonal: offset= is not supported")
-    return _diagonal(asarray_operand(x))
+    """The `offset` diagonal of each matrix in the stack (the last two axes)."""
+    return fnp.diagonal(_stacked(x, "diagonal"), offset, -2, -1)
 
 
 def trace(x: Any, /, *, offset: int = 0, dtype: Any = None) -> Any:
-    d = diagonal(x, offset=offset)
-    return P.reduce_sum_p.bind(d, axes=(aval_of(d).ndim - 1,))
+    """The sum of each matrix's `offset` diagonal, with NumPy's accumulation dtype (bools
+    and small integers sum as the platform int, int64 / uint64)."""
+    return fnp.trace(_stacked(x, "trace"), offset, -2, -1, dtype)
 
 
 def outer(x1: Any, x2: Any, /) -> Any:
+    """The outer product of two vectors; NumPy 2 requires both to be 1-d here (the
+    top-level `outer` flattens instead)."""
     from funcgrad.numpy._contract import outer as outer_
-    return outer_(x1, x2)
+    a, b = asarray_operand(x1), asarray_operand(x2)
+    if aval_of(a).ndim != 1 or aval_of(b).ndim != 1:
+        raise ValueError(f"outer: input arrays must be one-dimensional, got shapes "
+                         f"{aval_of(a).shape} and {aval_of(b).shape}; use "
+                         "funcgrad.numpy.outer to flatten them first")
+    return outer_(a, b)
 
 
-__all__ = ["LinAlgError", "cholesky", "cond", "det", "diagonal", "eigh", "eigvalsh", "inv",
-           "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_rank", "matrix_transpose",
-           "multi_dot", "norm", "outer", "pinv", "qr", "slogdet", "solve", "svd", "svdvals",
-           "trace", "vector_norm"]
+def cross(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
+    """The cross product of (stacks of) 3-vectors; unlike the top-level `cross`, 2-vectors
+    are rejected, as in NumPy 2."""
+    a, b = asarray_operand(x1), asarray_operand(x2)
+    sa, sb = aval_of(a).shape, aval_of(b).shape
+    na = sa[normalize_axes(axis, len(sa))[0]] if sa else None
+    nb = sb[normalize_axes(axis, len(sb))[0]] if sb else None
+    if na != 3 or nb != 3:
+        raise ValueError(f"cross: both inputs must be (arrays of) 3-dimensional vectors along "
+                         f"axis {axis}, got shapes {sa} and {sb}")
+    return fnp.cross(a, b, axis=axis)
+
+
+def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
+    """sum(conj(x1) * x2) along `axis`, the other dims broadcast; the dtype is the
+    promoted input dtype, as for matmul (bools give bool)."""
+    a, b = asarray_operand(x1), asarray_operand(x2)
+    sa, sb = aval_of(a).shape, aval_of(b).shape
+    if not sa or not sb:
+        raise ValueError(f"vecdot: needs arrays of at least 1 dimension, got shapes {sa} and "
+                         f"{sb}")
+    a = fnp.moveaxis(a, normalize_axes(axis, len(sa))[0], -1)
+    b = fnp.moveaxis(b, normalize_axes(axis, len(sb))[0], -1)
+    if aval_of(a).shape[-1] != aval_of(b).shape[-1]:
+        raise ValueError(f"vecdot: the inputs' sizes along axis {axis} differ: shapes {sa} "
+                         f"and {sb}")
+    out = _matmul(fnp.expand_dims(_conj(a), -2), fnp.expand_dims(b, -1))
+    nd = aval_of(out).ndim
+    return P.squeeze_p.bind(out, dimensions=(nd - 2, nd - 1))
+
+
+def tensordot(x1: Any, x2: Any, /, *, axes: Any = 2) -> Any:
+    return fnp.tensordot(x1, x2, axes=axes)
+
+
+def tensorinv(a: Any, ind: int = 2) -> Any:
+    """The inverse of `a` seen as a linear map from its first `ind` axes' shape to the
+    rest, so that ``tensordot(tensorinv(a, ind), a, ind)`` is the identity."""
+    x = asarray_operand(a)
+    shape = aval_of(x).shape
+    if not isinstance(ind, (int, np.integer)) or ind <= 0:
+        raise ValueError(f"tensorinv: ind must be a positive integer, got {ind!r}")
+    rows = int(np.prod(shape[ind:], dtype=np.int64))
+    if rows * rows != aval_of(x).size:
+        raise LinAlgError(f"tensorinv: a of shape {shape} is not square when split after "
+                          f"axis {ind}: prod(shape[:ind]) must equal prod(shape[ind:])")
+    ia = inv(P.reshape_p.bind(x, new_sizes=(rows, rows)))
+    return P.reshape_p.bind(ia, new_sizes=(*shape[ind:], *shape[:ind]))
+
+
+def tensorsolve(a: Any, b: Any, axes: Any = None) -> Any:
+    """The x with ``tensordot(a, x, x.ndim) == b``; `axes` first moves those axes of `a`
+    to the end."""
+    x, y = asarray_operand(a), asarray_operand(b)
+    an = aval_of(x).ndim
+    if axes is not None:
+        order = list(range(an))
+        for k in axes:
+            order.remove(normalize_axes(k, an)[0])
+            order.append(normalize_axes(k, an)[0])
+        x = P.transpose_p.bind(x, permutation=tuple(order))
+    bn = aval_of(y).ndim
+    old = aval_of(x).shape[bn:]
+    n = int(np.prod(old, dtype=np.int64))
+    if n * n != aval_of(x).size:
+        raise LinAlgError(f"tensorsolve: a of shape {aval_of(x).shape} and b of shape "
+                          f"{aval_of(y).shape} need prod(a.shape[b.ndim:]) == "
+                          "prod(a.shape[:b.ndim])")
+    sol = solve(P.reshape_p.bind(x, new_sizes=(n, n)),
+                P.reshape_p.bind(y, new_sizes=(aval_of(y).size,)))
+    return P.reshape_p.bind(sol, new_sizes=tuple(old))
+
+
+__all__ = ["LinAlgError", "cholesky", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh",
+           "inv", "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_rank",
+           "matrix_transpose", "multi_dot", "norm", "outer", "pinv", "qr", "slogdet", "solve",
+           "svd", "svdvals", "tensordot", "tensorinv", "tensorsolve", "trace", "vecdot",
+           "vector_norm"]
 
 
 import transforms.linalg_rules  # noqa: E402,F401  (JVP/transpose/batching rules)

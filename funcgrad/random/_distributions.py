@@ -17,6 +17,7 @@ import numpy as np
 
 from funcgrad import dtypes
 from funcgrad import primitives as P
+from funcgrad.config import LRUCache
 from funcgrad.core import ShapedArray, Tracer
 from funcgrad.errors import UnsupportedError
 from funcgrad.ir import Literal
@@ -433,28 +434,30 @@ def _no_shape_gradient(fname: str, params: str) -> Any:
     return guarded
 
 
-_jitted: dict[str, Any] = {}
+_jitted = LRUCache("random samplers")
 
 
 def _jit(impl: Any, nstatic: int) -> Any:
     name = impl.__name__
-    if name not in _jitted:
+    hit = _jitted.lookup(name)
+    if hit is None:
         import inspect
         npos = len(inspect.signature(impl).parameters)
-        _jitted[name] = jit(impl, static_argnums=tuple(range(npos - nstatic, npos)))
-    return _jitted[name]
+        hit = _jitted.put(name, jit(impl, static_argnums=tuple(range(npos - nstatic, npos))))
+    return hit
 
 
-_guards: dict[str, Any] = {}
+_guards = LRUCache("random gradient guards")
 
 
 def _guard(fname: str, params: str, out: Any, *shape_params: Any) -> Any:
     """`out`, made to refuse differentiation in `shape_params` when they are traced."""
     if not any(isinstance(p, Tracer) for p in shape_params):
         return out
-    if fname not in _guards:
-        _guards[fname] = _no_shape_gradient(fname, params)
-    return _guards[fname](out, *shape_params)
+    guard = _guards.lookup(fname)
+    if guard is None:
+        guard = _guards.put(fname, _no_shape_gradient(fname, params))
+    return guard(out, *shape_params)
 
 
 # ---------------------------------------------------------------------------
