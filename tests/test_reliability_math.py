@@ -271,7 +271,8 @@ def test_logsumexp_with_infinities() -> None:
 
 _COMPLEX_FUNCS = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "sinh",
                   "cosh", "tanh", "sin", "cos", "tan", "reciprocal", "sign", "abs", "square",
-                  "conj", "negative"]
+                  "conj", "negative", "arcsin", "arccos", "arctan", "arcsinh", "arccosh",
+                  "arctanh"]
 
 
 def _grid(dt: Any) -> np.ndarray:

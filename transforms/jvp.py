@@ -229,8 +229,11 @@ defjvp_elementwise(P.sinh_p, lambda t, ans, x: _mul(t, P.cosh_p.bind(x)))
 defjvp_elementwise(P.cosh_p, lambda t, ans, x: _mul(t, P.sinh_p.bind(x)))
 defjvp_elementwise(P.tanh_p, lambda t, ans, x: _mul(t, _sub(_c(ans, 1), _sq(ans))))
 defjvp_elementwise(P.asinh_p, lambda t, ans, x: _mul(t, P.rsqrt_p.bind(_add(_sq(x), _c(x, 1)))))
+# 1 / (sqrt(x - 1) sqrt(x + 1)), not 1 / sqrt(x**2 - 1): for complex x the two roots
+# differ in sign on the left half-plane, and only the product of roots is acosh's
+# derivative there (for real x > 1 they agree, and the split form does not overflow).
 defjvp_elementwise(P.acosh_p, lambda t, ans, x: _mul(
-    t, P.rsqrt_p.bind(_mul(_sub(x, _c(x, 1)), _add(x, _c(x, 1))))))
+    t, _mul(P.rsqrt_p.bind(_sub(x, _c(x, 1))), P.rsqrt_p.bind(_add(x, _c(x, 1))))))
 defjvp_elementwise(P.atanh_p, lambda t, ans, x: _div(t, _sub(_c(x, 1), _sq(x))))
 defjvp_elementwise(P.logistic_p,
                    lambda t, ans, x: _mul(t, _mul(ans, _sub(_c(ans, 1), ans))))

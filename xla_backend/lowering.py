@@ -683,6 +683,180 @@ def _c_abs(ctx: LoweringContext, z: str) -> list[str]:
     return [r.hypot(x, y)]
 
 
+def _c_log_ratio(r: _Parts, near: str, other: str) -> str:
+    """log|1 + w| - log|1 - w| over 2, for w = near + i other with `near` close to 1:
+    atanh's real part beside its pole, where the usual quotient underflows to 0 and
+    gives inf. 1 - |near| is exact there (Sterbenz), so the digits survive."""
+    a, b = r.abs(near), r.abs(other)
+    up = r.f("stablehlo.log", r.hypot(r.add(r.c(1), a), b))
+    down = r.f("stablehlo.log", r.hypot(r.sub(r.c(1), a), b))
+    return r.mul(r.c(0.5), r.sub(up, down))
+
+
+def _c_near_pole(r: _Parts, near: str, other: str) -> str:
+    eps = float(dtypes.finfo(r.aval.dtype).eps)
+    d = r.hypot(r.sub(r.c(1), r.abs(near)), other)
+    return r.cmp("LT", d, r.c(math.sqrt(eps)))
+
+
+def _c_override(r: _Parts, re: str, im: str,
+                cases: Sequence[tuple[str, str, str]]) -> tuple[str, str]:
+    """Apply (predicate, re, im) cases; a later case wins over an earlier one."""
+    for pred, cre, cim in cases:
+        re, im = r.sel(pred, cre, re), r.sel(pred, cim, im)
+    return re, im
+
+
+def _c_inverse(opname: str) -> LoweringRule:
+    """The inverse trigonometric and hyperbolic functions: XLA's values at ordinary
+    points, with the quadrant and signed zeros C99 Annex G fixes through their
+    symmetries (each is odd or even and commutes with conj), NumPy's values where a
+    part is NaN, and atanh/atan beside their poles at +-1 and +-i."""
+    def rule(ctx: LoweringContext, z: str) -> list[str]:
+        r, x, y = _parts_of(ctx, z)
+        w = ctx.op1(opname, [ctx.broadcast_to(z, ctx.avals_out[0].shape)], ctx.avals_out[0])
+        wr = ctx.op1("stablehlo.real", [w], r.aval)
+        wi = ctx.op1("stablehlo.imag", [w], r.aval)
+        nan, inf, zero = r.c(math.nan), r.c(math.inf), r.c(0)
+        nx, ny = r.isnan(x), r.isnan(y)
+        ix, iy = r.isinf(x), r.isinf(y)
+        x_nan = r.and_(nx, r.not_(ny))      # exactly one part NaN
+        y_nan = r.and_(ny, r.not_(nx))
+        any_nan = r.or_(nx, ny)
+        if opname in ("chlo.asinh", "chlo.asin", "chlo.atanh", "chlo.atan"):
+            # odd and conj-symmetric: the result sits in the operand's quadrant
+            re, im = r.copysign(wr, x), r.copysign(wi, y)
+        elif opname == "chlo.acos":         # real part in [0, pi]; imag opposite to y
+            re, im = wr, r.neg(r.copysign(wi, y))
+        else:                               # acosh: real part >= 0; imag follows y
+            re, im = r.abs(wr), r.copysign(wi, y)
+        if opname == "chlo.atanh":
+            re = r.sel(_c_near_pole(r, x, y), r.copysign(_c_log_ratio(r, x, y), x), re)
+        if opname == "chlo.atan":
+            im = r.sel(_c_near_pole(r, y, x), r.copysign(_c_log_ratio(r, y, x), y), im)
+        cases = {
+            "chlo.asinh": [(r.and_(x_nan, r.is_zero(y)), nan, y), (r.and_(y_nan, ix), x, nan),
+                           (r.and_(x_nan, iy), inf, nan)],
+            "chlo.asin": [(r.and_(y_nan, r.is_zero(x)), x, nan), (r.and_(x_nan, iy), nan, y),
+                          (r.and_(y_nan, ix), nan, inf)],
+            "chlo.atanh": [(r.and_(y_nan, r.is_zero(x)), x, nan),
+                           (r.and_(y_nan, ix), r.copysign(zero, x), nan),
+                           (r.and_(x_nan, iy), r.copysign(zero, x),
+                            r.copysign(r.c(math.pi / 2), y))],
+            "chlo.atan": [(r.and_(x_nan, r.is_zero(y)), nan, y),
+                          (r.and_(x_nan, iy), nan, r.copysign(zero, y)),
+                          (r.and_(y_nan, ix), r.copysign(r.c(math.pi / 2), x),
+                           r.copysign(zero, y))],
+            "chlo.acos": [(r.and_(y_nan, r.is_zero(x)), r.c(math.pi / 2), nan),
+                          (r.and_(y_nan, ix), nan, r.c(-math.inf)),
+                          (r.and_(x_nan, iy), nan, r.neg(y))],
+            "chlo.acosh": [(r.and_(y_nan, r.is_zero(x)), nan, r.c(math.pi / 2)),
+                           (r.and_(y_nan, ix), inf, nan), (r.and_(x_nan, iy), inf, nan)],
+        }[opname]
+        re, im = _c_override(r, re, im, [(any_nan, nan, nan), *cases])
+        return [_cplx(ctx, re, im)]
+    return rule
+
+
+def _c_mul(r: _Parts, a: tuple[str, str], b: tuple[str, str]) -> tuple[str, str]:
+    """The textbook product, as NumPy's integer powers use it (no C99 inf recovery)."""
+    return (r.sub(r.mul(a[0], b[0]), r.mul(a[1], b[1])),
+            r.add(r.mul(a[0], b[1]), r.mul(a[1], b[0])))
+
+
+def _c_mul_c99(r: _Parts, a: str, b: str, c: str, d: str) -> tuple[str, str]:
+    """(a + ib)(c + id) as C compilers emit it (Annex G): where the textbook
+    product is nan + nan j but an operand is infinite, the infinity is recovered."""
+    x, y = _c_mul(r, (a, b), (c, d))
+    lost = r.and_(r.isnan(x), r.isnan(y))
+    zero, one = r.c(0), r.c(1)
+
+    def box(u: str, v: str) -> tuple[str, str]:
+        return (r.copysign(r.sel(r.isinf(u), one, zero), u),
+                r.copysign(r.sel(r.isinf(v), one, zero), v))
+
+    def unnan(u: str) -> str:
+        return r.sel(r.isnan(u), r.copysign(zero, u), u)
+
+    inf_ab = r.or_(r.isinf(a), r.isinf(b))
+    inf_cd = r.or_(r.isinf(c), r.isinf(d))
+    ba, bb = box(a, b)
+    a1, b1 = r.sel(inf_ab, ba, a), r.sel(inf_ab, bb, b)
+    c1, d1 = r.sel(inf_ab, unnan(c), c), r.sel(inf_ab, unnan(d), d)
+    bc_, bd_ = box(c1, d1)
+    c2, d2 = r.sel(inf_cd, bc_, c1), r.sel(inf_cd, bd_, d1)
+    a2, b2 = r.sel(inf_cd, unnan(a1), a1), r.sel(inf_cd, unnan(b1), b1)
+    prods = [r.mul(a, c), r.mul(b, d), r.mul(a, d), r.mul(b, c)]
+    big = r.and_(r.not_(r.or_(inf_ab, inf_cd)), r.or_(*(r.isinf(q) for q in prods)))
+    a2, b2, c2, d2 = (r.sel(big, unnan(u), u) for u in (a2, b2, c2, d2))
+    rx, ry = _c_mul(r, (a2, b2), (c2, d2))
+    inf = r.c(math.inf)
+    redo = r.and_(lost, r.or_(inf_ab, inf_cd, big))
+    return r.sel(redo, r.mul(inf, rx), x), r.sel(redo, r.mul(inf, ry), y)
+
+
+def _c_inv(r: _Parts, x: str, y: str) -> tuple[str, str]:
+    """1 / (x + iy) by NumPy's complex division (Smith's): 1 / 0 is inf + nan j."""
+    ax, ay = r.abs(x), r.abs(y)
+    wide = r.cmp("GE", ax, ay)
+    zero = r.and_(r.is_zero(ax), r.is_zero(ay))
+    one = r.c(1)
+    rat1 = r.div(y, r.sel(zero, one, x))
+    scl1 = r.div(one, r.add(x, r.mul(y, rat1)))
+    # The numerator 1 + 0j enters as in NumPy's formula; its sums with the zero
+    # imaginary part are spelled out with selects (0 * rat is nan for an infinite
+    # rat; -0 + 0 is +0), since XLA folds x + 0 to x and drops the zero's sign.
+    nil, nan = r.c(0), r.c(math.nan)
+    re1 = r.mul(r.sel(r.finite(rat1), one, nan), scl1)
+    im1 = r.mul(r.sel(r.is_zero(rat1), nil, r.neg(rat1)), scl1)
+    re1 = r.sel(zero, r.div(one, ax), re1)
+    im1 = r.sel(zero, r.div(nil, ax), im1)
+    rat2 = r.div(x, y)
+    scl2 = r.div(one, r.add(y, r.mul(x, rat2)))
+    re2 = r.mul(r.sel(r.is_zero(rat2), nil, rat2), scl2)
+    im2 = r.mul(r.sel(r.finite(rat2), r.c(-1), nan), scl2)
+    return r.sel(wide, re1, re2), r.sel(wide, im1, im2)
+
+
+def _c_pow(ctx: LoweringContext, a: str, b: str) -> list[str]:
+    """NumPy's complex power: a**0 is 1 (0**0 too); 0**b is 0 for Re b > 0, else
+    nan + nan j; an integer exponent below 100 in size multiplies (so 1j**2 is
+    exactly -1, and infinities follow the textbook product); any other exponent
+    is exp(b log a) with C99's exp and log, which is what C's cpow computes."""
+    r, ar, ai = _parts_of(ctx, a)
+    _, br, bi = _parts_of(ctx, b)
+    lr, li = _c_log_parts(r, ar, ai)
+    gr, gi = _c_exp_parts(r, *_c_mul_c99(r, br, bi, lr, li))
+    mag = r.abs(br)
+    integral = r.and_(r.is_zero(bi), r.cmp("EQ", r.f("stablehlo.floor", br), br),
+                      r.cmp("LT", mag, r.c(100)))
+    ity = ShapedArray(r.aval.shape, dtypes.int32)
+    n = ctx.convert(r.sel(integral, mag, r.c(0)), dtypes.int32)
+    acc, p = (r.c(1), r.c(0)), (ar, ai)
+    for k in range(7):
+        bit = compare(ctx, "NE", ctx.op1("stablehlo.and", [n, ctx.constant(1 << k, dtypes.int32,
+                                                                           ity.shape)], ity),
+                      ctx.constant(0, dtypes.int32, ity.shape))
+        prod = _c_mul(r, acc, p)
+        acc = (r.sel(bit, prod[0], acc[0]), r.sel(bit, prod[1], acc[1]))
+        p = _c_mul(r, p, p)
+    inv = _c_inv(r, *acc)
+    neg = r.cmp("LT", br, r.c(0))
+    ir, ii = r.sel(neg, inv[0], acc[0]), r.sel(neg, inv[1], acc[1])
+    sq = _c_mul(r, (ar, ai), (ar, ai))
+    cube = _c_mul(r, (ar, ai), sq)
+    ir, ii = _c_override(r, ir, ii, [(r.cmp("EQ", br, r.c(k)), *v)
+                                     for k, v in ((1, (ar, ai)), (2, sq), (3, cube))])
+    re, im = r.sel(integral, ir, gr), r.sel(integral, ii, gi)
+    base0 = r.and_(r.is_zero(ar), r.is_zero(ai))
+    pos = r.cmp("GT", br, r.c(0))
+    zero, nan = r.c(0), r.c(math.nan)
+    re, im = _c_override(r, re, im, [
+        (base0, r.sel(pos, zero, nan), r.sel(pos, zero, nan)),
+        (r.and_(r.is_zero(br), r.is_zero(bi)), r.c(1), zero)])
+    return [_cplx(ctx, re, im)]
+
+
 def _complex_or(real_rule: LoweringRule, complex_rule: LoweringRule) -> LoweringRule:
     def rule(ctx: LoweringContext, *xs: str, **params: Any) -> list[str]:
         if dtypes.is_complex(ctx.avals_in[0].dtype):
@@ -761,6 +935,13 @@ lowering_rules[P.cos_p] = _complex_or(lowering_rules[P.cos_p], _c_trig(
     lambda r, x, y: _c_sinh_parts(r, x, y, cosh=True), cosine=True))
 lowering_rules[P.tan_p] = _complex_or(lowering_rules[P.tan_p], _c_trig(_c_tanh_parts))
 lowering_rules[P.sign_p] = _complex_or(_real_sign_lower, _c_sign)
+lowering_rules[P.pow_p] = _complex_or(lowering_rules[P.pow_p], _c_pow)
+lowering_rules[P.asin_p] = _complex_or(lowering_rules[P.asin_p], _c_inverse("chlo.asin"))
+lowering_rules[P.acos_p] = _complex_or(lowering_rules[P.acos_p], _c_inverse("chlo.acos"))
+lowering_rules[P.atan_p] = _complex_or(lowering_rules[P.atan_p], _c_inverse("chlo.atan"))
+lowering_rules[P.asinh_p] = _complex_or(lowering_rules[P.asinh_p], _c_inverse("chlo.asinh"))
+lowering_rules[P.acosh_p] = _complex_or(lowering_rules[P.acosh_p], _c_inverse("chlo.acosh"))
+lowering_rules[P.atanh_p] = _complex_or(lowering_rules[P.atanh_p], _c_inverse("chlo.atanh"))
 lowering_rules[P.abs_p] = _complex_or(_abs_lower, _c_abs)
 lowering_rules[P.lgamma_p] = _lgamma_lower
 lowering_rules[P.digamma_p] = _digamma_lower

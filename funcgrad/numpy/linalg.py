@@ -477,6 +477,17 @@ def _min(x: Any, axes: Sequence[int], what: str) -> Any:
     return P.reduce_min_p.bind(x, axes=tuple(axes))
 
 
+def _root_of_squares(a: Any, axes: Sequence[int]) -> Any:
+    """sqrt(sum(a * a)) whose derivative at a zero sum is 0 (a subgradient, like std's
+    at zero spread) instead of the inf * 0 = nan of sqrt's derivative there. The
+    operand of sqrt is swapped for 1 where the sum is 0, so no derivative passes
+    through sqrt's pole; values and derivatives elsewhere are sqrt's own."""
+    s = _sum(P.mul_p.bind(a, a), axes)
+    zero = P.eq_p.bind(s, convert(0, aval_of(s).dtype))
+    root = P.sqrt_p.bind(P.select_n_p.bind(zero, s, convert(1, aval_of(s).dtype)))
+    return P.select_n_p.bind(zero, root, convert(0, aval_of(s).dtype))
+
+
 def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any = 2) -> Any:  # noqa: A002
     from funcgrad.numpy._reductions import _keep
     (v,) = promote_inexact(asarray_operand(x))
@@ -486,7 +497,7 @@ def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any
     a = _abs(v)
     rdt = aval_of(a).dtype
     if ord == 2 or ord is None:
-        out = P.sqrt_p.bind(_sum(P.mul_p.bind(a, a), axes))
+        out = _root_of_squares(a, axes)
     elif ord == np.inf:
         out = _max(a, axes)
     elif ord == -np.inf:
@@ -537,7 +548,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     from funcgrad.numpy._reductions import _keep
     a = _abs(v)
     if ord in (None, "fro"):
-        out = P.sqrt_p.bind(_sum(P.mul_p.bind(a, a), axes))
+        out = _root_of_squares(a, axes)
     elif ord in (1, -1):
         col = _sum(a, (r,))
         ax = (c - (1 if r < c else 0),)
