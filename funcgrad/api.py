@@ -18,7 +18,7 @@ from funcgrad.config import cache_info, clear_caches
 from funcgrad.custom_rules import checkpoint, custom_jvp, custom_vjp, remat
 from funcgrad.jit import jit, make_ir
 from funcgrad.vmap import vmap
-from xla_backend import runtime
+from funcgrad.xla_backend import runtime
 
 __all__ = ["jit", "make_ir", "grad", "value_and_grad", "jvp", "vjp", "linearize",
            "linear_transpose", "jacfwd", "jacrev", "hessian", "stop_gradient", "vmap",

@@ -25,7 +25,7 @@ import numpy as np
 
 from funcgrad import core, dtypes
 from funcgrad.core import ShapedArray
-from xla_backend import runtime
+from funcgrad.xla_backend import runtime
 
 
 class Array(metaclass=abc.ABCMeta):   # noqa: B024 (an ABC only so Tracer can register)

@@ -26,11 +26,11 @@ from funcgrad.config import LRUCache
 from funcgrad.core import ShapedArray
 from funcgrad.custom_rules import checkpoint, custom_jvp, custom_vjp, remat
 from funcgrad.vmap import vmap
-from transforms.ad_util import Zero, differentiable, full, instantiate, tangent_aval, zeros
-from transforms.jvp import jvp_call
-from transforms.partial_eval import PartialEvalTrace, linearize_flat
-from transforms.staging import eval_program, hoist_consts, hoist_literals, trace_to_program
-from transforms.transpose import transpose_linear_flat, transpose_program
+from funcgrad.transforms.ad_util import Zero, differentiable, full, instantiate, tangent_aval, zeros
+from funcgrad.transforms.jvp import jvp_call
+from funcgrad.transforms.partial_eval import PartialEvalTrace, linearize_flat
+from funcgrad.transforms.staging import eval_program, hoist_consts, hoist_literals, trace_to_program
+from funcgrad.transforms.transpose import transpose_linear_flat, transpose_program
 
 __all__ = ["grad", "value_and_grad", "jvp", "vjp", "linearize", "linear_transpose", "jacfwd",
            "jacrev", "hessian", "stop_gradient", "custom_jvp", "custom_vjp", "checkpoint",

@@ -33,7 +33,7 @@ from funcgrad.core import ShapedArray, Tracer
 from funcgrad.ir import Program, Var
 from funcgrad.numpy._util import asarray_operand
 from funcgrad.primitives import cond_p, convert_element_type_p, ne_p, scan_p, while_p
-from transforms.staging import hoist_consts, trace_to_program
+from funcgrad.transforms.staging import hoist_consts, trace_to_program
 
 __all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map"]
 
@@ -555,4 +555,4 @@ def map(f: Callable[[Any], Any], xs: Any) -> Any:  # noqa: A001 - JAX's public n
     return ys
 
 
-from transforms import control_flow_rules as _rules  # noqa: E402,F401  (jvp and vmap rules)
+from funcgrad.transforms import control_flow_rules as _rules  # noqa: E402,F401  (jvp and vmap rules)

@@ -38,7 +38,7 @@ from funcgrad.config import LRUCache
 from funcgrad.core import ShapedArray, Tracer
 from funcgrad.errors import UnsupportedError
 from funcgrad.ir import Program, user_value
-from transforms.staging import hoist_consts, trace_to_program
+from funcgrad.transforms.staging import hoist_consts, trace_to_program
 
 Fun = Callable[..., Any]
 

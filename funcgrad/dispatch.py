@@ -25,8 +25,8 @@ from funcgrad.array import Array, donated_error
 from funcgrad.config import LRUCache
 from funcgrad.core import Primitive, ShapedArray, Tracer
 from funcgrad.ir import Literal, Program, structure_key
-from transforms.staging import hoist_consts, hoist_literals
-from xla_backend import lowering, runtime
+from funcgrad.transforms.staging import hoist_consts, hoist_literals
+from funcgrad.xla_backend import lowering, runtime
 
 _LEAF = tree.LEAF
 

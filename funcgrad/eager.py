@@ -18,7 +18,7 @@ from funcgrad.array import Array
 from funcgrad.core import Primitive, ShapedArray, Tracer
 from funcgrad.dispatch import compile_primitive, placement, scalar_buffer
 from funcgrad.ir import Literal
-from xla_backend import runtime
+from funcgrad.xla_backend import runtime
 
 __all__ = ["apply_primitive", "cache_size", "compile_primitive", "placement", "scalar_buffer"]
 

@@ -22,8 +22,8 @@ from funcgrad.dispatch import (Entry, buffer_for, compile_program, placement, ru
                                run_program, scalar_buffer)
 from funcgrad.ir import Program
 from funcgrad.primitives import jit_p
-from transforms.staging import hoist_consts, trace_to_program
-from xla_backend import lowering, runtime
+from funcgrad.transforms.staging import hoist_consts, trace_to_program
+from funcgrad.xla_backend import lowering, runtime
 
 __all__ = ["Compiled", "Jitted", "Lowered", "compile_program", "jit", "make_ir", "run_compiled",
            "run_program"]

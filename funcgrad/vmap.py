@@ -17,7 +17,7 @@ import numpy as np
 from funcgrad import core, tree
 from funcgrad.tree import PyTreeDef
 # a module import: `transforms.batching` imports funcgrad, which imports this module
-import transforms.batching as batching
+import funcgrad.transforms.batching as batching
 
 Axis = int | None
 

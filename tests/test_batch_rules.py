@@ -17,7 +17,7 @@ from funcgrad import primitives as P
 from funcgrad.testing import check_vmap
 from primitive_specs import (BF16, BOOL, C64, C128, DEFAULT_DOMAIN, F16, F32, F64, SPECS,
                              PrimSpec, draw_args, spec_ids, values)
-from transforms.batching import NO_RULE, batch_rules
+from funcgrad.transforms.batching import NO_RULE, batch_rules
 
 
 def test_every_primitive_has_a_batching_rule() -> None:

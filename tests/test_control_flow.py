@@ -422,7 +422,7 @@ def test_rk4_scan_1000_steps_vs_jax() -> None:
 # forward mode (JVP) and vmap rules
 
 from funcgrad.vmap import vmap  # noqa: E402
-from transforms.jvp import jvp_call  # noqa: E402
+from funcgrad.transforms.jvp import jvp_call  # noqa: E402
 
 
 def _jvp(f: object, x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -522,7 +522,7 @@ def test_rk4_jvp_wrt_initial_state_vs_jax() -> None:
 
 def test_reverse_mode_through_while_loop_suggests_fori_or_scan() -> None:
     from funcgrad.errors import UnsupportedError
-    from transforms.partial_eval import linearize_flat
+    from funcgrad.transforms.partial_eval import linearize_flat
 
     def f(x: object) -> list[object]:
         return [lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1] * x), (0, x))[1]]

@@ -20,8 +20,8 @@ import funcgrad.numpy as fnp
 from funcgrad import primitives as P
 from funcgrad.testing import check_grads
 from tests.primitive_specs import SPECS, PrimSpec, draw_args
-from transforms.jvp import jvp_rules
-from transforms.transpose import transpose_rules
+from funcgrad.transforms.jvp import jvp_rules
+from funcgrad.transforms.transpose import transpose_rules
 
 # Deliberate gaps, each with its reason.
 NO_JVP_RULE = {
@@ -164,7 +164,7 @@ def test_digamma_and_lgamma_derivatives_use_polygamma() -> None:
 def test_missing_rule_error_names_the_primitive() -> None:
     from funcgrad.core import Primitive
     from funcgrad.errors import UnsupportedError
-    from transforms.jvp import JVPTrace, JVPTracer
+    from funcgrad.transforms.jvp import JVPTrace, JVPTracer
     trace = JVPTrace(None)
     tracer = JVPTracer(trace, np.ones(2), np.ones(2))
     with pytest.raises(UnsupportedError, match="'made_up'.*custom_jvp"):

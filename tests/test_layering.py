@@ -25,10 +25,10 @@ FORBIDDEN_JAX = ("jax.numpy", "jax.lax", "jax.jit", "jax.grad", "jax.vmap", "jax
                  "jax.jacrev", "jax.hessian", "jax.checkpoint", "jax.remat", "jax.pmap",
                  "jax.experimental", "jax.extend.core", "jax.extend.linear_util")
 # What an interpreter is, for the layering rules below.
-INTERPRETERS = ("transforms", "funcgrad.jit", "funcgrad.api", "funcgrad.eager",
+INTERPRETERS = ("funcgrad.transforms", "funcgrad.jit", "funcgrad.api", "funcgrad.eager",
                 "funcgrad.autodiff", "funcgrad.vmap", "funcgrad.control_flow",
                 "funcgrad.custom_rules")
-XLA_BACKEND_MAY_IMPORT = ("funcgrad.core", "funcgrad.ir", "funcgrad.dtypes",
+XLA_BACKEND_MAY_IMPORT = ("funcgrad.xla_backend", "funcgrad.core", "funcgrad.ir", "funcgrad.dtypes",
                           "funcgrad.primitives", "funcgrad.errors", "funcgrad.config")
 
 
@@ -43,6 +43,8 @@ def _module_name(path: Path) -> str:
     parts = list(rel.parts)
     if parts[-1] == "__init__":
         parts.pop()
+    if parts[0] in ("transforms", "xla_backend"):     # installed as funcgrad.<folder>
+        parts.insert(0, "funcgrad")
     return ".".join(parts)
 
 
@@ -127,19 +129,28 @@ def test_jax_only_in_the_runtime(path: Path) -> None:
 
 def test_core_imports_no_interpreter() -> None:
     path = ROOT / "funcgrad" / "core.py"
-    bad = [u for u in _uses_of(path) if _matches(u.name, (*INTERPRETERS, "xla_backend"))]
+    bad = [u for u in _uses_of(path) if _matches(u.name, (*INTERPRETERS, "funcgrad.xla_backend"))]
     assert not bad, "funcgrad/core.py imports " + ", ".join(f"{u.name} (line {u.line})"
                                                             for u in bad)
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "xla_backend").rglob("*.py")), ids=_rel)
 def test_xla_backend_knows_no_interpreter(path: Path) -> None:
-    funcgrad_uses = [u for u in _uses_of(path) if _matches(u.name, ("funcgrad", "transforms"))]
+    funcgrad_uses = [u for u in _uses_of(path) if _matches(u.name, ("funcgrad",))]
     bad = [u for u in funcgrad_uses
            if _matches(u.name, INTERPRETERS)
            or (u.name not in ("funcgrad",) and not _matches(u.name, XLA_BACKEND_MAY_IMPORT))]
     assert not bad, f"{_rel(path)} imports " + ", ".join(f"{u.name} (line {u.line})"
                                                          for u in bad)
+
+
+@pytest.mark.parametrize("path", _sources(), ids=_rel)
+def test_no_top_level_internal_imports(path: Path) -> None:
+    """`transforms` and `xla_backend` are installed inside funcgrad; importing them
+    by their folder names would load a second copy of every rule table."""
+    bad = [u for u in _uses_of(path) if _matches(u.name, ("transforms", "xla_backend"))]
+    assert not bad, f"{_rel(path)} imports " + ", ".join(
+        f"{u.name} (line {u.line}): use funcgrad.{u.name}" for u in bad)
 
 
 # ---------------------------------------------------------------------------

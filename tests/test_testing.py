@@ -20,7 +20,7 @@ from funcgrad.scipy.special import expit
 from funcgrad.testing import (check_custom_rules, check_grads, check_jit, check_vmap,
                               transform_properties)
 from funcgrad.testing import strategies as fst
-from transforms.batching import batch_rules
+from funcgrad.transforms.batching import batch_rules
 
 pytest_plugins = ["pytester"]
 

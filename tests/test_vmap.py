@@ -377,7 +377,7 @@ def test_escaped_batch_tracer() -> None:
 
 
 def test_missing_rule_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    from transforms import batching
+    from funcgrad.transforms import batching
     monkeypatch.delitem(batching.batch_rules, P.sin_p)
     with pytest.raises(NotImplementedError, match="sin has no batching rule"):
         fg.vmap(fnp.sin)(np.ones((2, 3)))

@@ -34,7 +34,7 @@ from funcgrad import primitives as P
 from funcgrad.config import memoize
 from funcgrad.core import Primitive, ShapedArray, Trace, Tracer
 from funcgrad.ir import Literal, Program
-from transforms.staging import eval_program, hoist_consts, trace_to_program
+from funcgrad.transforms.staging import eval_program, hoist_consts, trace_to_program
 
 Dim = int | None
 

@@ -42,14 +42,14 @@ from funcgrad.config import LRUCache
 from funcgrad.core import ShapedArray, Tracer
 from funcgrad.errors import UnsupportedError
 from funcgrad.ir import Literal, Program, Var
-from transforms.ad_util import (Zero, add_tangents, differentiable, instantiate, is_undefined,
+from funcgrad.transforms.ad_util import (Zero, add_tangents, differentiable, instantiate, is_undefined,
                                 tangent_aval, zeros)
-from transforms.batching import BatchTrace, BatchTracer, Dim, batch_rules, move_bdim
-from transforms.jvp import jvp_program, jvp_rules
-from transforms.partial_eval import (PartialEvalTrace, dce_program, partial_eval_program,
+from funcgrad.transforms.batching import BatchTrace, BatchTracer, Dim, batch_rules, move_bdim
+from funcgrad.transforms.jvp import jvp_program, jvp_rules
+from funcgrad.transforms.partial_eval import (PartialEvalTrace, dce_program, partial_eval_program,
                                      partial_eval_rules)
-from transforms.staging import eval_program, hoist_consts, trace_to_program
-from transforms.transpose import transpose_program, transpose_rules
+from funcgrad.transforms.staging import eval_program, hoist_consts, trace_to_program
+from funcgrad.transforms.transpose import transpose_program, transpose_rules
 
 _cache = LRUCache("control flow rule programs")
 

@@ -19,10 +19,10 @@ from typing import Any
 from funcgrad import dtypes
 from funcgrad import primitives as P
 from funcgrad.core import ShapedArray
-from transforms.ad_util import (Zero, add_tangents, aval, convert, instantiate, is_undefined,
+from funcgrad.transforms.ad_util import (Zero, add_tangents, aval, convert, instantiate, is_undefined,
                                 scalar, tangent_aval, zeros)
-from transforms.jvp import jvp_rules
-from transforms.transpose import transpose_rules
+from funcgrad.transforms.jvp import jvp_rules
+from funcgrad.transforms.transpose import transpose_rules
 
 _GATHER_MODE_OF_SCATTER = {"clip": "clip", "drop": "fill", "promise_in_bounds": "promise_in_bounds"}
 _SCATTER_MODE_OF_GATHER = {"clip": "clip", "fill": "drop", "promise_in_bounds": "promise_in_bounds"}

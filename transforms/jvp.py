@@ -30,9 +30,9 @@ from funcgrad.config import LRUCache
 from funcgrad.core import Primitive, ShapedArray, Trace, Tracer
 from funcgrad.errors import UnsupportedError
 from funcgrad.ir import Program
-from transforms.ad_util import (Zero, add_tangents, aval, broadcast_to, cached, convert,
+from funcgrad.transforms.ad_util import (Zero, add_tangents, aval, broadcast_to, cached, convert,
                                 differentiable, instantiate, no_tracers, scalar, tangent_aval)
-from transforms.staging import eval_program, hoist_consts, trace_to_program
+from funcgrad.transforms.staging import eval_program, hoist_consts, trace_to_program
 
 
 class JVPRule(Protocol):

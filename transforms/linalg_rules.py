@@ -26,11 +26,11 @@ import numpy as np
 
 from funcgrad import dtypes
 from funcgrad import primitives as P
-from transforms.ad_util import (Zero, add_tangents, aval, convert, instantiate, is_undefined,
+from funcgrad.transforms.ad_util import (Zero, add_tangents, aval, convert, instantiate, is_undefined,
                                 scalar, tangent_aval)
-from transforms.indexing_rules import take_along
-from transforms.jvp import jvp_rules
-from transforms.transpose import transpose_rules
+from funcgrad.transforms.indexing_rules import take_along
+from funcgrad.transforms.jvp import jvp_rules
+from funcgrad.transforms.transpose import transpose_rules
 
 # ---------------------------------------------------------------------------
 # matrix helpers (binding primitives, so every rule is itself transformable)

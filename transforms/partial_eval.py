@@ -34,9 +34,9 @@ from funcgrad import primitives as P
 from funcgrad.core import Primitive, ShapedArray, Trace, Tracer
 from funcgrad.errors import UnsupportedError
 from funcgrad.ir import Atom, Eqn, Literal, Program, Var, check_program, subprograms
-from transforms.ad_util import Zero, cached, differentiable, no_tracers, tangent_aval
-from transforms.jvp import jvp_call
-from transforms.staging import eval_program, hoist_consts, prune, trace_to_program
+from funcgrad.transforms.ad_util import Zero, cached, differentiable, no_tracers, tangent_aval
+from funcgrad.transforms.jvp import jvp_call
+from funcgrad.transforms.staging import eval_program, hoist_consts, prune, trace_to_program
 
 
 class PartialEvalTracer(Tracer):
@@ -163,7 +163,7 @@ class Linearized:
         """Evaluate the linear map on tangents (one per input; ignored where not in_diff)."""
         args = [t for t, d in zip(tangents, self.in_diff, strict=True) if d]
         outs = iter(eval_program(self.program, [*self.residuals, *args]))
-        from transforms.ad_util import zeros
+        from funcgrad.transforms.ad_util import zeros
         return [zeros(tangent_aval(a)) if z else next(outs)
                 for a, z in zip(self.out_avals, self.out_zero, strict=True)]
 

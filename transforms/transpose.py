@@ -25,10 +25,10 @@ from funcgrad.config import LRUCache
 from funcgrad.core import Primitive
 from funcgrad.errors import UnsupportedError
 from funcgrad.ir import Literal, Program, Var, user_value
-from transforms.ad_util import (UndefinedPrimal, Zero, add_tangents, aval, cached, convert,
+from funcgrad.transforms.ad_util import (UndefinedPrimal, Zero, add_tangents, aval, cached, convert,
                                 instantiate, is_undefined, no_tracers, scalar, tangent_aval,
                                 unbroadcast, zeros)
-from transforms.staging import hoist_consts, trace_to_program
+from funcgrad.transforms.staging import hoist_consts, trace_to_program
 
 
 class TransposeRule(Protocol):

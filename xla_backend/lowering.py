@@ -1180,8 +1180,8 @@ def eqn_program(prim: Primitive, in_avals: Sequence[ShapedArray], params: dict[s
     outvars = tuple(Var(a) for a in out_avals)
     return Program((), invars, (Eqn(prim, invars, params, outvars),), outvars, prim.name)
 
-from xla_backend import lowering_control  # noqa: E402,F401  (registers control-flow rules)
-from xla_backend import lowering_indexing  # noqa: E402,F401  (gather, scatter, sort)
+from funcgrad.xla_backend import lowering_control  # noqa: E402,F401  (registers control-flow rules)
+from funcgrad.xla_backend import lowering_indexing  # noqa: E402,F401  (gather, scatter, sort)
 
 
 # ---------------------------------------------------------------------------
@@ -1237,4 +1237,4 @@ lowering_rules.update({
     P.custom_jvp_call_p: _call_lower("call"), P.custom_vjp_call_p: _call_lower("call"),
     P.checkpoint_p: _checkpoint_lower, P.custom_lin_p: _custom_lin_lower,
 })
-from xla_backend import lowering_linalg  # noqa: E402,F401  (LAPACK / cuSOLVER custom calls)
+from funcgrad.xla_backend import lowering_linalg  # noqa: E402,F401  (LAPACK / cuSOLVER custom calls)

@@ -17,7 +17,7 @@ from funcgrad import dtypes
 from funcgrad import primitives as P
 from funcgrad.core import ShapedArray
 from funcgrad.ir import Program
-from xla_backend.lowering import LoweringContext, _i64s, compare, lowering_rules
+from funcgrad.xla_backend.lowering import LoweringContext, _i64s, compare, lowering_rules
 
 _I32 = ShapedArray((), dtypes.int32)
 _I64 = ShapedArray((), dtypes.int64)

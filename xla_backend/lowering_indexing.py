@@ -20,7 +20,7 @@ import numpy as np
 from funcgrad import dtypes
 from funcgrad import primitives as P
 from funcgrad.core import ShapedArray
-from xla_backend.lowering import (LoweringContext, _i64s, compare, lowering_rules, monoid_op,
+from funcgrad.xla_backend.lowering import (LoweringContext, _i64s, compare, lowering_rules, monoid_op,
                                   tensor_type)
 
 
@@ -62,7 +62,7 @@ def _in_bounds(ctx: LoweringContext, indices: str, upper: Sequence[int]) -> str:
 
 def _dense(ctx: LoweringContext, value: np.ndarray) -> str:
     """A constant tensor of arbitrary values."""
-    from xla_backend.lowering import scalar_text
+    from funcgrad.xla_backend.lowering import scalar_text
     aval = ShapedArray(tuple(value.shape), value.dtype)
     flat = value.reshape(-1)
     if not flat.size:       # an empty literal cannot spell its shape; a splat can

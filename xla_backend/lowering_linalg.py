@@ -21,8 +21,8 @@ import numpy as np
 from funcgrad import dtypes
 from funcgrad import primitives as P
 from funcgrad.core import ShapedArray
-from xla_backend import runtime
-from xla_backend.lowering import LoweringContext, _i64s, compare, lowering_rules
+from funcgrad.xla_backend import runtime
+from funcgrad.xla_backend.lowering import LoweringContext, _i64s, compare, lowering_rules
 
 _LAPACK_PREFIX = {dtypes.float32: "s", dtypes.float64: "d", dtypes.complex64: "c",
                   dtypes.complex128: "z"}

@@ -861,4 +861,4 @@ __all__ = ["advanced_getitem", "argsort", "argwhere", "flatnonzero", "index_plan
            "sort", "take", "take_along_axis", "unique", "unique_values"]
 
 
-import transforms.indexing_rules  # noqa: E402,F401  (JVP/transpose rules of gather, scatter, sort)
+import funcgrad.transforms.indexing_rules  # noqa: E402,F401  (JVP/transpose rules of gather, scatter, sort)

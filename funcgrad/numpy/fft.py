@@ -310,4 +310,4 @@ __all__ = ["fft", "fft2", "fftfreq", "fftn", "fftshift", "hfft", "ifft", "ifft2"
            "rfftn"]
 
 
-import transforms.linalg_rules  # noqa: E402,F401  (fft's JVP/transpose/batching rules)
+import funcgrad.transforms.linalg_rules  # noqa: E402,F401  (fft's JVP/transpose/batching rules)

@@ -771,4 +771,4 @@ __all__ = ["LinAlgError", "cholesky", "cond", "cross", "det", "diagonal", "eigh"
            "vector_norm"]
 
 
-import transforms.linalg_rules  # noqa: E402,F401  (JVP/transpose/batching rules)
+import funcgrad.transforms.linalg_rules  # noqa: E402,F401  (JVP/transpose/batching rules)
