@@ -322,8 +322,18 @@ def test_complex_functions_at_special_values_match_numpy(name: str, dt: Any) -> 
     for mode, f in (("eager", getattr(fnp, name)), ("jit", fg.jit(getattr(fnp, name)))):
         got = np.asarray(f(z))
         assert got.dtype == want.dtype
-        ok = _same_special(got, want, rtol)
+        ok = _same_special(got, want, rtol) | _nan_in_nan_out(z, got, want)
         assert ok.all(), (mode, list(zip(z[~ok], got[~ok], want[~ok], strict=True))[:6])
+
+
+def _nan_in_nan_out(z: np.ndarray, got: np.ndarray, want: np.ndarray) -> np.ndarray:
+    """For an input with a NaN part, C99 Annex G leaves the sign of an infinite
+    part and which part is NaN unspecified for several functions, and NumPy's
+    answers there changed between 2.0 and 2.4 (arcsin(0+nanj), arccosh(nan-infj)):
+    both results must carry a NaN, no more."""
+    def has_nan(a: np.ndarray) -> np.ndarray:
+        return np.isnan(a.real) | np.isnan(a.imag)
+    return has_nan(z) & has_nan(got) & has_nan(want)
 
 
 def test_named_complex_special_values() -> None:
