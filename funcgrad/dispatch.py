@@ -93,11 +93,12 @@ def raise_if_deleted(bufs: Iterable[Any]) -> None:
             raise donated_error() from None
 
 
-def _exe_of(entry: Any) -> Any:
+def executable_of(entry: Any) -> Any:
+    """What `LRUCache.info` measures in a cache of Entries."""
     return entry.exe
 
 
-executables = LRUCache("executables", executable_of=_exe_of)
+executables = LRUCache("executables", executable_of=executable_of)
 _scalars = LRUCache("scalar constants")
 
 

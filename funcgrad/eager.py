@@ -11,34 +11,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 
 from funcgrad import core, dispatch
 from funcgrad.array import Array
-from funcgrad.core import Primitive, ShapedArray, Tracer
-from funcgrad.dispatch import compile_primitive, placement, scalar_buffer
+from funcgrad.core import Primitive
+from funcgrad.dispatch import buffer_for, compile_primitive, placement, scalar_buffer
 from funcgrad.ir import Literal
-from funcgrad.xla_backend import runtime
 
 __all__ = ["apply_primitive", "cache_size", "compile_primitive", "placement", "scalar_buffer"]
 
 _executables = dispatch.executables
 _get = _executables.get
 _touch = _executables.move_to_end
-
-
-def _operand(x: Any, device: runtime.Device | None) -> tuple[ShapedArray, runtime.Buffer]:
-    t = type(x)
-    if t is Array:
-        return x.aval, x._buf
-    if t is Literal:
-        return x.aval, scalar_buffer(x.val, x.aval, device)
-    if isinstance(x, Tracer):
-        raise core.escaped_tracer_error(x)
-    aval = core.get_aval(x)
-    if aval.shape == ():
-        return aval, scalar_buffer(np.asarray(x, aval.dtype)[()], aval, device)
-    return aval, runtime.to_device(np.asarray(x, aval.dtype), device)
 
 
 def apply_primitive(prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> list[Any]:
@@ -50,9 +34,9 @@ def apply_primitive(prim: Primitive, args: Sequence[Any], params: dict[str, Any]
             avals.append(x.aval)
             bufs.append(x._buf)
         else:
-            a, b = _operand(x, device)
+            a = x.aval if type(x) is Literal else core.get_aval(x)
             avals.append(a)
-            bufs.append(b)
+            bufs.append(buffer_for(x, a, device))
     key = (prim, tuple(avals), tuple(params.items()), device)
     entry = _get(key)
     if entry is None:

@@ -48,10 +48,6 @@ class _Staged:
         self.out_tree = out_tree
 
 
-def _exe_of(entry: Entry) -> Any:
-    return entry.exe
-
-
 def _run(entry: Entry, leaves: Sequence[Any], avals: Sequence[ShapedArray],
          device: Any = None) -> Any:
     """Call `entry` on argument leaves, handing over the donated ones' buffers.
@@ -148,7 +144,7 @@ class Jitted:
                              "donate: drop it from donate_argnums/donate_argnames")
         self._donating = bool(self._donate_argnums or self._donate_argnames)
         self._simple = not (self._static_argnums or self._static_argnames or self._donating)
-        self._entries = LRUCache("jit executables", executable_of=_exe_of)
+        self._entries = LRUCache("jit executables", executable_of=dispatch.executable_of)
         self._staged = LRUCache("jit programs")
         self._get = self._entries.get
         self._touch = self._entries.move_to_end

@@ -157,42 +157,24 @@ def test_one_triangle_readers_agree_with_numpy_on_non_hermitian_input(mode: str)
 # 2. empty matrices
 
 
-def _empty_suite(a: Any) -> dict[str, Any]:
+def _empty_suite(a: Any, xp: Any = fnp) -> dict[str, Any]:
+    """Every linalg function on `a`, through `xp` (funcgrad.numpy, or NumPy as the oracle)."""
     n = a.shape[-1]
+    la = xp.linalg
     return {
-        "inv": LA.inv(a), "det": LA.det(a), "slogdet": tuple(LA.slogdet(a)),
-        "solve_vec": LA.solve(a, fnp.zeros((n,))),
-        "solve_mat": LA.solve(a, fnp.zeros((*a.shape[:-1], 2))),
-        "cholesky": LA.cholesky(a), "eigh": tuple(LA.eigh(a)), "eigvalsh": LA.eigvalsh(a),
-        "svd": tuple(LA.svd(a)), "svd_reduced": tuple(LA.svd(a, full_matrices=False)),
-        "svdvals": LA.svdvals(a), "svd_herm": tuple(LA.svd(a, hermitian=True)),
-        "qr": tuple(LA.qr(a)), "qr_complete": tuple(LA.qr(a, mode="complete")),
-        "pinv": LA.pinv(a), "pinv_herm": LA.pinv(a, hermitian=True),
-        "matrix_rank": LA.matrix_rank(a), "matrix_power": LA.matrix_power(a, 3),
-        "matrix_power_neg": LA.matrix_power(a, -2), "trace": LA.trace(a),
-        "norm2": LA.norm(a, 2, axis=(-2, -1)), "norm1": LA.norm(a, 1, axis=(-2, -1)),
-        "norm_inf": LA.norm(a, np.inf, axis=(-2, -1)), "nuc": LA.matrix_norm(a, ord="nuc"),
-        "fro": LA.matrix_norm(a),
-    }
-
-
-def _numpy_empty_suite(a: np.ndarray) -> dict[str, Any]:
-    n = a.shape[-1]
-    npl = np.linalg
-    return {
-        "inv": npl.inv(a), "det": npl.det(a), "slogdet": tuple(npl.slogdet(a)),
-        "solve_vec": npl.solve(a, np.zeros((n,))),
-        "solve_mat": npl.solve(a, np.zeros((*a.shape[:-1], 2))),
-        "cholesky": npl.cholesky(a), "eigh": tuple(npl.eigh(a)), "eigvalsh": npl.eigvalsh(a),
-        "svd": tuple(npl.svd(a)), "svd_reduced": tuple(npl.svd(a, full_matrices=False)),
-        "svdvals": npl.svdvals(a), "svd_herm": tuple(npl.svd(a, hermitian=True)),
-        "qr": tuple(npl.qr(a)), "qr_complete": tuple(npl.qr(a, mode="complete")),
-        "pinv": npl.pinv(a), "pinv_herm": npl.pinv(a, hermitian=True),
-        "matrix_rank": npl.matrix_rank(a), "matrix_power": npl.matrix_power(a, 3),
-        "matrix_power_neg": npl.matrix_power(a, -2), "trace": npl.trace(a),
-        "norm2": npl.norm(a, 2, axis=(-2, -1)), "norm1": npl.norm(a, 1, axis=(-2, -1)),
-        "norm_inf": npl.norm(a, np.inf, axis=(-2, -1)), "nuc": npl.matrix_norm(a, ord="nuc"),
-        "fro": npl.matrix_norm(a),
+        "inv": la.inv(a), "det": la.det(a), "slogdet": tuple(la.slogdet(a)),
+        "solve_vec": la.solve(a, xp.zeros((n,))),
+        "solve_mat": la.solve(a, xp.zeros((*a.shape[:-1], 2))),
+        "cholesky": la.cholesky(a), "eigh": tuple(la.eigh(a)), "eigvalsh": la.eigvalsh(a),
+        "svd": tuple(la.svd(a)), "svd_reduced": tuple(la.svd(a, full_matrices=False)),
+        "svdvals": la.svdvals(a), "svd_herm": tuple(la.svd(a, hermitian=True)),
+        "qr": tuple(la.qr(a)), "qr_complete": tuple(la.qr(a, mode="complete")),
+        "pinv": la.pinv(a), "pinv_herm": la.pinv(a, hermitian=True),
+        "matrix_rank": la.matrix_rank(a), "matrix_power": la.matrix_power(a, 3),
+        "matrix_power_neg": la.matrix_power(a, -2), "trace": la.trace(a),
+        "norm2": la.norm(a, 2, axis=(-2, -1)), "norm1": la.norm(a, 1, axis=(-2, -1)),
+        "norm_inf": la.norm(a, np.inf, axis=(-2, -1)), "nuc": la.matrix_norm(a, ord="nuc"),
+        "fro": la.matrix_norm(a),
     }
 
 
@@ -201,7 +183,7 @@ def _numpy_empty_suite(a: np.ndarray) -> dict[str, Any]:
 def test_empty_matrices_give_numpys_results(mode: str, shape: tuple[int, ...]) -> None:
     a = np.zeros(shape)
     got = _modes(_empty_suite, mode)(a)
-    want = _numpy_empty_suite(a)
+    want = _empty_suite(a, np)
     assert set(got) == set(want)
     for name, w in want.items():
         g_leaves, w_leaves = fg.tree.leaves(got[name]), fg.tree.leaves(w)

@@ -42,8 +42,8 @@ from funcgrad.config import LRUCache
 from funcgrad.core import ShapedArray, Tracer
 from funcgrad.errors import UnsupportedError
 from funcgrad.ir import Literal, Program, Var
-from funcgrad.transforms.ad_util import (Zero, add_tangents, differentiable, instantiate, is_undefined,
-                                tangent_aval, zeros)
+from funcgrad.transforms.ad_util import (Zero, add_tangents, differentiable, instantiate,
+                                         is_undefined, tangent_aval, zeros)
 from funcgrad.transforms.batching import BatchTrace, BatchTracer, Dim, batch_rules, move_bdim
 from funcgrad.transforms.jvp import jvp_program, jvp_rules
 from funcgrad.transforms.partial_eval import (PartialEvalTrace, dce_program, partial_eval_program,

@@ -19,8 +19,8 @@ from typing import Any
 from funcgrad import dtypes
 from funcgrad import primitives as P
 from funcgrad.core import ShapedArray
-from funcgrad.transforms.ad_util import (Zero, add_tangents, aval, convert, instantiate, is_undefined,
-                                scalar, tangent_aval, zeros)
+from funcgrad.transforms.ad_util import (Zero, add_tangents, aval, convert, instantiate,
+                                         is_undefined, scalar, tangent_aval, zeros)
 from funcgrad.transforms.jvp import jvp_rules
 from funcgrad.transforms.transpose import transpose_rules
 

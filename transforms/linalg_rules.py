@@ -26,8 +26,8 @@ import numpy as np
 
 from funcgrad import dtypes
 from funcgrad import primitives as P
-from funcgrad.transforms.ad_util import (Zero, add_tangents, aval, convert, instantiate, is_undefined,
-                                scalar, tangent_aval)
+from funcgrad.transforms.ad_util import (Zero, add_tangents, aval, convert, instantiate,
+                                         is_undefined, scalar, tangent_aval)
 from funcgrad.transforms.indexing_rules import take_along
 from funcgrad.transforms.jvp import jvp_rules
 from funcgrad.transforms.transpose import transpose_rules

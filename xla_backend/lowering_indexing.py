@@ -20,8 +20,8 @@ import numpy as np
 from funcgrad import dtypes
 from funcgrad import primitives as P
 from funcgrad.core import ShapedArray
-from funcgrad.xla_backend.lowering import (LoweringContext, _i64s, compare, lowering_rules, monoid_op,
-                                  tensor_type)
+from funcgrad.xla_backend.lowering import (LoweringContext, _i64s, compare, lowering_rules,
+                                           monoid_op, tensor_type)
 
 
 def _ints(xs: Sequence[int]) -> str:
