@@ -9,7 +9,13 @@ import os as _os
 
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 
-from funcgrad import eager as _eager  # noqa: F401  (installs eager execution)
+from funcgrad import core as _core
+from funcgrad import eager as _eager
+
+# core imports no executor; the bottom trace runs primitives with this one (before
+# anything below can bind a primitive eagerly)
+_core.eval_trace.set_executor(_eager.apply_primitive)
+
 from funcgrad import errors, tree
 from funcgrad.api import (block_until_ready, cache_info, checkpoint, clear_caches, custom_jvp,
                           custom_vjp, device_get, device_put, devices, grad, hessian, jacfwd,

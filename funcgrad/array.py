@@ -2,9 +2,9 @@
 
 An Array never changes after it is made; ``x[i] = v`` raises and points to
 ``x.at[i].set(v)``. Its host copy is made once, on first request, and kept
-read-only. Arithmetic, indexing and the NumPy-like methods are installed by
-funcgrad.numpy (the same ones tracers get), so eager and traced code behave
-alike.
+read-only. Arithmetic, indexing and the NumPy-like methods come from
+`core.ArrayMethods`, which tracers inherit too, so eager and traced code
+behave alike.
 
 Tracers are Arrays too, as far as ``isinstance`` goes (like ``jax.Array``):
 user code that type-checks its inputs must not break under a transformation.
@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 
 from funcgrad import core, dtypes
-from funcgrad.core import ShapedArray
+from funcgrad.core import ArrayMethods, ShapedArray
 from funcgrad.xla_backend import runtime
 
 
-class Array(metaclass=abc.ABCMeta):   # noqa: B024 (an ABC only so Tracer can register)
+class Array(ArrayMethods, metaclass=abc.ABCMeta):   # noqa: B024 (an ABC only so Tracer can register)
     __slots__ = ("_buf", "aval", "_npy", "__weakref__")
     __array_priority__ = 100
 
@@ -36,12 +36,6 @@ class Array(metaclass=abc.ABCMeta):   # noqa: B024 (an ABC only so Tracer can re
         self._buf = buf
         self.aval = aval
         self._npy: np.ndarray | None = None
-
-    shape = property(lambda self: self.aval.shape)
-    dtype = property(lambda self: self.aval.dtype)
-    ndim = property(lambda self: self.aval.ndim)
-    size = property(lambda self: self.aval.size)
-    weak_type = property(lambda self: self.aval.weak_type)
 
     @property
     def nbytes(self) -> int:
@@ -123,7 +117,7 @@ class Array(metaclass=abc.ABCMeta):   # noqa: B024 (an ABC only so Tracer can re
     def __setitem__(self, idx: Any, value: Any) -> None:
         raise TypeError(core.immutable_message("Array"))
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
     def __repr__(self) -> str:
         if self._npy is None and self.is_deleted():

@@ -20,17 +20,19 @@ from typing import Any
 
 import numpy as np
 
-from funcgrad import core, dtypes, ir, tree
+from funcgrad import core, dtypes, tree
 from funcgrad import primitives as P
-from funcgrad.config import LRUCache
 from funcgrad.core import ShapedArray
+from funcgrad.ir import Program
+from funcgrad import eager_grad
 from funcgrad.custom_rules import checkpoint, custom_jvp, custom_vjp, remat
 from funcgrad.vmap import vmap
-from funcgrad.transforms.ad_util import Zero, differentiable, full, instantiate, tangent_aval, zeros
 from funcgrad.transforms.jvp import jvp_call
-from funcgrad.transforms.partial_eval import PartialEvalTrace, linearize_flat
-from funcgrad.transforms.staging import eval_program, hoist_consts, hoist_literals, trace_to_program
-from funcgrad.transforms.transpose import transpose_linear_flat, transpose_program
+from funcgrad.transforms.partial_eval import PartialEvalTrace
+from funcgrad.transforms.programs import (Zero, differentiable, full, instantiate,
+                                          tangent_aval, zeros)
+from funcgrad.transforms.staging import eval_program
+from funcgrad.transforms.transpose import transpose_linear_flat
 
 __all__ = ["grad", "value_and_grad", "jvp", "vjp", "linearize", "linear_transpose", "jacfwd",
            "jacrev", "hessian", "stop_gradient", "custom_jvp", "custom_vjp", "checkpoint",
@@ -40,38 +42,55 @@ Fun = Callable[..., Any]
 
 
 # ---------------------------------------------------------------------------
-# argument handling
+# linearization: forward mode over partial evaluation (primals known, tangents
+# unknown) runs the primal computation now and stages the tangent map
 
 
-_backward_cache = LRUCache("backward programs")
+class Linearized:
+    """The result of linearizing a flat function at a point.
 
-
-def _backward(program: Any, residuals: Sequence[Any], cts: Sequence[Any]) -> list[Any]:
-    """Cotangents of a linear Program's inputs (maybe `Zero`).
-
-    Eagerly, the backward pass runs as ONE compiled call: the transposed
-    Program is cached by the linear Program's structure (linearize rebuilds
-    the same structure on every call), instead of dispatching every transposed
-    primitive on its own. Under a transformation it is the plain backward pass,
-    which that transformation then interprets.
+    `program` maps the nonzero input tangents (those of `in_diff` inputs) to the
+    output tangents that are not symbolically zero (`out_zero` says which are);
+    its constvars take `residuals`.
     """
-    if core.current_trace() is not core.eval_trace:
-        return transpose_linear_flat(program, residuals, cts)
-    try:
-        key = (ir.structure_key(program), tuple(core.get_aval(c) for c in cts))
-    except TypeError:
-        return transpose_linear_flat(program, residuals, cts)
-    hit = _backward_cache.lookup(key)
-    if hit is None:
-        linear = [False] * len(program.constvars) + [True] * len(program.invars)
-        tprog, consts, in_nz = transpose_program(hoist_consts(program), linear, [True] * len(cts))
-        # in_nz: which of the linear inputs get a cotangent
-        hit = _backward_cache.put(key, (tprog, consts, in_nz))
-    tprog, consts, in_nz = hit
-    outs = iter(P.jit_p.bind(*consts, *residuals, *cts, program=tprog, name="backward")
-                if tprog.outvars else [])
-    return [next(outs) if nz else Zero(tangent_aval(v.aval))
-            for v, nz in zip(program.invars, in_nz, strict=True)]
+
+    __slots__ = ("program", "residuals", "in_avals", "in_diff", "out_avals", "out_zero")
+
+    def __init__(self, program: Program, residuals: list[Any], in_avals: list[ShapedArray],
+                 in_diff: list[bool], out_avals: list[ShapedArray], out_zero: list[bool]):
+        self.program = program
+        self.residuals = residuals
+        self.in_avals = in_avals
+        self.in_diff = in_diff
+        self.out_avals = out_avals
+        self.out_zero = out_zero
+
+    def __call__(self, tangents: Sequence[Any]) -> list[Any]:
+        """Evaluate the linear map on tangents (one per input; ignored where not in_diff)."""
+        args = [t for t, d in zip(tangents, self.in_diff, strict=True) if d]
+        outs = iter(eval_program(self.program, [*self.residuals, *args]))
+        return [zeros(tangent_aval(a)) if z else next(outs)
+                for a, z in zip(self.out_avals, self.out_zero, strict=True)]
+
+
+def linearize_flat(fun: Callable[..., Sequence[Any]], primals: Sequence[Any],
+                   name: str = "linearized") -> tuple[list[Any], Linearized]:
+    """Run `fun` at `primals` and stage its tangent map (flat lists in and out)."""
+    in_avals = [core.get_aval(p) for p in primals]
+    in_diff = [differentiable(a) for a in in_avals]
+    pe = PartialEvalTrace(core.current_trace())
+    with core.new_trace(pe):
+        tangents = [pe.new_arg(tangent_aval(a)) if d else Zero(tangent_aval(a))
+                    for a, d in zip(in_avals, in_diff, strict=True)]
+        primals_out, tangents_out = jvp_call(fun, primals, tangents)
+    out_zero = [type(t) is Zero for t in tangents_out]
+    program, residuals = pe.to_program([t for t in tangents_out if type(t) is not Zero], name)
+    out_avals = [core.get_aval(p) for p in primals_out]
+    return primals_out, Linearized(program, residuals, in_avals, in_diff, out_avals, out_zero)
+
+
+# ---------------------------------------------------------------------------
+# argument handling
 
 
 def _check_callable(fun: Any, name: str) -> None:
@@ -195,61 +214,12 @@ def _value_and_grad_flat(flat: Callable[..., list[Any]], leaves: Sequence[Any],
     _check_output(core.get_aval(outs[0]), box, name)
     cts = [full(1, tangent_aval(core.get_aval(o))) if i == 0 else
            Zero(tangent_aval(core.get_aval(o))) for i, o in enumerate(outs)]
-    cts_in = _backward(lin.program, lin.residuals,
+    cts_in = eager_grad.backward(lin.program, lin.residuals,
                        [c for c, z in zip(cts, lin.out_zero, strict=True) if not z])
     grads = [instantiate(c) for c in cts_in]
     if len(grads) != len(leaves):
         grads = [_zeros_for(core.get_aval(x)) for x in leaves]
     return outs, grads
-
-
-# Eager value_and_grad stages the whole function, then runs value-and-gradient
-# as one compiled call (cached by the staged program's structure). A function
-# that keeps asking Python for traced values (each ask compiles a prefix) is
-# switched to op-by-op execution after this many asks.
-_MAX_MATERIALIZE = 8
-
-
-_staged_cache = LRUCache("eager grad executables", executable_of=lambda hit: hit[0].exe)
-
-
-def _value_and_grad_staged(flat: Callable[..., list[Any]], leaves: Sequence[Any],
-                           in_avals: Sequence[ShapedArray], box: dict[str, Any],
-                           name: str) -> tuple[list[Any], list[Any], int]:
-    from funcgrad.eager import placement
-    from funcgrad.jit import compile_program, run_compiled, run_program
-    asks = [0]
-
-    def materialize(prog: Any, args: Sequence[Any]) -> Sequence[Any]:
-        asks[0] += 1
-        return run_program(prog, args)
-
-    program, consts = trace_to_program(flat, in_avals, name=name, kind=name,
-                                       materializer=materialize, arg_values=leaves)
-    _check_output(program.out_avals[0], box, name)
-    # inputs: closed-over arrays, the differentiated leaves, then the scalar literals
-    hoisted, lits = hoist_literals(hoist_consts(program))
-    nc, nl = len(consts), len(leaves)
-    device = placement(leaves)
-    key = (ir.structure_key(hoisted), device)
-    hit = _staged_cache.lookup(key)
-    if hit is None:
-        inner_box: dict[str, Any] = {"n_out": 1, "out_tree": tree.structure(0)}
-
-        def vg(*args: Any) -> list[Any]:
-            fixed, diff, rest = args[:nc], args[nc:nc + nl], args[nc + nl:]
-            outs, grads = _value_and_grad_flat(
-                lambda *ls: eval_program(hoisted, [*fixed, *ls, *rest]), diff, inner_box, name)
-            return [*outs, *grads]
-
-        vg_prog, vg_consts = trace_to_program(vg, [v.aval for v in hoisted.invars],
-                                              name=f"value_and_{name}")
-        hit = _staged_cache.put(key, (compile_program(vg_prog, device), vg_consts))
-    entry, vg_consts = hit
-    results = run_compiled(entry, [*vg_consts, *consts, *leaves, *(lit.val for lit in lits)],
-                           device)
-    n = len(program.outvars)
-    return results[:n], results[n:], asks[0]
 
 
 def value_and_grad(fun: Fun, argnums: int | Sequence[int] = 0,
@@ -281,8 +251,9 @@ def value_and_grad(fun: Fun, argnums: int | Sequence[int] = 0,
         box: dict[str, Any] = {}
         flat = _flat_fun(partial_fun, in_tree, has_aux, box, name)
         if state["staged"] and core.current_trace() is core.eval_trace:
-            outs, grads, asks = _value_and_grad_staged(flat, leaves, in_avals, box, name)
-            if asks > _MAX_MATERIALIZE:
+            outs, grads, asks = eager_grad.value_and_grad_staged(
+                flat, leaves, in_avals, box, name, _check_output, _value_and_grad_flat)
+            if asks > eager_grad.MAX_MATERIALIZE:
                 state["staged"] = False
         else:
             outs, grads = _value_and_grad_flat(flat, leaves, box, name)
@@ -347,7 +318,7 @@ def vjp(fun: Fun, *primals: Any, has_aux: bool = False) -> Any:
         cts = [Zero(tangent_aval(a)) if not differentiable(a) else c
                for c, a in zip(cts, [*out_avals, *(core.get_aval(o) for o in outs[n_out:])],
                                strict=True)]
-        cts_in = iter(_backward(
+        cts_in = iter(eager_grad.backward(
             lin.program, lin.residuals, [c for c, z in zip(cts, lin.out_zero, strict=True)
                                          if not z]))
         grads = [instantiate(next(cts_in)) if d else _zeros_for(a)

@@ -85,7 +85,7 @@ def _all_caches() -> list[LRUCache]:
         return list(_registry)
 
 
-class LRUCache(OrderedDict):  # type: ignore[type-arg]
+class LRUCache(OrderedDict[Any, Any]):
     """A bounded map from abstract signatures to what was derived from them.
 
     At most ``config.cache_size`` entries are kept; inserting one more evicts
@@ -153,7 +153,9 @@ class LRUCache(OrderedDict):  # type: ignore[type-arg]
     def __repr__(self) -> str:
         return f"<LRUCache {self.name!r}: {len(self)} of at most {config.cache_size} entries>"
 
-    __hash__ = object.__hash__   # registered in a WeakSet by identity
+    # registered in a WeakSet by identity; dict declares __hash__ None, and a subclass
+    # that hashes again is a change typing cannot express
+    __hash__ = object.__hash__  # type: ignore[assignment]
 
 
 def memoize(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -28,11 +28,11 @@ import numpy as np
 from funcgrad import core, dtypes, tree
 from funcgrad.config import LRUCache
 from funcgrad.config import config as _config
-from funcgrad.array import Array
+from funcgrad.array import Array, from_numpy
 from funcgrad.core import ShapedArray, Tracer
-from funcgrad.ir import Program, Var
-from funcgrad.numpy._util import asarray_operand
-from funcgrad.primitives import cond_p, convert_element_type_p, ne_p, scan_p, while_p
+from funcgrad.ir import Literal, Program, Var
+from funcgrad.primitives import (cond_p, convert_element_type_p, max_p, min_p, ne_p, scan_p,
+                                 while_p)
 from funcgrad.transforms.staging import hoist_consts, trace_to_program
 
 __all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map"]
@@ -110,6 +110,19 @@ def _tree_paths(treedef: tree.PyTreeDef) -> list[str]:
         return [f"leaf {i}" for i in range(treedef.num_leaves)]
 
 
+def _operand(x: Any) -> Any:
+    """`x` as an operand of a primitive: an Array, a tracer or a Literal (NumPy
+    values and nested lists are copied to the device)."""
+    if type(x) is Array or isinstance(x, Tracer) or type(x) is Literal:
+        return x
+    if isinstance(x, (bool, int, float, complex)) or (
+            isinstance(x, (np.ndarray, np.generic)) and x.ndim == 0):
+        return Literal.of(x)
+    if isinstance(x, (list, tuple)):
+        return from_numpy(x)
+    return from_numpy(np.asarray(x, core.get_aval(x).dtype))  # get_aval rejects non-arrays
+
+
 def _operands(x: Any, what: str) -> tuple[list[Any], tree.PyTreeDef, list[ShapedArray]]:
     leaves, treedef = tree.flatten(x)
     ops = []
@@ -117,7 +130,7 @@ def _operands(x: Any, what: str) -> tuple[list[Any], tree.PyTreeDef, list[Shaped
         if not core.is_array_like(leaf) and type(leaf) is not Array:
             raise TypeError(f"{what}{path} is a {type(leaf).__name__}, not an array; "
                             "operands must be arrays, scalars or pytrees of them")
-        ops.append(asarray_operand(leaf))
+        ops.append(_operand(leaf))
     return ops, treedef, [core.get_aval(o) for o in ops]
 
 
@@ -212,7 +225,7 @@ def _join_branches(staged: Sequence[Staged]) -> tuple[tuple[Program, ...], list[
 
 
 def _scalar_operand(x: Any, fname: str, what: str) -> Any:
-    x = asarray_operand(x)
+    x = _operand(x)
     aval = core.get_aval(x)
     if aval.shape != ():
         raise TypeError(f"{fname}: {what} must be a scalar, got {aval.str_short()}. For an "
@@ -256,7 +269,7 @@ def cond(pred: Any, true_fun: Callable[..., Any], false_fun: Callable[..., Any],
     """
     p = _scalar_operand(pred, "cond", "pred")
     if core.get_aval(p).dtype != dtypes.bool_:
-        p = ne_p.bind(p, asarray_operand(np.zeros((), core.get_aval(p).dtype)))
+        p = ne_p.bind(p, _operand(np.zeros((), core.get_aval(p).dtype)))
     args, programs, out_tree = _branches("cond", (false_fun, true_fun),
                                          ("false_fun", "true_fun"), operands)
     outs = cond_p.bind(p, *args, branches=programs)
@@ -288,9 +301,8 @@ def switch(index: Any, branches: Sequence[Callable[..., Any]], *operands: Any) -
     if len(branches) == 1:
         return branches[0](*operands)
     # Clamp before narrowing to int32, so a huge int64 index cannot wrap around.
-    lo = asarray_operand(np.zeros((), dt))
-    hi = asarray_operand(np.asarray(len(branches) - 1, dt))
-    from funcgrad.primitives import max_p, min_p
+    lo = _operand(np.zeros((), dt))
+    hi = _operand(np.asarray(len(branches) - 1, dt))
     i = min_p.bind(max_p.bind(i, lo), hi)
     i = convert_element_type_p.bind(i, new_dtype=dtypes.int32, weak_type=False)
     args, programs, out_tree = _branches("switch", branches,
@@ -530,7 +542,7 @@ def fori_loop(lower: Any, upper: Any, body_fun: Callable[[Any, Any], Any], init_
 
 
 def _as_counter(value: int, aval: ShapedArray) -> Any:
-    return asarray_operand(np.asarray(value, aval.dtype)) if not aval.weak_type else value
+    return _operand(np.asarray(value, aval.dtype)) if not aval.weak_type else value
 
 
 def _to_counter(x: Any, aval: ShapedArray) -> Any:
@@ -553,6 +565,3 @@ def map(f: Callable[[Any], Any], xs: Any) -> Any:  # noqa: A001 - JAX's public n
         raise TypeError(f"map: f must be callable, got {type(f).__name__}")
     _, ys = scan(functools.partial(_map_body, f), (), xs)
     return ys
-
-
-from funcgrad.transforms import control_flow_rules as _rules  # noqa: E402,F401  (jvp and vmap rules)

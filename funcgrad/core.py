@@ -8,9 +8,18 @@ another live trace treats it as a constant: it belongs to an enclosing
 transformation (this is what keeps nested ``grad`` free of perturbation
 confusion). A tracer whose trace has finished raises `EscapedTracerError`.
 
+`Tracer` and funcgrad.array.Array share one body of operators and NumPy-like
+methods, `ArrayMethods`.
+
+This module imports no interpreter, nothing of XLA and not funcgrad.numpy.
+What it needs from them is given to it once, at import, by a named call:
+the bottom trace's executor (`EvalTrace.set_executor`, which
+funcgrad/__init__.py calls with funcgrad.eager.apply_primitive) and the
+functions behind `ArrayMethods` (`set_array_methods`, which
+funcgrad.numpy._methods calls).
+
 Invariants: `Primitive.bind` does nothing but ask the current trace; params
-are hashable (tuples, never lists) because they key caches; this module knows
-no interpreter.
+are hashable (tuples, never lists) because they key caches.
 """
 from __future__ import annotations
 
@@ -18,7 +27,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -107,8 +116,9 @@ class Primitive:
                 pass
             return list(hit)
         assert self._abstract_eval is not None, f"primitive {self.name} has no shape rule"
-        out = self._abstract_eval(*avals, **params)
-        out = list(out) if self.multiple_results else [out]
+        result = self._abstract_eval(*avals, **params)
+        out = (list(cast(Sequence[ShapedArray], result)) if self.multiple_results
+               else [cast(ShapedArray, result)])
         if key is not None:
             cache.put(key, out)
         return list(out)
@@ -150,24 +160,38 @@ class Trace:
         return False
 
 
-class EvalTrace(Trace):
-    """The bottom trace: runs primitives on concrete arrays (set up by funcgrad.eager)."""
+Executor = Callable[[Primitive, Sequence[Any], dict[str, Any]], list[Any]]
 
-    __slots__ = ()
+
+class EvalTrace(Trace):
+    """The bottom trace: runs each primitive on concrete values.
+
+    This module knows no executor (it imports nothing of XLA), so the function
+    that runs one primitive is given to the one instance, `eval_trace`, by
+    `set_executor`: funcgrad/__init__.py gives it funcgrad.eager.apply_primitive
+    when the package is imported."""
+
+    __slots__ = ("_executor",)
     kind = "eager"
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self._executor: Executor = _no_executor
+
+    def set_executor(self, executor: Executor) -> None:
+        """Make `executor` run every primitive bound outside all transformations."""
+        self._executor = executor
 
     def process_primitive(self, prim: Primitive, args: Sequence[Any],
                           params: dict[str, Any]) -> list[Any]:
-        return eval_impl(prim, args, params)
+        return self._executor(prim, args, params)
 
 
-def _no_eval_impl(prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> list[Any]:
-    raise RuntimeError("funcgrad.eager was not imported; import funcgrad")
+def _no_executor(prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> list[Any]:
+    raise RuntimeError(f"cannot run {prim.name}: no executor is installed; import funcgrad")
 
 
-eval_impl: Callable[[Primitive, Sequence[Any], dict[str, Any]], list[Any]] = _no_eval_impl
-
-eval_trace = EvalTrace(None)
+eval_trace = EvalTrace()
 _current_trace: ContextVar[Trace] = ContextVar("funcgrad_current_trace", default=eval_trace)
 
 
@@ -202,25 +226,285 @@ class new_trace(set_trace):
         self.trace.alive = False
 
 
-class Tracer:
-    """A value standing for an array inside a transformation.
+# ---------------------------------------------------------------------------
+# Operators and NumPy-like methods: one class body for Tracer and funcgrad.array.Array
 
-    Array-like methods and operators are installed by funcgrad.numpy, which
-    also installs them on `Array`, so both behave the same.
+
+def set_array_methods(ops: Any) -> None:
+    """Give `ArrayMethods` its implementations: `ops` has one function per method,
+    under the names `ArrayMethods` calls (``ops.add(x, y)`` for ``x + y``).
+
+    They are written with funcgrad.numpy, which imports this module, so they
+    cannot be imported here: funcgrad.numpy._methods calls this once, at the
+    end of its import (funcgrad.numpy imports it first). A method called
+    before that raises a RuntimeError saying so."""
+    global _ops
+    _ops = ops
+
+
+class _NoArrayMethods:
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError("array methods are not installed yet: import funcgrad")
+
+
+_ops: Any = _NoArrayMethods()
+
+
+class ArrayMethods:
+    """Operators and NumPy-like methods, one body for `Array` and every `Tracer`:
+    code behaves the same inside and outside transformations.
+
+    Each method hands its operands to the implementation funcgrad.numpy gives
+    (`set_array_methods`). An operator returns NotImplemented for an operand of
+    a type it does not know, so that the other operand's reflected operator
+    runs; ``__array_ufunc__ = None`` makes NumPy defer to these reflected
+    operators too (``np_array + x`` runs ``x.__radd__``). Methods that take
+    NumPy's parameters (``x.sum(axis=0)``) take those of the funcgrad.numpy
+    function of the same name.
     """
 
-    __slots__ = ("_trace",)
-    __array_priority__ = 1000
+    __slots__ = ()
+    __array_ufunc__ = None
 
-    @property
-    def aval(self) -> ShapedArray:
-        raise NotImplementedError
+    aval: Any   # the abstract value, a core.ShapedArray: an Array holds it, a Tracer computes it
 
     shape = property(lambda self: self.aval.shape)
     dtype = property(lambda self: self.aval.dtype)
     ndim = property(lambda self: self.aval.ndim)
     size = property(lambda self: self.aval.size)
     weak_type = property(lambda self: self.aval.weak_type)
+
+    # arithmetic: Python scalars stay weak (``f32_array * 2.0`` is float32), as in NumPy 2
+    def __add__(self, other: Any) -> Any:
+        return _ops.add(self, other)
+
+    def __radd__(self, other: Any) -> Any:
+        return _ops.radd(self, other)
+
+    def __sub__(self, other: Any) -> Any:
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Any:
+        return _ops.rsub(self, other)
+
+    def __mul__(self, other: Any) -> Any:
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Any:
+        return _ops.rmul(self, other)
+
+    def __truediv__(self, other: Any) -> Any:
+        return _ops.truediv(self, other)
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return _ops.rtruediv(self, other)
+
+    def __floordiv__(self, other: Any) -> Any:
+        return _ops.floordiv(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Any:
+        return _ops.rfloordiv(self, other)
+
+    def __mod__(self, other: Any) -> Any:
+        return _ops.mod(self, other)
+
+    def __rmod__(self, other: Any) -> Any:
+        return _ops.rmod(self, other)
+
+    def __pow__(self, other: Any) -> Any:
+        return _ops.pow(self, other)
+
+    def __rpow__(self, other: Any) -> Any:
+        return _ops.rpow(self, other)
+
+    def __matmul__(self, other: Any) -> Any:
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Any:
+        return _ops.rmatmul(self, other)
+
+    def __and__(self, other: Any) -> Any:
+        return _ops.and_(self, other)
+
+    def __rand__(self, other: Any) -> Any:
+        return _ops.rand(self, other)
+
+    def __or__(self, other: Any) -> Any:
+        return _ops.or_(self, other)
+
+    def __ror__(self, other: Any) -> Any:
+        return _ops.ror(self, other)
+
+    def __xor__(self, other: Any) -> Any:
+        return _ops.xor(self, other)
+
+    def __rxor__(self, other: Any) -> Any:
+        return _ops.rxor(self, other)
+
+    def __lshift__(self, other: Any) -> Any:
+        return _ops.lshift(self, other)
+
+    def __rlshift__(self, other: Any) -> Any:
+        return _ops.rlshift(self, other)
+
+    def __rshift__(self, other: Any) -> Any:
+        return _ops.rshift(self, other)
+
+    def __rrshift__(self, other: Any) -> Any:
+        return _ops.rrshift(self, other)
+
+    def __neg__(self) -> Any:
+        return _ops.neg(self)
+
+    def __pos__(self) -> Any:
+        return _ops.pos(self)
+
+    def __abs__(self) -> Any:
+        return _ops.abs(self)
+
+    def __invert__(self) -> Any:
+        return _ops.invert(self)
+
+    # comparisons are elementwise, as in NumPy (so neither class is hashable)
+    def __eq__(self, other: Any) -> Any:
+        return _ops.eq(self, other)
+
+    def __ne__(self, other: Any) -> Any:
+        return _ops.ne(self, other)
+
+    def __lt__(self, other: Any) -> Any:
+        return _ops.lt(self, other)
+
+    def __le__(self, other: Any) -> Any:
+        return _ops.le(self, other)
+
+    def __gt__(self, other: Any) -> Any:
+        return _ops.gt(self, other)
+
+    def __ge__(self, other: Any) -> Any:
+        return _ops.ge(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # indexing: x[idx] reads; x.at[idx].set(v) and friends return an updated copy
+    def __getitem__(self, idx: Any) -> Any:
+        return _ops.getitem(self, idx)
+
+    @property
+    def at(self) -> Any:
+        return _ops.at(self)
+
+    # shape and type
+    def astype(self, dtype: Any, copy: bool = True) -> Any:
+        return _ops.astype(self, dtype, copy)
+
+    def reshape(self, *shape: Any, order: str = "C") -> Any:
+        return _ops.reshape(self, *shape, order=order)
+
+    def transpose(self, *axes: Any) -> Any:
+        return _ops.transpose(self, *axes)
+
+    @property
+    def T(self) -> Any:
+        return _ops.T(self)
+
+    @property
+    def mT(self) -> Any:
+        return _ops.mT(self)
+
+    def swapaxes(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.swapaxes(self, *args, **kwargs)
+
+    def squeeze(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.squeeze(self, *args, **kwargs)
+
+    def flatten(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.ravel(self, *args, **kwargs)
+
+    def ravel(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.ravel(self, *args, **kwargs)
+
+    def clip(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.clip(self, *args, **kwargs)
+
+    # reductions
+    def sum(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.sum(self, *args, **kwargs)
+
+    def prod(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.prod(self, *args, **kwargs)
+
+    def mean(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.mean(self, *args, **kwargs)
+
+    def max(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.max(self, *args, **kwargs)
+
+    def min(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.min(self, *args, **kwargs)
+
+    def var(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.var(self, *args, **kwargs)
+
+    def std(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.std(self, *args, **kwargs)
+
+    def argmax(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.argmax(self, *args, **kwargs)
+
+    def argmin(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.argmin(self, *args, **kwargs)
+
+    def any(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.any(self, *args, **kwargs)
+
+    def all(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.all(self, *args, **kwargs)
+
+    def cumsum(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.cumsum(self, *args, **kwargs)
+
+    def cumprod(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.cumprod(self, *args, **kwargs)
+
+    # other math
+    def dot(self, other: Any) -> Any:
+        return _ops.dot(self, other)
+
+    def conj(self) -> Any:
+        return _ops.conj(self)
+
+    def conjugate(self) -> Any:
+        return _ops.conj(self)
+
+    @property
+    def real(self) -> Any:
+        return _ops.real(self)
+
+    @property
+    def imag(self) -> Any:
+        return _ops.imag(self)
+
+    def round(self, decimals: int = 0) -> Any:
+        return _ops.round(self, decimals)
+
+    def __array_namespace__(self, api_version: Any = None) -> Any:
+        return _ops.array_namespace(self, api_version)
+
+
+class Tracer(ArrayMethods):
+    """A value standing for an array inside a transformation. Its operators and
+    NumPy-like methods are `ArrayMethods`, the same as `Array`'s; subclasses
+    give `aval`.
+    """
+
+    __slots__ = ("_trace",)
+    __array_priority__ = 1000
+    _trace: Trace
+
+    @property
+    def aval(self) -> ShapedArray:
+        raise NotImplementedError
 
     def __len__(self) -> int:
         if not self.aval.shape:
@@ -270,7 +554,7 @@ class Tracer:
     def __setitem__(self, idx: Any, value: Any) -> None:
         raise TypeError(immutable_message(type(self).__name__))
 
-    __hash__ = None  # type: ignore[assignment]  # like NumPy arrays: unhashable
+    __hash__ = None  # like NumPy arrays: unhashable (ArrayMethods.__eq__ is elementwise)
 
     def __repr__(self) -> str:
         return f"Traced<{self.aval.str_short()}>({self._trace.kind})"
@@ -322,10 +606,12 @@ def _numpy_aval(x: Any) -> ShapedArray:
     return ShapedArray(tuple(x.shape), dtypes.canonicalize(x.dtype), False)
 
 
-for _t in (bool, int, float, complex):
-    _aval_handlers[_t] = _scalar_aval
-for _t in (np.ndarray, *{type(np.dtype(d).type(0)) for d in dtypes.SUPPORTED}):
-    _aval_handlers[_t] = _numpy_aval
+for _scalar_type in (bool, int, float, complex):
+    _aval_handlers[_scalar_type] = _scalar_aval
+_array_types: tuple[type, ...] = (np.ndarray,
+                                  *{type(np.dtype(d).type(0)) for d in dtypes.SUPPORTED})
+for _array_type in _array_types:
+    _aval_handlers[_array_type] = _numpy_aval
 
 
 def register_aval_handler(t: type, handler: Callable[[Any], ShapedArray]) -> None:
@@ -369,7 +655,7 @@ def _lib(filename: str) -> bool:
 
 
 def user_frame() -> Any:
-    f = sys._getframe(1)
+    f: Any = sys._getframe(1)
     while f is not None and _lib(f.f_code.co_filename):
         f = f.f_back
     return f

@@ -30,7 +30,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from funcgrad import core, tree
 from funcgrad import primitives as P
@@ -47,7 +47,9 @@ def _is_eager() -> bool:
     return core.current_trace() is core.eval_trace
 
 
-def _hashable(x: Any) -> bool:
+def _keyable(x: Any) -> bool:
+    """Whether `x` can be part of a cache key: hashable, and not an array (an
+    array's value, not its identity, is what matters)."""
     if isinstance(x, Tracer) or hasattr(x, "_buf") or hasattr(x, "__array__"):
         return False
     try:
@@ -89,12 +91,13 @@ class _CustomBase:
     """Shared plumbing: splitting off nondiff args, staging per signature."""
 
     kind = "custom"
+    __name__: str     # the user's function's, set by update_wrapper
 
     def __init__(self, fun: Fun, nondiff_argnums: Sequence[int] = ()):
         if not callable(fun):
             raise TypeError(f"{type(self).__name__} expects a callable, got "
                             f"{type(fun).__name__}")
-        functools.update_wrapper(self, fun)
+        functools.update_wrapper(cast(Fun, self), fun)
         self.fun = fun
         self.nondiff_argnums = tuple(sorted(set(nondiff_argnums)))
         self._cache = LRUCache("custom rule programs")
@@ -129,7 +132,7 @@ class _CustomBase:
         leaves, in_tree = tree.flatten(tuple(diff))
         avals = [core.get_aval(x) for x in leaves]
         key = None
-        if all(_hashable(x) for x in nondiff):
+        if all(_keyable(x) for x in nondiff):
             key = (in_tree, tuple(avals), tuple(nondiff))
             hit = self._cache.lookup(key)
             if hit is not None:
@@ -360,7 +363,7 @@ def checkpoint(fun: Fun | None = None, *, prevent_cse: bool = True,
         dyn = (tuple(a for i, a in enumerate(args) if i not in static_pos), kwargs)
         leaves, in_tree = tree.flatten(dyn)
         avals = [core.get_aval(x) for x in leaves]
-        key = (in_tree, tuple(avals), static_vals) if all(map(_hashable, static_vals)) else None
+        key = (in_tree, tuple(avals), static_vals) if all(map(_keyable, static_vals)) else None
         hit = cache.lookup(key) if key is not None else None
         if hit is None:
             box: list[tree.PyTreeDef] = []

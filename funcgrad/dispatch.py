@@ -1,12 +1,27 @@
 """The one execution path: compile a Program for a placement, run it on buffers.
 
-Eager primitives, `jit`, eager control flow and eager autodiff all compile
-through `compile_staged` and run through `Entry`, so they compute the same bits
-(decision 3). Executables of eager primitives and of Programs built at run
-time share one cache, `executables`, keyed by abstract signature; each
-jitted function keeps its own (funcgrad.jit). Like every cache they are
-`LRUCache`s: bounded by ``config.cache_size``, thread-safe, emptied by
-`fg.clear_caches()`.
+Eager primitives (funcgrad.eager), `jit`, eager control flow and eager
+autodiff all compile here and run through `Entry`, so they compute the same
+bits (decision 3). This is the only module that lowers (it alone imports
+funcgrad.xla_backend.lowering); it reaches PJRT only through
+funcgrad.xla_backend.runtime.
+
+- `compile_staged` lowers and compiles a Program into an `Entry`;
+  `compile_primitive` and `compile_program` are the two shapes of it the
+  eager paths need. `lower` gives the text `jit(f).lower()` shows.
+- `Entry.run` is one call on device buffers (the hot path of a cached `jit`
+  call and of an eager primitive); `Entry.call` is one call on argument
+  values, and hands donated buffers over.
+- A *placement* says where a computation runs: None (the default device, the
+  only one on a single-device machine) or a Device. `placement`,
+  `buffer_for` and `runtime.compile_text` are the only functions that look
+  inside one, and every cache key ends with it, so a mesh sharding is one
+  more kind of placement there.
+- `executables` is the cache of eager primitives and of Programs built at
+  run time, keyed by abstract signature and placement; each jitted function
+  keeps its own cache of Entries (funcgrad.jit) and compiles and runs them
+  here. Like every cache they are `LRUCache`s: bounded by
+  ``config.cache_size``, thread-safe, emptied by `fg.clear_caches()`.
 
 Two threads missing the same signature at once may both compile it; the
 first one stored wins and the other's executable is dropped, so afterwards
@@ -20,70 +35,101 @@ from typing import Any
 
 import numpy as np
 
-from funcgrad import core, tree
+from funcgrad import core
 from funcgrad.array import Array, donated_error
 from funcgrad.config import LRUCache
 from funcgrad.core import Primitive, ShapedArray, Tracer
 from funcgrad.ir import Literal, Program, structure_key
 from funcgrad.transforms.staging import hoist_consts, hoist_literals
+from funcgrad.tree import LEAF, PyTreeDef
 from funcgrad.xla_backend import lowering, runtime
 
-_LEAF = tree.LEAF
+Placement = runtime.Placement
 
 
 class Entry:
-    """A compiled signature: the PJRT execute method, result handlers, the buffers
-    of constants it closes over and how to rebuild its output pytree. `donated`:
-    indices of the (non-constant) inputs a call consumes. `key`: the very object
-    it is cached under, so that a hot path marks it used by identity (a dict
-    lookup with an equal but new key would compare avals again)."""
+    """A compiled signature: its executable, the buffers of the constants it
+    closes over, its output avals and how to hand the outputs back.
 
-    __slots__ = ("exe", "execute", "handlers", "const_bufs", "out_tree", "out_avals",
-                 "single", "donated", "key")
+    `out_tree`: the pytree the outputs are unflattened into; None for a flat
+    list (what eager primitives and run-time Programs return). `donated`:
+    indices of the (non-constant) inputs a call consumes. `key`: the very
+    object it is cached under, so that a hot path marks it used by identity (a
+    dict lookup with an equal but new key would compare avals again)."""
+
+    __slots__ = ("exe", "launch", "collect", "const_bufs", "out_tree", "out_avals", "single",
+                 "donated", "key")
 
     def __init__(self, exe: runtime.Executable, out_avals: list[ShapedArray],
-                 out_tree: tree.PyTreeDef | None = None, const_bufs: Sequence[Any] = (),
+                 out_tree: PyTreeDef | None = None, const_bufs: Sequence[Any] = (),
                  donated: Sequence[int] = ()):
         self.exe = exe
-        self.execute = exe.loaded.execute_sharded
-        self.handlers = exe.handlers
+        # exe.execute in two halves, kept here so that `run` reaches them in one lookup
+        self.launch = exe.launch
+        self.collect = exe.collect
         self.const_bufs = list(const_bufs)
         self.out_tree = out_tree
         self.out_avals = out_avals
-        self.single = out_tree == _LEAF
+        self.single = out_tree == LEAF
         self.donated = tuple(donated)
         self.key: Any = None
 
-    def buffers(self, bufs: list[Any]) -> list[Any]:
-        """Output buffers of one call on input buffers `bufs` (constants excluded)."""
-        if self.const_bufs:
-            bufs = self.const_bufs + bufs
-        try:
-            return self.execute(bufs).consume_with_handlers(self.handlers)
-        except Exception:
-            raise_if_deleted(bufs)
-            raise
-
     def run(self, bufs: list[Any]) -> Any:
-        """One call; the outputs as Arrays in the output pytree (`buffers`, inlined:
-        this is the jit hot path)."""
+        """One call on input buffers `bufs` (constants excluded); the outputs as
+        Arrays, in `out_tree`. The hot path: no Python call but the Arrays'."""
         if self.const_bufs:
             bufs = self.const_bufs + bufs
         try:
-            outs = self.execute(bufs).consume_with_handlers(self.handlers)
+            outs = self.collect(self.launch(bufs))
         except Exception:
             raise_if_deleted(bufs)
             raise
         if self.single:
             return Array(outs[0], self.out_avals[0])
-        return self.out_tree.unflatten(   # type: ignore[union-attr]
-            [Array(b, av) for b, av in zip(outs, self.out_avals, strict=True)])
+        arrays = list(map(Array, outs, self.out_avals))   # one per output, by construction
+        return arrays if self.out_tree is None else self.out_tree.unflatten(arrays)
 
-    def run_flat(self, bufs: list[Any]) -> list[Array]:
-        return [Array(b, av) for b, av in zip(self.buffers(bufs), self.out_avals, strict=True)]
+    def call(self, args: Sequence[Any], avals: Sequence[ShapedArray],
+             placement: Placement = None) -> Any:
+        """One call on argument values (Arrays, scalars, NumPy arrays) of avals
+        `avals`, their buffers made on `placement`.
+
+        A donated input must be a buffer no one else reads during the call: a
+        Python scalar's (shared, cached) buffer, or one that is also passed in
+        another position or held as a constant, is replaced by a fresh copy, so
+        the donation consumes only memory that belongs to the call."""
+        bufs = [x._buf if type(x) is Array and placement is None else buffer_for(x, a, placement)
+                for x, a in zip(args, avals, strict=True)]
+        if not self.donated:
+            return self.run(bufs)
+        uses: dict[int, int] = {}
+        for b in (*self.const_bufs, *bufs):
+            uses[id(b)] = uses.get(id(b), 0) + 1
+        consumed = []
+        for i in self.donated:
+            x, b = args[i], bufs[i]
+            if type(x) is Array and runtime.is_deleted(x._buf):
+                raise donated_error()
+            if type(x) is not Array:
+                bufs[i] = runtime.to_device(np.asarray(getattr(x, "val", x), avals[i].dtype),
+                                            placement)
+            elif b is not x._buf:
+                pass           # already a copy on the call's device: x itself is untouched
+            elif uses[id(b)] > 1:
+                bufs[i] = runtime.copy_buffer(b)
+            else:
+                consumed.append(x)
+        out = self.run(bufs)
+        for x in consumed:
+            x._npy = None     # its host copy must not outlive the donated buffer
+        return out
 
     def memory_stats(self) -> Any:
         return self.exe.memory_stats()
+
+    def hlo_text(self) -> str:
+        """The optimized HLO XLA compiled (after its passes, unlike the StableHLO text)."""
+        return self.exe.hlo_text()
 
 
 def raise_if_deleted(bufs: Iterable[Any]) -> None:
@@ -93,7 +139,7 @@ def raise_if_deleted(bufs: Iterable[Any]) -> None:
             raise donated_error() from None
 
 
-def executable_of(entry: Any) -> Any:
+def executable_of(entry: Entry) -> runtime.Executable:
     """What `LRUCache.info` measures in a cache of Entries."""
     return entry.exe
 
@@ -102,30 +148,49 @@ executables = LRUCache("executables", executable_of=executable_of)
 _scalars = LRUCache("scalar constants")
 
 
-def compile_staged(program: Program, name: str, device: runtime.Device | None = None, *,
-            out_tree: tree.PyTreeDef | None = None, consts: Sequence[Any] = (),
-            donated: Sequence[int] = ()) -> Entry:
-    """Lower and compile `program` (inputs: `consts`, then the call's arguments)."""
-    text = lowering.lower_program(program, name)
-    out_avals = program.out_avals
+# ---------------------------------------------------------------------------
+# compiling
+
+
+def lower(program: Program, name: str, donated: Sequence[int] = ()) -> str:
+    """`program` as StableHLO text, its inputs `donated` marked as buffer donors."""
+    return runtime.mark_donated(lowering.lower_program(program, name), donated)
+
+
+def compile_staged(program: Program, name: str, placement: Placement = None, *,
+                   out_tree: PyTreeDef | None = None, consts: Sequence[Any] = (),
+                   donated: Sequence[int] = ()) -> Entry:
+    """Lower and compile `program` for `placement`. Its inputs are `consts`, then a
+    call's arguments, of which those at `donated` are consumed by a call."""
     nc = len(consts)
-    exe = runtime.compile_text(text, [(a.shape, a.dtype) for a in out_avals], device,
+    exe = runtime.compile_text(lower(program, name),
+                               [(a.shape, a.dtype) for a in program.in_avals],
+                               [(a.shape, a.dtype) for a in program.out_avals], placement,
                                [nc + i for i in donated])
-    const_bufs = [buffer_for(c, core.get_aval(c), device) for c in consts]
-    return Entry(exe, out_avals, out_tree, const_bufs, donated)
+    const_bufs = [buffer_for(c, core.get_aval(c), placement) for c in consts]
+    return Entry(exe, program.out_avals, out_tree, const_bufs, donated)
 
 
 def compile_primitive(prim: Primitive, in_avals: Sequence[ShapedArray], params: dict[str, Any],
-                      device: runtime.Device | None = None) -> Entry:
-    """One primitive as its own executable (its shape rule raises before any compile)."""
+                      placement: Placement = None) -> Entry:
+    """One primitive as its own executable with flat outputs (its shape rule raises
+    before anything is compiled)."""
     out_avals = prim.abstract_eval(*in_avals, **params)
-    program = lowering.eqn_program(prim, in_avals, params, out_avals)
-    text = lowering.lower_program(program, prim.name)
-    exe = runtime.compile_text(text, [(a.shape, a.dtype) for a in out_avals], device)
-    return Entry(exe, out_avals)
+    return compile_staged(lowering.eqn_program(prim, in_avals, params, out_avals), prim.name,
+                          placement)
 
 
-def placement(args: Iterable[Any]) -> runtime.Device | None:
+def compile_program(program: Program, placement: Placement = None) -> Entry:
+    """Compile `program` as it is (inputs: its constvars, then its invars), with
+    flat outputs."""
+    return compile_staged(hoist_consts(program), program.name, placement)
+
+
+# ---------------------------------------------------------------------------
+# placements and buffers
+
+
+def placement(args: Iterable[Any]) -> Placement:
     """Where a computation on `args` runs: None on a single-device machine (the
     default device); otherwise the device the Array arguments live on."""
     if not runtime.multiple_devices():
@@ -137,28 +202,27 @@ def placement(args: Iterable[Any]) -> runtime.Device | None:
     return devs.pop() if devs else runtime.default_device()
 
 
-def scalar_buffer(value: Any, aval: ShapedArray,
-                  device: runtime.Device | None = None) -> runtime.Buffer:
+def scalar_buffer(value: Any, aval: ShapedArray, placement: Placement = None) -> runtime.Buffer:
     """A device copy of a scalar constant, cached: ``x * 2.0`` in a loop copies 2.0 once.
     Never donate one: other calls share it."""
-    key = (aval.dtype, value, device)
+    key = (aval.dtype, value, placement)
     buf = _scalars.get(key)
     if buf is None:
-        buf = _scalars.put(key, runtime.to_device(np.asarray(value, aval.dtype), device))
+        buf = _scalars.put(key, runtime.to_device(np.asarray(value, aval.dtype), placement))
     return buf
 
 
-def buffer_for(x: Any, aval: ShapedArray, device: runtime.Device | None = None) -> Any:
-    """A device buffer for an argument (on `device`; None: the default device)."""
+def buffer_for(x: Any, aval: ShapedArray, placement: Placement = None) -> runtime.Buffer:
+    """A device buffer for an argument, on `placement`."""
     if type(x) is Array:
-        return x._buf if device is None else runtime.copy_to_device(x._buf, device)
+        return x._buf if placement is None else runtime.copy_to_device(x._buf, placement)
     if type(x) is Literal:
-        return scalar_buffer(x.val, x.aval, device)
+        return scalar_buffer(x.val, x.aval, placement)
     if isinstance(x, Tracer):
         raise core.escaped_tracer_error(x)
     if aval.shape == ():   # a Python/NumPy scalar
-        return scalar_buffer(np.asarray(x, aval.dtype)[()], aval, device)
-    return runtime.to_device(np.asarray(x, aval.dtype), device)
+        return scalar_buffer(np.asarray(x, aval.dtype)[()], aval, placement)
+    return runtime.to_device(np.asarray(x, aval.dtype), placement)
 
 
 def check_alive(args: Iterable[Any]) -> None:
@@ -172,16 +236,9 @@ def check_alive(args: Iterable[Any]) -> None:
 # Programs built at run time (eager transformations): compiled once per structure
 
 
-def compile_program(program: Program, device: Any = None) -> Entry:
-    """Compile `program` (inputs: its constvars, then its invars) as it is; the
-    outputs come back as a flat list."""
-    hoisted = hoist_consts(program)
-    return compile_staged(hoisted, program.name, device,
-                   out_tree=tree.PyTreeDef(list, None, (_LEAF,) * len(hoisted.outvars)))
-
-
-def run_compiled(entry: Entry, args: Sequence[Any], device: Any = None) -> list[Any]:
-    return entry.run_flat([buffer_for(x, core.get_aval(x), device) for x in args])
+def run_compiled(entry: Entry, args: Sequence[Any], placement: Placement = None) -> list[Any]:
+    """Call an Entry with flat outputs on argument values."""
+    return entry.call(args, [core.get_aval(x) for x in args], placement)
 
 
 def run_program(program: Program, args: Sequence[Any]) -> list[Any]:
@@ -193,10 +250,10 @@ def run_program(program: Program, args: Sequence[Any]) -> list[Any]:
     to inputs so that new scalar values reuse it.
     """
     hoisted, lits = hoist_literals(hoist_consts(program))
-    device = placement(args)
-    key = ("program", structure_key(hoisted), device)
+    where = placement(args)
+    key = ("program", structure_key(hoisted), where)
     entry = executables.lookup(key)
     if entry is None:
         check_alive(args)
-        entry = executables.put(key, compile_program(hoisted, device))
-    return run_compiled(entry, [*args, *(lit.val for lit in lits)], device)
+        entry = executables.put(key, compile_program(hoisted, where))
+    return run_compiled(entry, [*args, *(lit.val for lit in lits)], where)

@@ -1,24 +1,27 @@
-"""Eager execution: the bottom trace runs each primitive as its own executable.
+"""Eager execution: how the bottom trace runs one primitive.
 
-One compiled executable per (primitive, input avals, params, device), built by
-the same lowering rules `jit` uses, so eager and jitted code compute the same
-bits (decision 3). They live in funcgrad.dispatch's bounded, thread-safe
-`executables` cache. Shape rules run on a cache miss only; a failing rule
-raises before anything is compiled or cached.
+`apply_primitive` is the executor of `core.eval_trace` (funcgrad/__init__.py
+gives it with `eval_trace.set_executor` when the package is imported): every
+primitive bound outside all transformations runs here, as its own executable,
+compiled and run by funcgrad.dispatch with the same lowering rules `jit` uses,
+so eager and jitted code compute the same bits (decision 3).
+
+There is one executable per (primitive, input avals, params, placement), in
+dispatch's bounded, thread-safe `executables` cache. Shape rules run on a
+cache miss only; a failing rule raises before anything is compiled or cached.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-
 from funcgrad import core, dispatch
 from funcgrad.array import Array
 from funcgrad.core import Primitive
-from funcgrad.dispatch import buffer_for, compile_primitive, placement, scalar_buffer
+from funcgrad.dispatch import buffer_for, check_alive, compile_primitive, placement
 from funcgrad.ir import Literal
 
-__all__ = ["apply_primitive", "cache_size", "compile_primitive", "placement", "scalar_buffer"]
+__all__ = ["apply_primitive", "cache_size", "placement"]
 
 _executables = dispatch.executables
 _get = _executables.get
@@ -26,22 +29,24 @@ _touch = _executables.move_to_end
 
 
 def apply_primitive(prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> list[Any]:
-    device = placement(args)
+    """Run `prim` on concrete `args` (Arrays, Literals, scalars, NumPy arrays);
+    the outputs as a list of Arrays."""
+    where = placement(args)
     avals = []
     bufs = []
     for x in args:
-        if type(x) is Array:
+        if type(x) is Array:     # on `where` already: placement() checked
             avals.append(x.aval)
             bufs.append(x._buf)
         else:
             a = x.aval if type(x) is Literal else core.get_aval(x)
             avals.append(a)
-            bufs.append(buffer_for(x, a, device))
-    key = (prim, tuple(avals), tuple(params.items()), device)
+            bufs.append(buffer_for(x, a, where))
+    key = (prim, tuple(avals), tuple(params.items()), where)
     entry = _get(key)
     if entry is None:
-        dispatch.check_alive(args)
-        entry = _executables.put(key, compile_primitive(prim, avals, params, device))
+        check_alive(args)
+        entry = _executables.put(key, compile_primitive(prim, avals, params, where))
         if entry.key is None:
             entry.key = key
     else:
@@ -49,15 +54,7 @@ def apply_primitive(prim: Primitive, args: Sequence[Any], params: dict[str, Any]
             _touch(entry.key)
         except KeyError:    # evicted by another thread just now; the entry still works
             pass
-    try:
-        outs = entry.execute(bufs).consume_with_handlers(entry.handlers)
-    except Exception:
-        dispatch.raise_if_deleted(bufs)
-        raise
-    return [Array(b, a) for b, a in zip(outs, entry.out_avals, strict=True)]
-
-
-core.eval_impl = apply_primitive
+    return entry.run(bufs)
 
 
 def cache_size() -> int:

@@ -220,8 +220,8 @@ def check_program(prog: Program) -> None:
             if id(v) in defined:
                 raise ProgramError(f"{eqn.prim.name}: variable {v} assigned twice")
             defined.add(id(v))
-    for v in prog.outvars:
-        read(v, "output")
+    for out in prog.outvars:
+        read(out, "output")
 
 
 def subprograms(params: dict[str, Any]) -> list[Program]:

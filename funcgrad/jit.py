@@ -1,9 +1,12 @@
 """`jit`: stage once per abstract signature, compile once, then dispatch fast.
 
 A cached call does flatten, build key, look up, execute, unflatten and
-nothing else (decision 7). Inside another transformation the staged Program
-is bound as the `jit` call primitive, so grad/vmap treat it like any other
-primitive and the result stays one compiled call.
+nothing else (decision 7). Each jitted function keeps its own bounded caches
+of traced Programs and of compiled signatures (`dispatch.Entry`); compiling
+and running go through funcgrad.dispatch, the one execution path. Inside
+another transformation the staged Program is bound as the `jit` call
+primitive, so grad/vmap treat it like any other primitive and the result
+stays one compiled call.
 """
 from __future__ import annotations
 
@@ -15,15 +18,15 @@ from typing import Any
 import numpy as np
 
 from funcgrad import core, dispatch, tree
-from funcgrad.array import Array, donated_error
+from funcgrad.array import Array
 from funcgrad.config import LRUCache
 from funcgrad.core import ShapedArray, Tracer
-from funcgrad.dispatch import (Entry, buffer_for, compile_program, placement, run_compiled,
-                               run_program, scalar_buffer)
+from funcgrad.dispatch import Entry, Placement, placement, scalar_buffer
+# dispatch's helpers for Programs built at run time, under the names eager autodiff imports
+from funcgrad.dispatch import compile_program, run_compiled, run_program
 from funcgrad.ir import Program
 from funcgrad.primitives import jit_p
 from funcgrad.transforms.staging import hoist_consts, trace_to_program
-from funcgrad.xla_backend import lowering, runtime
 
 __all__ = ["Compiled", "Jitted", "Lowered", "compile_program", "jit", "make_ir", "run_compiled",
            "run_program"]
@@ -48,40 +51,9 @@ class _Staged:
         self.out_tree = out_tree
 
 
-def _run(entry: Entry, leaves: Sequence[Any], avals: Sequence[ShapedArray],
-         device: Any = None) -> Any:
-    """Call `entry` on argument leaves, handing over the donated ones' buffers.
-
-    A donated input must be a buffer no one else reads during the call: a
-    Python scalar's (shared, cached) buffer, or one that is also passed in
-    another position or held as a constant, is replaced by a fresh copy, so the
-    donation consumes only memory that belongs to the call."""
-    bufs = [buffer_for(x, a, device) for x, a in zip(leaves, avals, strict=True)]
-    if not entry.donated:
-        return entry.run(bufs)
-    uses: dict[int, int] = {}
-    for b in (*entry.const_bufs, *bufs):
-        uses[id(b)] = uses.get(id(b), 0) + 1
-    consumed = []
-    for i in entry.donated:
-        x, b = leaves[i], bufs[i]
-        if type(x) is Array and runtime.is_deleted(x._buf):
-            raise donated_error()
-        if type(x) is not Array:
-            bufs[i] = runtime.to_device(np.asarray(getattr(x, "val", x), avals[i].dtype), device)
-        elif b is not x._buf:
-            pass           # already a copy on the call's device: x itself is untouched
-        elif uses[id(b)] > 1:
-            bufs[i] = runtime.copy_buffer(b)
-        else:
-            consumed.append(x)
-    out = entry.run(bufs)
-    for x in consumed:
-        x._npy = None     # its host copy must not outlive the donated buffer
-    return out
-
-
-def _normalize_argnums(nums: int | Sequence[int], nargs: int | None, what: str) -> tuple[int, ...]:
+def _argnum_set(nums: int | Sequence[int], nargs: int | None, what: str) -> tuple[int, ...]:
+    """The positions `nums` names (negative ones counted from the end when the
+    number of positional parameters, `nargs`, is known), sorted, each once."""
     if isinstance(nums, int):
         nums = (nums,)
     out = []
@@ -131,10 +103,10 @@ class Jitted:
         nargs = None if (self._sig is None or varargs) else len(positional)
         self._names = [p.name for p in positional]
         self._static_argnums, self._static_argnames = self._both_ways(
-            _normalize_argnums(static_argnums, nargs, "static_argnums"),
+            _argnum_set(static_argnums, nargs, "static_argnums"),
             _names_tuple(static_argnames, "static_argnames"))
         self._donate_argnums, self._donate_argnames = self._both_ways(
-            _normalize_argnums(donate_argnums, nargs, "donate_argnums"),
+            _argnum_set(donate_argnums, nargs, "donate_argnums"),
             _names_tuple(donate_argnames, "donate_argnames"))
         both = (set(self._static_argnums) & set(self._donate_argnums)) | \
             (set(self._static_argnames) & set(self._donate_argnames))
@@ -198,23 +170,23 @@ class Jitted:
 
     # -- everything else ----------------------------------------------------
     def _split(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any, Any]:
-        statics = []
+        statics: list[tuple[int | str, Any]] = []
         dyn_args = []
         for i, a in enumerate(args):
             if i in self._static_argnums:
-                statics.append((i, _hashable_static(a, f"argument {i}")))
+                statics.append((i, _checked_static(a, f"argument {i}")))
             else:
                 dyn_args.append(a)
         dyn_kwargs = {}
         for k, v in kwargs.items():
             if k in self._static_argnames:
-                statics.append((k, _hashable_static(v, f"argument {k!r}")))
+                statics.append((k, _checked_static(v, f"argument {k!r}")))
             else:
                 dyn_kwargs[k] = v
         return tuple(statics), tuple(dyn_args), dyn_kwargs
 
     def _arg_names(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[str]:
-        names = []
+        names: list[str] = []
         for i, a in enumerate(args):
             base = self._names[i] if i < len(self._names) else f"args[{i}]"
             names.extend(base + p for p in tree.leaf_paths(a))
@@ -301,12 +273,9 @@ class Jitted:
                 ckey, self._compile(staged, device, self._donated(args, kwargs)))
             if entry.key is None:
                 entry.key = ckey
-        if device is None and not entry.donated:
-            return entry.run([x._buf if type(x) is Array else buffer_for(x, a)
-                              for x, a in zip(leaves, avals, strict=True)])
-        return _run(entry, leaves, avals, device)
+        return entry.call(leaves, avals, device)
 
-    def _compile(self, staged: _Staged, device: Any = None,
+    def _compile(self, staged: _Staged, device: Placement = None,
                  donated: Sequence[int] = ()) -> Entry:
         return dispatch.compile_staged(staged.program, self._name, device,
                                        out_tree=staged.out_tree, consts=staged.consts,
@@ -317,9 +286,9 @@ class Jitted:
         key, statics, dyn_args, dyn_kwargs, leaves, in_tree, avals = self._signature(args, kwargs)
         staged = self._stage(key, statics, dyn_args, dyn_kwargs, in_tree, avals)
         donated = self._donated(args, kwargs)
-        text = lowering.lower_program(staged.program, self._name)
-        return Lowered(self, staged, runtime.mark_donated(
-            text, [len(staged.consts) + i for i in donated]), donated)
+        text = dispatch.lower(staged.program, self._name,
+                              [len(staged.consts) + i for i in donated])
+        return Lowered(self, staged, text, donated)
 
     def trace(self, *args: Any, **kwargs: Any) -> Program:
         key, statics, dyn_args, dyn_kwargs, leaves, in_tree, avals = self._signature(args, kwargs)
@@ -363,16 +332,17 @@ class Compiled:
             raise TypeError("compiled function called with arguments "
                             f"{[a.str_short() for a in avals]}, but it was compiled for "
                             f"{[a.str_short() for a in self._in_avals]}")
-        return _run(self._entry, leaves, avals)
+        return self._entry.call(leaves, avals)
 
     def memory_analysis(self) -> Any:
-        return self._entry.exe.memory_stats()
+        return self._entry.memory_stats()
 
     def as_text(self) -> str:
-        return self._entry.exe.hlo_text()
+        return self._entry.hlo_text()
 
 
-def _hashable_static(x: Any, what: str) -> Any:
+def _checked_static(x: Any, what: str) -> Any:
+    """`x`, once it is known to be hashable: a static argument keys the caches."""
     try:
         hash(x)
     except TypeError:

@@ -7,7 +7,7 @@ structure, so it can key caches (decision 7).
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from funcgrad.config import LRUCache
 
@@ -24,7 +24,7 @@ class PyTreeDef:
         self.node = node
         self.data = data
         self.children = children
-        self.num_leaves = 1 if node is None else sum(c.num_leaves for c in children)
+        self.num_leaves: int = 1 if node is None else sum(c.num_leaves for c in children)
         self._hash = hash((node, data, children))
 
     def __eq__(self, other: object) -> bool:
@@ -60,7 +60,8 @@ class PyTreeDef:
         if self.node is list:
             return f"[{kids}]"
         if self.node is dict:
-            return "{" + ", ".join(f"{k!r}: {c!r}" for k, c in zip(self.data, self.children,
+            keys = cast(tuple[Any, ...], self.data)      # a dict node's data: its keys
+            return "{" + ", ".join(f"{k!r}: {c!r}" for k, c in zip(keys, self.children,
                                                                    strict=True)) + "}"
         if self.node is type(None):
             return "None"
@@ -91,7 +92,11 @@ def _dict_flatten(d: dict[Any, Any]) -> tuple[list[Any], tuple[Any, ...]]:
     return [d[k] for k in keys], keys
 
 
-register_pytree_node(dict, _dict_flatten, lambda keys, xs: dict(zip(keys, xs, strict=True)))
+def _dict_unflatten(keys: Hashable, xs: Iterable[Any]) -> dict[Any, Any]:
+    return dict(zip(cast(tuple[Any, ...], keys), xs, strict=True))
+
+
+register_pytree_node(dict, _dict_flatten, _dict_unflatten)
 
 
 def _node_of(x: Any) -> type | None:
@@ -99,7 +104,7 @@ def _node_of(x: Any) -> type | None:
     if t in _registry:
         return t
     if isinstance(x, tuple) and hasattr(x, "_fields"):   # namedtuple
-        _registry[t] = (lambda nt: (tuple(nt), None), lambda _, xs, t=t: t(*xs))
+        _registry[t] = (lambda nt: (tuple(nt), None), lambda _, xs: t(*xs))
         return t
     return None
 
@@ -185,7 +190,7 @@ def leaf_paths(tree: Any) -> list[str]:
         children, data = _registry[node][0](x)
         children = list(children)
         if node is dict:
-            for k, c in zip(data, children, strict=True):
+            for k, c in zip(cast(tuple[Any, ...], data), children, strict=True):
                 walk(c, f"{prefix}[{k!r}]")
         elif hasattr(x, "_fields"):
             for k, c in zip(x._fields, children, strict=True):

@@ -15,9 +15,8 @@ from typing import Any
 import numpy as np
 
 from funcgrad import core, tree
+from funcgrad.transforms.batching import BatchTrace, BatchTracer, move_bdim
 from funcgrad.tree import PyTreeDef
-# a module import: `transforms.batching` imports funcgrad, which imports this module
-import funcgrad.transforms.batching as batching
 
 Axis = int | None
 
@@ -35,7 +34,8 @@ def _check_axes_spec(spec: Any, what: str) -> None:
 
 def _child_paths(td: PyTreeDef) -> list[str]:
     if td.node is dict:
-        return [f"[{k!r}]" for k in td.data]     # type: ignore[union-attr]
+        keys: Any = td.data     # a dict node's data: its sorted keys
+        return [f"[{k!r}]" for k in keys]
     fields = getattr(td.node, "_fields", None)
     if fields is not None:
         return [f".{f}" for f in fields]
@@ -160,8 +160,8 @@ def vmap(f: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0,
             if ax is None:
                 continue
             aval = core.get_aval(x)
-            axes[i] = _normalize_axis(ax, aval.ndim, w, aval.shape)
-            sizes.append((w, ax, aval.shape[axes[i]]))
+            axes[i] = axis = _normalize_axis(ax, aval.ndim, w, aval.shape)
+            sizes.append((w, ax, aval.shape[axis]))
         distinct = {s for _, _, s in sizes}
         if axis_size is not None:
             distinct.add(int(axis_size))
@@ -176,9 +176,9 @@ def vmap(f: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0,
                              "the batch size is unknown; pass axis_size=...")
         size = distinct.pop()
 
-        trace = batching.BatchTrace(core.current_trace(), size)
+        trace = BatchTrace(core.current_trace(), size)
         with core.new_trace(trace):
-            wrapped = [x if ax is None else batching.BatchTracer(trace, x, ax)
+            wrapped = [x if ax is None else BatchTracer(trace, x, ax)
                        for x, ax in zip(leaves, axes, strict=True)]
             n_pos = sum(len(tree.leaves(a)) for a in args)
             pos_it = iter(wrapped[:n_pos])
@@ -210,7 +210,7 @@ def vmap(f: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0,
                 raise ValueError(f"vmap: out_axes {od} is out of range for {where_out}, which "
                                  f"has rank {ndim} with the mapped axis; expected an axis in "
                                  f"[{-ndim}, {ndim}) or None")
-            results.append(batching.move_bdim(val, bd, od % ndim, size))
+            results.append(move_bdim(val, bd, od % ndim, size))
         return out_tree.unflatten(results)
 
     return batched

@@ -522,7 +522,7 @@ def test_rk4_jvp_wrt_initial_state_vs_jax() -> None:
 
 def test_reverse_mode_through_while_loop_suggests_fori_or_scan() -> None:
     from funcgrad.errors import UnsupportedError
-    from funcgrad.transforms.partial_eval import linearize_flat
+    from funcgrad.autodiff import linearize_flat
 
     def f(x: object) -> list[object]:
         return [lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1] * x), (0, x))[1]]

@@ -14,7 +14,7 @@ import funcgrad as fg
 import funcgrad.numpy as fnp
 
 jit_module = importlib.import_module("funcgrad.jit")
-autodiff = importlib.import_module("funcgrad.autodiff")
+eager_grad = importlib.import_module("funcgrad.eager_grad")
 
 
 def test_matches_jax_and_runs_python_once_per_call() -> None:
@@ -43,11 +43,11 @@ def test_one_executable_serves_new_values_and_new_python_scalars() -> None:
 
     x = fnp.asarray(np.linspace(0.0, 1.0, 5))
     fg.grad(make(2.0))(x)
-    n = len(autodiff._staged_cache)
+    n = len(eager_grad._staged_cache)
     for c in (3.0, 4.0, 5.0):      # a fresh function and a new scalar each time
         g = fg.grad(make(c))(x)
         np.testing.assert_allclose(np.asarray(g), c * np.cos(np.linspace(0.0, 1.0, 5)))
-    assert len(autodiff._staged_cache) == n
+    assert len(eager_grad._staged_cache) == n
 
 
 def test_python_control_flow_on_values() -> None:

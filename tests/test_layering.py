@@ -3,11 +3,16 @@
 - only xla_backend/runtime.py imports jax/jaxlib, and from them only the XLA
   runtime (no jax.numpy, jax.lax, jax.jit/grad/vmap, JAX tracing, jax._src);
 - funcgrad/core.py imports no interpreter;
-- xla_backend imports nothing from transforms nor funcgrad's interpreters.
+- xla_backend imports nothing from transforms nor funcgrad's interpreters;
+- the whole import graph follows DESIGN.md's layers, and has no cycles:
+  core vocabulary <- runtime, lowering <- staging, programs <- interpreters
+  (none importing another) <- public transformations <- user namespaces.
 """
 from __future__ import annotations
 
 import ast
+import functools
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -186,3 +191,156 @@ def test_checker_allows_the_runtime_imports() -> None:
     src = ("from jaxlib import xla_client\nfrom jax.extend import backend\n"
            "from jax.sharding import SingleDeviceSharding\nbackend.get_backend()")
     assert not [u for u in uses(src) if _matches(u.name, FORBIDDEN_JAX)]
+
+
+# ---------------------------------------------------------------------------
+# the whole graph: layers and cycles
+
+VOCABULARY = ("funcgrad.core", "funcgrad.ir", "funcgrad.dtypes", "funcgrad.errors",
+              "funcgrad.config", "funcgrad.tree", "funcgrad.primitives")
+BACKEND = ("funcgrad.xla_backend",)
+HANDLES = ("funcgrad.array",)
+SHARED = ("funcgrad.transforms.staging", "funcgrad.transforms.programs")
+RULE_PACKAGES = ("funcgrad.transforms.jvp", "funcgrad.transforms.transpose",
+                 "funcgrad.transforms.batching", "funcgrad.transforms.partial_eval")
+PUBLIC = ("funcgrad.dispatch", "funcgrad.eager", "funcgrad.jit", "funcgrad.autodiff",
+          "funcgrad.vmap", "funcgrad.control_flow", "funcgrad.custom_rules", "funcgrad.eager_grad",
+          "funcgrad.api", "funcgrad.shard_map", "funcgrad.sharding")
+NAMESPACES = ("funcgrad", "funcgrad.transforms", "funcgrad.xla_backend")
+LAYERS = (VOCABULARY, BACKEND, HANDLES, SHARED, RULE_PACKAGES, PUBLIC)
+USER = len(LAYERS)      # everything else: funcgrad.numpy, lax, random, scipy, testing, ...
+
+
+def _layer(module: str) -> int:
+    for i, prefixes in enumerate(LAYERS):
+        if _matches(module, prefixes):
+            return i
+    return USER
+
+
+@functools.cache
+def _graph() -> dict[str, dict[str, int]]:
+    """module -> {imported module: line}, for the repository's own modules."""
+    paths = {_module_name(p): p for p in _sources()}
+    graph: dict[str, dict[str, int]] = {}
+    for mod, path in paths.items():
+        edges: dict[str, int] = {}
+        for u in _uses_of(path):
+            if u.name in NAMESPACES:      # `from funcgrad import core` names core, not all
+                continue
+            parts = u.name.split(".")
+            for k in range(len(parts), 0, -1):
+                target = ".".join(parts[:k])
+                if target in paths:
+                    if target != mod:
+                        edges.setdefault(target, u.line)
+                    break
+        graph[mod] = edges
+    return graph
+
+
+def _rule_package(module: str) -> str | None:
+    return next((p for p in RULE_PACKAGES if _matches(module, (p,))), None)
+
+
+def test_imports_point_down_the_layers() -> None:
+    bad = []
+    for mod, edges in _graph().items():
+        if mod == "funcgrad":       # the package re-exports the public face
+            continue
+        for target, line in edges.items():
+            if _layer(target) > _layer(mod):
+                bad.append(f"{mod} (layer {_layer(mod)}) imports {target} "
+                           f"(layer {_layer(target)}), line {line}")
+    assert not bad, "imports that point up DESIGN.md's layers:\n" + "\n".join(bad)
+
+
+def test_interpreters_do_not_import_each_other() -> None:
+    bad = [f"{mod} imports {target}" for mod, edges in _graph().items()
+           for target in edges
+           if _rule_package(mod) and _rule_package(target)
+           and _rule_package(mod) != _rule_package(target)]
+    assert not bad, bad
+
+
+def test_user_namespaces_import_no_rule_module_and_no_lowering() -> None:
+    bad = [f"{mod} imports {target} (line {line})" for mod, edges in _graph().items()
+           if _layer(mod) == USER and mod != "funcgrad"
+           for target, line in edges.items()
+           if _rule_package(target) or _matches(target, ("funcgrad.xla_backend.lowering",))]
+    assert not bad, "user namespaces must use primitives and the public transformations: " + \
+        "; ".join(bad)
+
+
+def test_only_dispatch_uses_the_lowering() -> None:
+    bad = [mod for mod, edges in _graph().items()
+           if any(_matches(t, ("funcgrad.xla_backend.lowering",)) for t in edges)
+           and not _matches(mod, ("funcgrad.dispatch", "funcgrad.xla_backend"))]
+    assert not bad, f"only funcgrad.dispatch compiles Programs; also importing lowering: {bad}"
+
+
+def _cycles(graph: dict[str, dict[str, int]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in graph.get(v, {}):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def _collapsed(module: str) -> str:
+    """A user namespace package (funcgrad.numpy, funcgrad.random, ...) is one node:
+    its private modules are one namespace split across files."""
+    parts = module.split(".")
+    if _layer(module) == USER and len(parts) > 2:
+        return ".".join(parts[:2])
+    return module
+
+
+def test_no_import_cycles() -> None:
+    graph: dict[str, dict[str, int]] = {}
+    for m, e in _graph().items():
+        if m == "funcgrad":
+            continue
+        node = graph.setdefault(_collapsed(m), {})
+        for t, ln in e.items():
+            if _collapsed(t) != _collapsed(m) and t != "funcgrad":
+                node.setdefault(_collapsed(t), ln)
+    # a package's __init__ importing its own modules is how a table is assembled,
+    # not a cycle between layers
+    graph = {m: {t: ln for t, ln in e.items() if not _matches(t, (m,)) and not _matches(m, (t,))}
+             for m, e in graph.items()}
+    cycles = _cycles(graph)
+    assert not cycles, f"import cycles: {cycles}"
+
+
+def test_cycle_checker_finds_a_cycle() -> None:
+    assert _cycles({"a": {"b": 1}, "b": {"c": 1}, "c": {"a": 1}, "d": {"a": 1}}) == [
+        ["a", "b", "c"]]

@@ -18,25 +18,25 @@ from funcgrad.ir import Atom, Eqn, Literal, Program, Var, check_program
 
 
 class StagingTracer(Tracer):
-    __slots__ = ("var",)
+    __slots__ = ("ir_var",)
 
     def __init__(self, trace: StagingTrace, var: Var):
         self._trace = trace
-        self.var = var
+        self.ir_var = var
 
     @property
     def aval(self) -> ShapedArray:
-        return self.var.aval
+        return self.ir_var.aval
 
     def describe_origin(self) -> str:
         trace = self._trace
         assert isinstance(trace, StagingTrace)
-        return trace.describe(self.var)
+        return trace.describe(self.ir_var)
 
     def concrete_value(self) -> Any:
         trace = self._trace
         assert isinstance(trace, StagingTrace)
-        return trace.concrete(self.var)
+        return trace.concrete(self.ir_var)
 
 
 Materializer = Callable[[Program, Sequence[Any]], Sequence[Any]]
@@ -93,7 +93,7 @@ class StagingTrace(Trace):
 
     def to_atom(self, x: Any) -> Atom:
         if type(x) is StagingTracer and x._trace is self:
-            return x.var
+            return x.ir_var
         if type(x) is Literal:
             return x
         if isinstance(x, Tracer):

@@ -3,16 +3,20 @@
 This is the only module that imports jax/jaxlib (decision 1), and from them
 only the runtime: the PJRT client, device buffers (jaxlib's ArrayImpl, the
 buffer type PJRT hands back), compile options and result handlers. None of
-JAX's tracing or of its NumPy namespace.
+JAX's tracing or of its NumPy namespace. It is also the only module that
+touches a PJRT object's methods: the rest of funcgrad holds buffers and
+executables as opaque values and calls the small functions here (compile,
+execute, buffers from and to NumPy, copy, is_deleted, block_until_ready).
 
-An `Executable` is compiled once from StableHLO text and then called with
-device buffers; it keeps the result handlers it needs, so a call is one PJRT
-execute plus one C++ wrap per output. Inputs compiled as donated are consumed
-by a call: PJRT may write an output into their memory and marks the buffer
-deleted (`is_deleted`), whatever the caller still holds.
+An `Executable` is compiled once from StableHLO text for a placement and
+then called with device buffers; it keeps the result handlers it needs, so
+a call is one PJRT execute plus one C++ wrap per output. Inputs compiled as
+donated are consumed by a call: PJRT may write an output into their memory
+and marks the buffer deleted (`is_deleted`), whatever the caller still holds.
 """
 from __future__ import annotations
 
+import operator as _operator
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -160,42 +164,69 @@ def mark_donated(text: str, donated: Sequence[int]) -> str:
     return text[:m.start(1)] + ", ".join(args) + text[m.end(1):]
 
 
+Placement = Any   # where a computation runs: None (the default device) or a Device
+
+
+def _devices_of(placement: Placement) -> tuple[Device, ...]:
+    """The devices a placement spans. One today; a mesh placement lists its devices here
+    and gives NamedShardings below, and nothing outside this module changes."""
+    return (placement or default_device(),)
+
+
 class Executable:
     """A compiled StableHLO module: call it with device buffers, get device buffers.
+
+    It knows where it runs: `devices`, and the layout of each input and output
+    (`in_shardings`, `out_shardings`; one device and SingleDeviceSharding
+    today). `donated` are the inputs a call consumes.
+
+    `execute(buffers)` runs it once. That is two C calls, ``collect(launch(buffers))``:
+    `launch` starts the computation and `collect` turns its results into
+    output buffers (one C++ wrap per output). Both are attributes so that
+    funcgrad.dispatch's hot path calls them directly and a cached call costs no
+    Python frame here; what `launch` returns is only ever passed to `collect`.
 
     Only the size of its text is kept (`text_size`): the text itself can be
     large, and every cached executable would hold it for nothing."""
 
-    __slots__ = ("loaded", "text_size", "_execute", "handlers", "device", "donated")
+    __slots__ = ("devices", "in_shardings", "out_shardings", "donated", "text_size",
+                 "launch", "collect", "_loaded")
 
-    def __init__(self, text: str, out_shapes: Sequence[tuple[tuple[int, ...], np.dtype]],
-                 device: Device | None = None, donated: Sequence[int] = ()):
-        device = device or default_device()
+    def __init__(self, text: str, in_types: Sequence[tuple[tuple[int, ...], np.dtype]],
+                 out_types: Sequence[tuple[tuple[int, ...], np.dtype]],
+                 placement: Placement = None, donated: Sequence[int] = ()):
+        self.devices = _devices_of(placement)
+        device, = self.devices
         text = mark_donated(text, donated)
         self.donated = tuple(donated)
         options = _xc.CompileOptions()
         if device != default_device():   # pin the single replica to this device
             options = _backend.get_compile_options(1, 1, device_assignment=((device.id,),),
                                                    backend=client())
-        self.loaded = client().compile_and_load(text, _xc.DeviceList((device,)), options)
+        self._loaded = client().compile_and_load(text, _xc.DeviceList(self.devices), options)
         self.text_size = len(text)
-        self.device = device
         sharding = _sharding(device)
-        self.handlers = [_xc.array_result_handler(_jax_aval(s, d), sharding, True,
-                                                   _skip_checks=True)
-                          for s, d in out_shapes]
-        self._execute = self.loaded.execute_sharded
+        self.in_shardings = (sharding,) * len(in_types)
+        self.out_shardings = (sharding,) * len(out_types)
+        handlers = [_xc.array_result_handler(_jax_aval(s, d), sh, True, _skip_checks=True)
+                    for (s, d), sh in zip(out_types, self.out_shardings, strict=True)]
+        self.launch = self._loaded.execute_sharded
+        self.collect = _operator.methodcaller("consume_with_handlers", handlers)
 
-    def __call__(self, buffers: list[Buffer]) -> list[Buffer]:
-        return self._execute(buffers).consume_with_handlers(self.handlers)
+    def execute(self, buffers: list[Buffer]) -> list[Buffer]:
+        """Run once on `buffers` (one per input, on `devices`); the output buffers."""
+        return self.collect(self.launch(buffers))
 
     def memory_stats(self) -> Any:
-        return self.loaded.get_compiled_memory_stats()
+        return self._loaded.get_compiled_memory_stats()
 
     def hlo_text(self) -> str:
-        return self.loaded.hlo_modules()[0].to_string()
+        return self._loaded.hlo_modules()[0].to_string()
 
 
-def compile_text(text: str, out_shapes: Sequence[tuple[tuple[int, ...], np.dtype]],
-                 device: Device | None = None, donated: Sequence[int] = ()) -> Executable:
-    return Executable(text, out_shapes, device, donated)
+def compile_text(text: str, in_types: Sequence[tuple[tuple[int, ...], np.dtype]],
+                 out_types: Sequence[tuple[tuple[int, ...], np.dtype]],
+                 placement: Placement = None, donated: Sequence[int] = ()) -> Executable:
+    """Compile StableHLO `text` for `placement`; `in_types`/`out_types` are the
+    (shape, dtype) of its inputs and outputs, `donated` the inputs a call consumes."""
+    return Executable(text, in_types, out_types, placement, donated)

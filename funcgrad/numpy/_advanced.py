@@ -273,10 +273,10 @@ def index_plan(shape: tuple[int, ...], idx: Any, what: str, check_bounds: bool) 
     """The gather/scatter for `idx` on an operand of `shape` with `lifted_dims` inserted."""
     entries, lifted = _expand(idx, len(shape), what)
     if lifted:
-        shape = list(shape)
+        dims = list(shape)
         for d in lifted:
-            shape.insert(d, 1)
-        shape = tuple(shape)
+            dims.insert(d, 1)
+        shape = tuple(dims)
     adv_pos = [k for k, e in enumerate(entries) if isinstance(e, tuple)]
     adjacent = adv_pos == list(range(adv_pos[0], adv_pos[-1] + 1)) if adv_pos else True
     # normalise advanced arrays and find their broadcast shape
@@ -583,10 +583,10 @@ def ix_(*args: Any) -> tuple[Any, ...]:
         x = asarray_operand(a)
         av = aval_of(x)
         if av.dtype == dtypes.bool_:
-            v = _concrete_or_none(x)
-            if v is None:
+            mask = _concrete_or_none(x)
+            if mask is None:
                 raise mask_error("ix_")
-            x = from_numpy(np.nonzero(v)[0])
+            x = from_numpy(np.nonzero(mask)[0])
             av = aval_of(x)
         if av.ndim != 1:
             raise ValueError("Cross index must be 1 dimensional")
@@ -779,8 +779,8 @@ def argwhere(a: Any, *, size: int | None = None, fill_value: Any = None) -> Any:
         n = aval_of(idx).shape[0]
         from funcgrad.numpy._creation import zeros
         return zeros((n, 0), dtype=_INDEX_DTYPE)
-    cols = nonzero(x, size=size, fill_value=fill_value)
-    cols = [P.expand_dims_p.bind(c, dimensions=(1,)) for c in cols]
+    cols = [P.expand_dims_p.bind(c, dimensions=(1,))
+            for c in nonzero(x, size=size, fill_value=fill_value)]
     return cols[0] if len(cols) == 1 else P.concatenate_p.bind(*cols, dimension=1)
 
 
@@ -802,8 +802,10 @@ def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
                 "depends on the data. Pass size=n (and optionally fill_value=...) for a "
                 "fixed-size result.")
         host = np.asarray(x if not isinstance(x, Tracer) else x.concrete_value())
-        res = np.unique(host, return_index=return_index, return_inverse=return_inverse,
-                        return_counts=return_counts, axis=axis, equal_nan=equal_nan)
+        # NumPy's stubs type the flags as literals, one overload per combination
+        res = np.unique(host, return_index=return_index,  # type: ignore[call-overload]
+                        return_inverse=return_inverse, return_counts=return_counts,
+                        axis=axis, equal_nan=equal_nan)
         if isinstance(res, tuple):
             return tuple(from_numpy(r) for r in res)
         return from_numpy(res)
@@ -859,6 +861,3 @@ def unique_values(x: Any, *, size: int | None = None, fill_value: Any = None) ->
 __all__ = ["advanced_getitem", "argsort", "argwhere", "flatnonzero", "index_plan",
            "is_advanced_index", "ix_", "lexsort", "nonzero", "scatter_update", "searchsorted",
            "sort", "take", "take_along_axis", "unique", "unique_values"]
-
-
-import funcgrad.transforms.indexing_rules  # noqa: E402,F401  (JVP/transpose rules of gather, scatter, sort)

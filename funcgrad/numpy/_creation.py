@@ -222,7 +222,7 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
         from funcgrad.numpy._shape import moveaxis
         out = moveaxis(out, 0, axis)
     if dtype is not None:
-        out = convert(out, canonical_dtype(dtype))
+        out = convert(out, dtypes.canonicalize(dtype))
     if retstep:
         return out, step
     return out

@@ -21,9 +21,9 @@ _current = core._current_trace
 _eval = core.eval_trace
 
 
-def _hashable(v: Any) -> Any:
+def _as_key(v: Any) -> Any:
     if isinstance(v, list):
-        return tuple(_hashable(e) for e in v)
+        return tuple(_as_key(e) for e in v)
     return v
 
 
@@ -45,8 +45,8 @@ def eager_jit(static_argnames: Sequence[str] = ()) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if _current.get() is not _eval:
                 return fn(*args, **kwargs)
-            args = tuple(_hashable(a) if i in static_pos else a for i, a in enumerate(args))
-            kwargs = {k: _hashable(v) if k in names else v for k, v in kwargs.items()}
+            args = tuple(_as_key(a) if i in static_pos else a for i, a in enumerate(args))
+            kwargs = {k: _as_key(v) if k in names else v for k, v in kwargs.items()}
             return jitted(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

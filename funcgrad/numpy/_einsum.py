@@ -81,13 +81,13 @@ def _parse(subscripts: str, shapes: Sequence[tuple[int, ...]]) -> tuple[list[lis
             if ch not in _LETTERS:
                 raise ValueError(f"einsum: invalid subscript {ch!r}: labels must be letters")
         if "..." in t:
-            before, after = t.split("...")
-            k = len(shp) - len(before) - len(after)
+            head, tail = t.split("...")
+            k = len(shp) - len(head) - len(tail)
             if k < 0:
                 raise ValueError(f"einsum: operand of shape {shp} has fewer dimensions than "
                                  f"its subscripts {t!r}")
             n_ell = max(n_ell, k)
-            parsed.append((list(before), list(after)))
+            parsed.append((list(head), list(tail)))
         else:
             if len(t) != len(shp):
                 raise ValueError(f"einsum: operand of shape {shp} has {len(shp)} dimensions "
@@ -111,8 +111,8 @@ def _parse(subscripts: str, shapes: Sequence[tuple[int, ...]]) -> tuple[list[lis
         if rhs.count("...") > 1:
             raise ValueError("einsum: the output may contain '...' only once")
         if "..." in rhs:
-            before, after = rhs.split("...")
-            out = list(before) + ell + list(after)
+            head, tail = rhs.split("...")
+            out = list(head) + ell + list(tail)
         else:
             if n_ell and any(len(shp) for shp in shapes):
                 used = {ch for labels in inputs for ch in labels}

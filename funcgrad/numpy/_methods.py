@@ -1,8 +1,15 @@
-"""Operators and NumPy-like methods, installed on both `Array` and every `Tracer`.
+"""What the operators and NumPy-like methods of `Array` and `Tracer` run.
 
-One implementation serves eager arrays and traced values, so code behaves
-the same inside and outside transformations. Operators keep Python scalars
-weak (``f32_array * 2.0`` stays float32), exactly as NumPy 2 does.
+funcgrad.core.ArrayMethods, the class body both inherit, hands every
+operator and method to a function of `ArrayMethodImpls` below, under the name
+it calls. One implementation serves eager arrays and traced values, so code
+behaves the same inside and outside transformations. Operators keep Python
+scalars weak (``f32_array * 2.0`` stays float32), exactly as NumPy 2 does.
+
+core cannot import this module (funcgrad.numpy imports funcgrad.core), so
+this module gives it the implementations with one call,
+`set_array_methods(ArrayMethodImpls)`, at the end of its import;
+funcgrad.numpy imports this module before anything else of its own.
 """
 from __future__ import annotations
 
@@ -11,13 +18,16 @@ from typing import Any
 
 import numpy as np
 
+import funcgrad.numpy as _fnp
 from funcgrad import core, dtypes
 from funcgrad import primitives as P
 from funcgrad.array import Array, copy_array
-from funcgrad.core import Tracer
+from funcgrad.core import Tracer, set_array_methods
 from funcgrad.numpy import _contract, _reductions, _shape
+from funcgrad.numpy._creation import zeros_like
 from funcgrad.numpy._indexing import getitem
 from funcgrad.numpy._ufuncs import UFUNCS, operands
+from funcgrad.numpy._updates import IndexedUpdate
 from funcgrad.numpy._util import aval_of, check_int_operands, convert
 
 _current = core._current_trace
@@ -32,8 +42,9 @@ def _foreign(other: Any) -> bool:
 
 
 def _binary(name: str, reflected: bool = False) -> Callable[[Any, Any], Any]:
+    """The operator for ufunc `name`: ``self <op> other`` (``other <op> self`` if
+    `reflected`), NotImplemented for an operand type another class may handle."""
     uf = UFUNCS[name]
-
     eager = uf.eager[True]
 
     def op(self: Any, other: Any) -> Any:
@@ -46,14 +57,18 @@ def _binary(name: str, reflected: bool = False) -> Callable[[Any, Any], Any]:
         if _current.get() is _eval:
             return eager(*args)
         return uf.apply(args, keep_weak=True)
-    op.__name__ = f"__{'r' if reflected else ''}{name}__"
+    op.__name__ = f"{'r' if reflected else ''}{name}"
     return op
 
 
 def _unary(name: str) -> Callable[[Any], Any]:
     uf = UFUNCS[name]
     eager = uf.eager[True]
-    return lambda self: eager(self) if _current.get() is _eval else uf.apply((self,), True)
+
+    def op(self: Any) -> Any:
+        return eager(self) if _current.get() is _eval else uf.apply((self,), True)
+    op.__name__ = name
+    return op
 
 
 def _pow(self: Any, other: Any) -> Any:
@@ -96,9 +111,14 @@ def _reshape(self: Any, *shape: Any, order: str = "C") -> Any:
 
 
 def _transpose(self: Any, *axes: Any) -> Any:
+    """``x.transpose(1, 0)``, ``x.transpose((1, 0))`` or ``x.transpose(None)``."""
     if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
-        axes = axes[0]
+        return _shape.transpose(self, axes[0] or None)
     return _shape.transpose(self, axes or None)
+
+
+def _matrix_transpose(self: Any) -> Any:
+    return _shape.swapaxes(self, -1, -2)
 
 
 def _real(self: Any) -> Any:
@@ -108,13 +128,11 @@ def _real(self: Any) -> Any:
 def _imag(self: Any) -> Any:
     if dtypes.is_complex(aval_of(self).dtype):
         return P.imag_p.bind(self)
-    from funcgrad.numpy._creation import zeros_like
     return zeros_like(self)
 
 
 def _round(self: Any, decimals: int = 0) -> Any:
-    from funcgrad.numpy import round as round_
-    return round_(self, decimals)
+    return _fnp.round(self, decimals)
 
 
 class _AtIndexer:
@@ -126,54 +144,87 @@ class _AtIndexer:
         self.array = array
 
     def __getitem__(self, idx: Any) -> Any:
-        from funcgrad.numpy._updates import IndexedUpdate
         return IndexedUpdate(self.array, idx)
 
 
-_METHODS: dict[str, Any] = {
-    "__getitem__": getitem,
-    "__matmul__": _matmul, "__rmatmul__": _rmatmul,
-    "__pow__": _pow, "__rpow__": _rpow,
-    "__neg__": _unary("negative"), "__pos__": _unary("positive"),
-    "__abs__": _unary("absolute"), "__invert__": _unary("invert"),
-    "astype": _astype, "reshape": _reshape, "transpose": _transpose,
-    "swapaxes": _shape.swapaxes, "squeeze": _shape.squeeze,
-    "flatten": _shape.ravel, "ravel": _shape.ravel,
-    "sum": _reductions.sum, "prod": _reductions.prod, "mean": _reductions.mean,
-    "max": _reductions.max, "min": _reductions.min, "var": _reductions.var,
-    "std": _reductions.std, "argmax": _reductions.argmax, "argmin": _reductions.argmin,
-    "any": _reductions.any, "all": _reductions.all, "cumsum": _reductions.cumsum,
-    "cumprod": _reductions.cumprod, "clip": _shape.clip, "dot": _contract.dot,
-    "conj": _unary("conjugate"), "conjugate": _unary("conjugate"), "round": _round,
-    "T": property(lambda self: _shape.transpose(self)),
-    "mT": property(lambda self: _shape.swapaxes(self, -1, -2)),
-    "real": property(_real), "imag": property(_imag),
-    "at": property(_AtIndexer),
-}
-for _name in ("add", "subtract", "multiply", "true_divide", "floor_divide", "remainder",
-              "bitwise_and", "bitwise_or", "bitwise_xor", "left_shift", "right_shift"):
-    _dunder = {"subtract": "sub", "multiply": "mul", "true_divide": "truediv",
-               "floor_divide": "floordiv", "remainder": "mod", "bitwise_and": "and",
-               "bitwise_or": "or", "bitwise_xor": "xor", "left_shift": "lshift",
-               "right_shift": "rshift"}.get(_name, _name)
-    _METHODS[f"__{_dunder}__"] = _binary(_name)
-    _METHODS[f"__r{_dunder}__"] = _binary(_name, reflected=True)
-for _name, _dunder in (("equal", "eq"), ("not_equal", "ne"), ("less", "lt"),
-                       ("less_equal", "le"), ("greater", "gt"), ("greater_equal", "ge")):
-    _METHODS[f"__{_dunder}__"] = _binary(_name)
-
-
 def _array_namespace(self: Any, api_version: Any = None) -> Any:
-    import funcgrad.numpy
-    return funcgrad.numpy
+    return _fnp
 
 
-_METHODS["__array_namespace__"] = _array_namespace
+class ArrayMethodImpls:
+    """The function behind each method of ArrayMethods, under the name it calls
+    (a namespace: never instantiated)."""
 
-for _cls in (Array, Tracer):
-    for _k, _v in _METHODS.items():
-        setattr(_cls, _k, _v)
-    _cls.__hash__ = None  # type: ignore[assignment]  # __eq__ is elementwise, like NumPy
+    add = _binary("add")
+    radd = _binary("add", reflected=True)
+    sub = _binary("subtract")
+    rsub = _binary("subtract", reflected=True)
+    mul = _binary("multiply")
+    rmul = _binary("multiply", reflected=True)
+    truediv = _binary("true_divide")
+    rtruediv = _binary("true_divide", reflected=True)
+    floordiv = _binary("floor_divide")
+    rfloordiv = _binary("floor_divide", reflected=True)
+    mod = _binary("remainder")
+    rmod = _binary("remainder", reflected=True)
+    pow = _pow
+    rpow = _rpow
+    matmul = _matmul
+    rmatmul = _rmatmul
+    and_ = _binary("bitwise_and")
+    rand = _binary("bitwise_and", reflected=True)
+    or_ = _binary("bitwise_or")
+    ror = _binary("bitwise_or", reflected=True)
+    xor = _binary("bitwise_xor")
+    rxor = _binary("bitwise_xor", reflected=True)
+    lshift = _binary("left_shift")
+    rlshift = _binary("left_shift", reflected=True)
+    rshift = _binary("right_shift")
+    rrshift = _binary("right_shift", reflected=True)
+    neg = _unary("negative")
+    pos = _unary("positive")
+    abs = _unary("absolute")
+    invert = _unary("invert")
+    eq = _binary("equal")
+    ne = _binary("not_equal")
+    lt = _binary("less")
+    le = _binary("less_equal")
+    gt = _binary("greater")
+    ge = _binary("greater_equal")
 
-core.Tracer.__array_ufunc__ = None       # NumPy defers to our reflected operators
-Array.__array_ufunc__ = None
+    getitem = getitem
+    at = _AtIndexer
+
+    astype = _astype
+    reshape = _reshape
+    transpose = _transpose
+    T = _shape.transpose
+    mT = _matrix_transpose
+    swapaxes = _shape.swapaxes
+    squeeze = _shape.squeeze
+    ravel = _shape.ravel
+    clip = _shape.clip
+
+    sum = _reductions.sum
+    prod = _reductions.prod
+    mean = _reductions.mean
+    max = _reductions.max
+    min = _reductions.min
+    var = _reductions.var
+    std = _reductions.std
+    argmax = _reductions.argmax
+    argmin = _reductions.argmin
+    any = _reductions.any
+    all = _reductions.all
+    cumsum = _reductions.cumsum
+    cumprod = _reductions.cumprod
+
+    dot = _contract.dot
+    conj = _unary("conjugate")
+    real = _real
+    imag = _imag
+    round = _round
+    array_namespace = _array_namespace
+
+
+set_array_methods(ArrayMethodImpls)

@@ -392,64 +392,105 @@ def _conj(x: Any) -> Any:
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 
-_TABLE: dict[str, tuple[np.ufunc, Fn]] = {
-    # arithmetic
-    "add": (np.add, _bind(P.add_p)), "subtract": (np.subtract, _bind(P.sub_p)),
-    "multiply": (np.multiply, _bind(P.mul_p)), "divide": (np.divide, _bind(P.div_p)),
-    "true_divide": (np.true_divide, _bind(P.div_p)),
-    "floor_divide": (np.floor_divide, _floor_divide),
-    "remainder": (np.remainder, _remainder), "mod": (np.remainder, _remainder),
-    "fmod": (np.fmod, _bind(P.rem_p)), "power": (np.power, _power),
-    "negative": (np.negative, _bind(P.neg_p)), "positive": (np.positive, _positive),
-    "absolute": (np.absolute, _abs), "abs": (np.absolute, _abs), "fabs": (np.fabs, _abs),
-    "sign": (np.sign, _sign), "square": (np.square, _square),
-    "reciprocal": (np.reciprocal, _reciprocal),
-    "maximum": (np.maximum, _bind(P.max_p)), "minimum": (np.minimum, _bind(P.min_p)),
-    "fmax": (np.fmax, _nan_ignoring(P.max_p)), "fmin": (np.fmin, _nan_ignoring(P.min_p)),
-    "copysign": (np.copysign, _copysign), "logaddexp": (np.logaddexp, _logaddexp),
-    "hypot": (np.hypot, _hypot), "nextafter": (np.nextafter, _bind(P.nextafter_p)),
-    # exponents and logarithms
-    "exp": (np.exp, _bind(P.exp_p)), "exp2": (np.exp2, _bind(P.exp2_p)),
-    "expm1": (np.expm1, _bind(P.expm1_p)), "log": (np.log, _bind(P.log_p)),
-    "log2": (np.log2, _scaled(P.log_p, 1 / _LN2)), "log10": (np.log10, _scaled(P.log_p, 1 / _LN10)),
-    "log1p": (np.log1p, _bind(P.log1p_p)), "sqrt": (np.sqrt, _bind(P.sqrt_p)),
-    "cbrt": (np.cbrt, _bind(P.cbrt_p)),
-    # trigonometry
-    "sin": (np.sin, _bind(P.sin_p)), "cos": (np.cos, _bind(P.cos_p)),
-    "tan": (np.tan, _bind(P.tan_p)), "arcsin": (np.arcsin, _bind(P.asin_p)),
-    "arccos": (np.arccos, _bind(P.acos_p)), "arctan": (np.arctan, _bind(P.atan_p)),
-    "arctan2": (np.arctan2, _bind(P.atan2_p)), "sinh": (np.sinh, _bind(P.sinh_p)),
-    "cosh": (np.cosh, _bind(P.cosh_p)), "tanh": (np.tanh, _bind(P.tanh_p)),
-    "arcsinh": (np.arcsinh, _bind(P.asinh_p)), "arccosh": (np.arccosh, _bind(P.acosh_p)),
-    "arctanh": (np.arctanh, _bind(P.atanh_p)),
-    "deg2rad": (np.deg2rad, _scaled(None, math.pi / 180)),
-    "radians": (np.radians, _scaled(None, math.pi / 180)),
-    "rad2deg": (np.rad2deg, _scaled(None, 180 / math.pi)),
-    "degrees": (np.degrees, _scaled(None, 180 / math.pi)),
-    # rounding
-    "floor": (np.floor, _int_identity(P.floor_p)), "ceil": (np.ceil, _int_identity(P.ceil_p)),
-    "rint": (np.rint, _int_identity(P.round_p)), "trunc": (np.trunc, _trunc),
-    "fix": (np.trunc, _trunc),
-    # predicates and comparisons
-    "isfinite": (np.isfinite, _isfinite), "isnan": (np.isnan, _isnan),
-    "isinf": (np.isinf, _isinf),
-    "equal": (np.equal, _bind(P.eq_p)), "not_equal": (np.not_equal, _bind(P.ne_p)),
-    "less": (np.less, _bind(P.lt_p)), "less_equal": (np.less_equal, _bind(P.le_p)),
-    "greater": (np.greater, _bind(P.gt_p)), "greater_equal": (np.greater_equal, _bind(P.ge_p)),
-    "logical_and": (np.logical_and, _logical(P.and_p)),
-    "logical_or": (np.logical_or, _logical(P.or_p)),
-    "logical_xor": (np.logical_xor, _logical(P.xor_p)),
-    "logical_not": (np.logical_not, _logical(P.not_p)),
-    # bits
-    "bitwise_and": (np.bitwise_and, _bind(P.and_p)), "bitwise_or": (np.bitwise_or, _bind(P.or_p)),
-    "bitwise_xor": (np.bitwise_xor, _bind(P.xor_p)), "invert": (np.invert, _bind(P.not_p)),
-    "bitwise_not": (np.invert, _bind(P.not_p)),
-    "left_shift": (np.left_shift, _bind(P.shift_left_p)),
-    "right_shift": (np.right_shift, _right_shift),
-    # complex parts
-    "conjugate": (np.conjugate, _conj),
-}
-_TABLE["conj"] = _TABLE["conjugate"]
+# Each ufunc is a module attribute (funcgrad.numpy re-exports them) and an entry of
+# UFUNCS, where Array's operators and the reductions look them up by name.
+UFUNCS: dict[str, Ufunc] = {}
 
-UFUNCS: dict[str, Ufunc] = {name: Ufunc(name, u, impl) for name, (u, impl) in _TABLE.items()}
-globals().update(UFUNCS)
+
+def _ufunc(name: str, np_ufunc: np.ufunc, impl: Fn) -> Ufunc:
+    uf = UFUNCS[name] = Ufunc(name, np_ufunc, impl)
+    return uf
+
+
+# arithmetic
+add = _ufunc("add", np.add, _bind(P.add_p))
+subtract = _ufunc("subtract", np.subtract, _bind(P.sub_p))
+multiply = _ufunc("multiply", np.multiply, _bind(P.mul_p))
+divide = _ufunc("divide", np.divide, _bind(P.div_p))
+true_divide = _ufunc("true_divide", np.true_divide, _bind(P.div_p))
+floor_divide = _ufunc("floor_divide", np.floor_divide, _floor_divide)
+remainder = _ufunc("remainder", np.remainder, _remainder)
+mod = _ufunc("mod", np.remainder, _remainder)
+fmod = _ufunc("fmod", np.fmod, _bind(P.rem_p))
+power = _ufunc("power", np.power, _power)
+negative = _ufunc("negative", np.negative, _bind(P.neg_p))
+positive = _ufunc("positive", np.positive, _positive)
+absolute = _ufunc("absolute", np.absolute, _abs)
+abs = _ufunc("abs", np.absolute, _abs)  # noqa: A001  (NumPy's name)
+fabs = _ufunc("fabs", np.fabs, _abs)
+sign = _ufunc("sign", np.sign, _sign)
+square = _ufunc("square", np.square, _square)
+reciprocal = _ufunc("reciprocal", np.reciprocal, _reciprocal)
+maximum = _ufunc("maximum", np.maximum, _bind(P.max_p))
+minimum = _ufunc("minimum", np.minimum, _bind(P.min_p))
+fmax = _ufunc("fmax", np.fmax, _nan_ignoring(P.max_p))
+fmin = _ufunc("fmin", np.fmin, _nan_ignoring(P.min_p))
+copysign = _ufunc("copysign", np.copysign, _copysign)
+logaddexp = _ufunc("logaddexp", np.logaddexp, _logaddexp)
+hypot = _ufunc("hypot", np.hypot, _hypot)
+nextafter = _ufunc("nextafter", np.nextafter, _bind(P.nextafter_p))
+
+# exponents and logarithms
+exp = _ufunc("exp", np.exp, _bind(P.exp_p))
+exp2 = _ufunc("exp2", np.exp2, _bind(P.exp2_p))
+expm1 = _ufunc("expm1", np.expm1, _bind(P.expm1_p))
+log = _ufunc("log", np.log, _bind(P.log_p))
+log2 = _ufunc("log2", np.log2, _scaled(P.log_p, 1 / _LN2))
+log10 = _ufunc("log10", np.log10, _scaled(P.log_p, 1 / _LN10))
+log1p = _ufunc("log1p", np.log1p, _bind(P.log1p_p))
+sqrt = _ufunc("sqrt", np.sqrt, _bind(P.sqrt_p))
+cbrt = _ufunc("cbrt", np.cbrt, _bind(P.cbrt_p))
+
+# trigonometry
+sin = _ufunc("sin", np.sin, _bind(P.sin_p))
+cos = _ufunc("cos", np.cos, _bind(P.cos_p))
+tan = _ufunc("tan", np.tan, _bind(P.tan_p))
+arcsin = _ufunc("arcsin", np.arcsin, _bind(P.asin_p))
+arccos = _ufunc("arccos", np.arccos, _bind(P.acos_p))
+arctan = _ufunc("arctan", np.arctan, _bind(P.atan_p))
+arctan2 = _ufunc("arctan2", np.arctan2, _bind(P.atan2_p))
+sinh = _ufunc("sinh", np.sinh, _bind(P.sinh_p))
+cosh = _ufunc("cosh", np.cosh, _bind(P.cosh_p))
+tanh = _ufunc("tanh", np.tanh, _bind(P.tanh_p))
+arcsinh = _ufunc("arcsinh", np.arcsinh, _bind(P.asinh_p))
+arccosh = _ufunc("arccosh", np.arccosh, _bind(P.acosh_p))
+arctanh = _ufunc("arctanh", np.arctanh, _bind(P.atanh_p))
+deg2rad = _ufunc("deg2rad", np.deg2rad, _scaled(None, math.pi / 180))
+radians = _ufunc("radians", np.radians, _scaled(None, math.pi / 180))
+rad2deg = _ufunc("rad2deg", np.rad2deg, _scaled(None, 180 / math.pi))
+degrees = _ufunc("degrees", np.degrees, _scaled(None, 180 / math.pi))
+
+# rounding
+floor = _ufunc("floor", np.floor, _int_identity(P.floor_p))
+ceil = _ufunc("ceil", np.ceil, _int_identity(P.ceil_p))
+rint = _ufunc("rint", np.rint, _int_identity(P.round_p))
+trunc = _ufunc("trunc", np.trunc, _trunc)
+fix = _ufunc("fix", np.trunc, _trunc)
+
+# predicates and comparisons
+isfinite = _ufunc("isfinite", np.isfinite, _isfinite)
+isnan = _ufunc("isnan", np.isnan, _isnan)
+isinf = _ufunc("isinf", np.isinf, _isinf)
+equal = _ufunc("equal", np.equal, _bind(P.eq_p))
+not_equal = _ufunc("not_equal", np.not_equal, _bind(P.ne_p))
+less = _ufunc("less", np.less, _bind(P.lt_p))
+less_equal = _ufunc("less_equal", np.less_equal, _bind(P.le_p))
+greater = _ufunc("greater", np.greater, _bind(P.gt_p))
+greater_equal = _ufunc("greater_equal", np.greater_equal, _bind(P.ge_p))
+logical_and = _ufunc("logical_and", np.logical_and, _logical(P.and_p))
+logical_or = _ufunc("logical_or", np.logical_or, _logical(P.or_p))
+logical_xor = _ufunc("logical_xor", np.logical_xor, _logical(P.xor_p))
+logical_not = _ufunc("logical_not", np.logical_not, _logical(P.not_p))
+
+# bits
+bitwise_and = _ufunc("bitwise_and", np.bitwise_and, _bind(P.and_p))
+bitwise_or = _ufunc("bitwise_or", np.bitwise_or, _bind(P.or_p))
+bitwise_xor = _ufunc("bitwise_xor", np.bitwise_xor, _bind(P.xor_p))
+invert = _ufunc("invert", np.invert, _bind(P.not_p))
+bitwise_not = _ufunc("bitwise_not", np.invert, _bind(P.not_p))
+left_shift = _ufunc("left_shift", np.left_shift, _bind(P.shift_left_p))
+right_shift = _ufunc("right_shift", np.right_shift, _right_shift)
+
+# complex parts
+conjugate = _ufunc("conjugate", np.conjugate, _conj)
+conj = _ufunc("conj", np.conjugate, _conj)

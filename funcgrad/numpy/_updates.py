@@ -107,7 +107,10 @@ class IndexedUpdate:
         if any(i is None for i in items):
             raise UnsupportedError(".at[] does not take None (newaxis) in the index")
         # The box each index selects, as unit-stride (start, size) pairs plus steps.
-        starts, sizes, steps, keep = [], [], [], []
+        starts: list[Any] = []      # an int, or a traced index
+        sizes: list[int] = []
+        steps: list[int] = []
+        keep: list[tuple[str, bool]] = []
         dim = 0
         for it in items:
             n = av.shape[dim]

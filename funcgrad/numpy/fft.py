@@ -308,6 +308,3 @@ def ifftshift(x: Any, axes: int | Sequence[int] | None = None) -> Any:
 __all__ = ["fft", "fft2", "fftfreq", "fftn", "fftshift", "hfft", "ifft", "ifft2", "ifftn",
            "ifftshift", "ihfft", "irfft", "irfft2", "irfftn", "rfft", "rfft2", "rfftfreq",
            "rfftn"]
-
-
-import funcgrad.transforms.linalg_rules  # noqa: E402,F401  (fft's JVP/transpose/batching rules)

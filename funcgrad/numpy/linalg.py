@@ -612,7 +612,8 @@ def matrix_rank(A: Any, tol: Any = None, hermitian: bool = False, *,
     s = svd(x, compute_uv=False, hermitian=hermitian)
     sv = aval_of(s)
     if tol is None:
-        factor = (convert(_default_rtol(*av.shape[-2:], sv.dtype), sv.dtype) if rtol is None
+        m, n = av.shape[-2:]
+        factor = (convert(_default_rtol(m, n, sv.dtype), sv.dtype) if rtol is None
                   else _per_matrix(rtol, sv.dtype, "rtol", "matrix_rank"))
         thresh = P.mul_p.bind(_max_singular(s), factor)
     else:
@@ -769,6 +770,3 @@ __all__ = ["LinAlgError", "cholesky", "cond", "cross", "det", "diagonal", "eigh"
            "matrix_transpose", "multi_dot", "norm", "outer", "pinv", "qr", "slogdet", "solve",
            "svd", "svdvals", "tensordot", "tensorinv", "tensorsolve", "trace", "vecdot",
            "vector_norm"]
-
-
-import funcgrad.transforms.linalg_rules  # noqa: E402,F401  (JVP/transpose/batching rules)

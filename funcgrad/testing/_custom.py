@@ -39,7 +39,7 @@ from funcgrad.testing._compare import Tol, assert_trees_close
 CHECK = "check_custom_rules"
 
 
-def _split(f: custom_jvp | custom_vjp, args: tuple[Any, ...]
+def _split(f: custom_jvp | custom_vjp, args: Sequence[Any]
            ) -> tuple[Callable[..., Any], Callable[..., Any], tuple[Any, ...], tuple[Any, ...]]:
     """(f and its undecorated function) as functions of the differentiable
     arguments only, with the nondiff ones and the differentiable ones."""

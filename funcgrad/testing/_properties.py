@@ -90,7 +90,7 @@ def transform_properties(f: Callable[..., Any], strategy: st.SearchStrategy[Any]
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"transform_properties: batch_size must be a positive int, got "
                          f"{batch_size!r}")
-    custom = isinstance(f, (custom_jvp, custom_vjp))
+    custom = f if isinstance(f, (custom_jvp, custom_vjp)) else None
     if modes is None:
         modes = ("rev",) if isinstance(f, custom_vjp) else ("fwd", "rev")
 
@@ -102,11 +102,12 @@ def transform_properties(f: Callable[..., Any], strategy: st.SearchStrategy[Any]
             check_jit(f, args, atol=atol, rtol=rtol)
         if "grads" in checks:
             # a custom function is differentiated in its differentiable arguments only
-            g, _, _, diff = _split(f, args) if custom else (f, None, None, args)
+            g, _, _, diff = (_split(custom, args) if custom is not None
+                             else (f, None, None, args))
             if any(_is_diff(x) for x in tree.leaves(diff)):
                 check_grads(g, diff, order=order, modes=modes, eps=eps, atol=atol, rtol=rtol)
-        if "custom_rules" in checks and custom:
-            check_custom_rules(f, args, eps=eps, atol=atol, rtol=rtol)
+        if "custom_rules" in checks and custom is not None:
+            check_custom_rules(custom, args, eps=eps, atol=atol, rtol=rtol)
         if "vmap" in checks:
             axes = tuple(in_axes) if isinstance(in_axes, (tuple, list)) else \
                 (in_axes,) * len(args)

@@ -107,4 +107,4 @@ def pytest_report_header(config: pytest.Config) -> str:
     short, source = _choice(config)
     name = settings.get_current_profile_name() if short is None else profile_name(short)
     return (f"funcgrad: hypothesis profile {name!r} (from {source}), "
-            f"max_examples={settings.default.max_examples}, IR checks on")
+            f"max_examples={settings().max_examples}, IR checks on")

@@ -17,7 +17,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from hypothesis import strategies as st
@@ -69,8 +69,10 @@ def broadcastable_shapes(shape: tuple[int, ...], min_dims: int = 0, max_dims: in
 def _floats(dtype: np.dtype, lo: float, hi: float) -> st.SearchStrategy[float]:
     # NB: no subnormals: XLA on CPU flushes them to zero, NumPy does not, so a
     # subnormal input would make funcgrad and NumPy disagree for no real reason.
-    width = {np.dtype(np.float16): 16, np.dtype(np.float32): 32,
-             np.dtype(np.complex64): 32}.get(dtype, 64)
+    narrow: dict[np.dtype, Literal[16, 32]] = {np.dtype(np.float16): 16,
+                                               np.dtype(np.float32): 32,
+                                               np.dtype(np.complex64): 32}
+    width: Literal[16, 32, 64] = narrow.get(dtype, 64)
     if width < 64:
         # the bounds must be representable at the drawn width
         cast = np.float16 if width == 16 else np.float32
@@ -81,17 +83,21 @@ def _floats(dtype: np.dtype, lo: float, hi: float) -> st.SearchStrategy[float]:
                      allow_subnormal=False)
 
 
+def _integers(dtype: np.dtype, domain: tuple[float, float] | None) -> st.SearchStrategy[int]:
+    info = np.iinfo(dtype)
+    lo, hi = (-100, 100) if domain is None else (int(np.ceil(domain[0])),
+                                                 int(np.floor(domain[1])))
+    lo, hi = max(int(info.min), lo), min(int(info.max), hi)
+    if lo > hi:
+        raise ValueError(f"arrays: domain={domain} holds no {dtype} value")
+    return st.integers(lo, hi)
+
+
 def _elements(dtype: np.dtype, domain: tuple[float, float] | None) -> st.SearchStrategy[Any]:
     if dtype.kind == "b":
         return st.booleans()
     if dtype.kind in "iu":
-        info = np.iinfo(dtype)
-        lo, hi = (-100, 100) if domain is None else (int(np.ceil(domain[0])),
-                                                     int(np.floor(domain[1])))
-        lo, hi = max(int(info.min), lo), min(int(info.max), hi)
-        if lo > hi:
-            raise ValueError(f"arrays: domain={domain} holds no {dtype} value")
-        return st.integers(lo, hi)
+        return _integers(dtype, domain)
     lo, hi = (-10.0, 10.0) if domain is None else (float(domain[0]), float(domain[1]))
     if not lo <= hi:
         raise ValueError(f"arrays: domain must be (low, high) with low <= high, got {domain}")

@@ -1,10 +1,12 @@
-"""Lowering rules for structured control flow: cond -> `stablehlo.if`/`stablehlo.case`,
-while -> `stablehlo.while`, scan -> `stablehlo.while` over a step counter.
+"""Lowering rules of the control primitives: jit -> a call of a private function,
+cond -> `stablehlo.if`/`stablehlo.case`, while -> `stablehlo.while`, scan ->
+`stablehlo.while` over a step counter.
 
-Sub-Programs are lowered inline into the op's regions. Regions capture the
-values they read from the enclosing function implicitly (StableHLO allows it
-for if, case and while), so a body's closed-over operands are not threaded
-through the loop state.
+A jit call's Program becomes one private function of the module, emitted once
+however often it is called. The other sub-Programs are lowered inline into the
+op's regions. Regions capture the values they read from the enclosing function
+implicitly (StableHLO allows it for if, case and while), so a body's
+closed-over operands are not threaded through the loop state.
 
 Invariant: a rule reads ``ctx.avals_in``/``ctx.avals_out`` before it builds a
 region, because lowering the region's equations overwrites them.
@@ -17,10 +19,15 @@ from funcgrad import dtypes
 from funcgrad import primitives as P
 from funcgrad.core import ShapedArray
 from funcgrad.ir import Program
-from funcgrad.xla_backend.lowering import LoweringContext, _i64s, compare, lowering_rules
+from funcgrad.xla_backend.lowering.emitter import (LoweringContext, compare, i64_array,
+                                                   lowering_rules)
 
 _I32 = ShapedArray((), dtypes.int32)
 _I64 = ShapedArray((), dtypes.int64)
+
+
+def _jit_lower(ctx: LoweringContext, *args: str, program: Program, name: str) -> list[str]:
+    return ctx.call(program, args)
 
 
 def _inline(ctx: LoweringContext, program: Program, args: Sequence[str]) -> list[str]:
@@ -84,7 +91,7 @@ def _scan_lower(ctx: LoweringContext, *args: str, body: Program, num_consts: int
         for x, a in zip(xs, x_avals, strict=True):
             rest = a.shape[1:]
             sl = ctx.op1("stablehlo.dynamic_slice", [x, idx, *[zero] * len(rest)],
-                         a.update(shape=(1, *rest)), f"slice_sizes = {_i64s((1, *rest))}")
+                         a.update(shape=(1, *rest)), f"slice_sizes = {i64_array((1, *rest))}")
             x_slices.append(ctx.op1("stablehlo.reshape", [sl], a.update(shape=rest)))
         outs = _inline(ctx, body, [*consts, *carry, *x_slices])
         new_ys = []
@@ -122,6 +129,6 @@ def _scan_lower(ctx: LoweringContext, *args: str, body: Program, num_consts: int
     return [*carry, *ys]
 
 
-lowering_rules[P.cond_p] = _cond_lower
-lowering_rules[P.while_p] = _while_lower
-lowering_rules[P.scan_p] = _scan_lower
+lowering_rules.update({
+    P.jit_p: _jit_lower, P.cond_p: _cond_lower, P.while_p: _while_lower, P.scan_p: _scan_lower,
+})

@@ -1,4 +1,5 @@
-"""Lowering of the linear-algebra primitives (decision 2).
+"""Lowering rules of the linear-algebra primitives: cholesky, triangular_solve, lu,
+eigh, svd and qr (DESIGN.md, decision 2).
 
 Factorizations become the custom calls jaxlib registers: LAPACK (``lapack_*_ffi``)
 on CPU, cuSOLVER (``cusolver_*_ffi``) on GPU, with typed-FFI attributes
@@ -22,7 +23,8 @@ from funcgrad import dtypes
 from funcgrad import primitives as P
 from funcgrad.core import ShapedArray
 from funcgrad.xla_backend import runtime
-from funcgrad.xla_backend.lowering import LoweringContext, _i64s, compare, lowering_rules
+from funcgrad.xla_backend.lowering.emitter import (LoweringContext, compare, i64_array,
+                                                   lowering_rules)
 
 _LAPACK_PREFIX = {dtypes.float32: "s", dtypes.float64: "d", dtypes.complex64: "c",
                   dtypes.complex128: "z"}
@@ -72,7 +74,7 @@ def _ok_mask(ctx: LoweringContext, info: str, shape: tuple[int, ...], nbatch: in
     ia = ctx.avals[info]
     ok = compare(ctx, "EQ", info, ctx.constant(0, ia.dtype, ia.shape))
     return ctx.op1("stablehlo.broadcast_in_dim", [ok], ShapedArray(shape, dtypes.bool_),
-                   f"broadcast_dimensions = {_i64s(range(nbatch))}")
+                   f"broadcast_dimensions = {i64_array(range(nbatch))}")
 
 
 def _nan_unless(ctx: LoweringContext, ok: str, x: str) -> str:
@@ -112,6 +114,10 @@ def _real_diagonal(ctx: LoweringContext, x: str) -> str:
     return ctx.op1("stablehlo.select", [on_diag, as_complex, x], a)
 
 
+def _flag(v: bool) -> str:
+    return "true" if v else "false"
+
+
 def _info_aval(a: ShapedArray) -> ShapedArray:
     return ShapedArray(a.shape[:-2], dtypes.int32)
 
@@ -142,10 +148,9 @@ def _triangular_solve_lower(ctx: LoweringContext, a: str, b: str, *, left_side: 
         conjugate_a = False
     kind = ("NO_TRANSPOSE" if not transpose_a else
             "ADJOINT" if conjugate_a and dtypes.is_complex(out.dtype) else "TRANSPOSE")
-    flag = lambda v: "true" if v else "false"  # noqa: E731
     return [ctx.op1("stablehlo.triangular_solve", [a, b], out,
-                    f"left_side = {flag(left_side)}, lower = {flag(lower)}, "
-                    f"unit_diagonal = {flag(unit_diagonal)}, "
+                    f"left_side = {_flag(left_side)}, lower = {_flag(lower)}, "
+                    f"unit_diagonal = {_flag(unit_diagonal)}, "
                     f"transpose_a = #stablehlo<transpose {kind}>")]
 
 
@@ -167,11 +172,11 @@ def _pivots_to_permutation(ctx: LoweringContext, piv: str, m: int) -> str:
     def body(i: str, perm: str, pv: str) -> list[str]:
         zeros = [ctx.constant(0, i32) for _ in batch]
         col = ctx.op1("stablehlo.dynamic_slice", [pv, *zeros, i],
-                      ShapedArray((*batch, 1), i32), f"slice_sizes = {_i64s((*batch, 1))}")
+                      ShapedArray((*batch, 1), i32), f"slice_sizes = {i64_array((*batch, 1))}")
         nd = len(batch)
         lanes = ctx.op1("stablehlo.iota", [], perm_aval, f"iota_dimension = {nd} : i64")
         p_b = ctx.op1("stablehlo.broadcast_in_dim", [col], perm_aval,
-                      f"broadcast_dimensions = {_i64s(range(nd + 1))}")
+                      f"broadcast_dimensions = {i64_array(range(nd + 1))}")
         i_b = ctx.op1("stablehlo.broadcast_in_dim", [i], perm_aval,
                       "broadcast_dimensions = array<i64>")
         at_p = compare(ctx, "EQ", lanes, p_b)
@@ -184,9 +189,9 @@ def _pivots_to_permutation(ctx: LoweringContext, piv: str, m: int) -> str:
             add_body = ctx.region([scalar, scalar],
                                   lambda x, y: [ctx.op1("stablehlo.add", [x, y], scalar)])
             s = ctx.op1("stablehlo.reduce", [picked, ctx.constant(0, i32)], red_aval,
-                        f"dimensions = {_i64s([nd])}", [add_body])
+                        f"dimensions = {i64_array([nd])}", [add_body])
             return ctx.op1("stablehlo.broadcast_in_dim", [s], perm_aval,
-                           f"broadcast_dimensions = {_i64s(range(nd))}")
+                           f"broadcast_dimensions = {i64_array(range(nd))}")
 
         v_i, v_p = pick(at_i), pick(at_p)
         swapped = ctx.op1("stablehlo.select", [at_p, v_i, perm], perm_aval)
@@ -283,9 +288,9 @@ def _slice_last2(ctx: LoweringContext, x: str, rows: int, cols: int) -> str:
     if out.shape == a.shape:
         return x
     return ctx.op1("stablehlo.slice", [x], out,
-                   f"start_indices = {_i64s([0] * a.ndim)}, "
-                   f"limit_indices = {_i64s((*a.shape[:nb], rows, cols))}, "
-                   f"strides = {_i64s([1] * a.ndim)}")
+                   f"start_indices = {i64_array([0] * a.ndim)}, "
+                   f"limit_indices = {i64_array((*a.shape[:nb], rows, cols))}, "
+                   f"strides = {i64_array([1] * a.ndim)}")
 
 
 def _qr_lower(ctx: LoweringContext, x: str, *, full_matrices: bool) -> list[str]:
@@ -305,9 +310,9 @@ def _qr_lower(ctx: LoweringContext, x: str, *, full_matrices: bool) -> list[str]
     else:                 # complete Q of a tall matrix: pad the reflectors with zero columns
         pad = ctx.constant(0, a.dtype)
         h = ctx.op1("stablehlo.pad", [fac, pad], a.update(shape=(*batch, m, qcols)),
-                    f"edge_padding_low = {_i64s([0] * a.ndim)}, "
-                    f"edge_padding_high = {_i64s([0] * (a.ndim - 1) + [qcols - n])}, "
-                    f"interior_padding = {_i64s([0] * a.ndim)}")
+                    f"edge_padding_low = {i64_array([0] * a.ndim)}, "
+                    f"edge_padding_high = {i64_array([0] * (a.ndim - 1) + [qcols - n])}, "
+                    f"interior_padding = {i64_array([0] * a.ndim)}")
     h_aval = ctx.avals[h]
     (q,) = _custom_call(ctx, _target("orgqr", a.dtype), [h, tau], [True, False], [h_aval],
                         [True], "")
@@ -320,19 +325,3 @@ lowering_rules.update({
     P.lu_p: _lu_lower, P.eigh_p: _eigh_lower, P.svd_p: _svd_lower, P.qr_p: _qr_lower,
 })
 
-
-# ---------------------------------------------------------------------------
-# fft: one StableHLO op, the same on every platform
-
-
-def _fft_lower(ctx: LoweringContext, x: str, *, fft_type: str,
-               fft_lengths: tuple[int, ...]) -> list[str]:
-    out = ctx.avals_out[0]
-    if 0 in ctx.avals_in[0].shape or 0 in out.shape:   # XLA rejects empty transforms
-        return [ctx.constant(0, out.dtype, out.shape)]
-    return [ctx.op1("stablehlo.fft", [x], out,
-                    f"fft_type = #stablehlo<fft_type {fft_type}>, "
-                    f"fft_length = {_i64s(fft_lengths)}")]
-
-
-lowering_rules[P.fft_p] = _fft_lower

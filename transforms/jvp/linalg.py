@@ -1,4 +1,4 @@
-"""JVP and transpose rules for the linear-algebra and FFT primitives.
+"""JVP rules for the linear-algebra primitives.
 
 The JVPs are the standard matrix-calculus results, written with the
 primitives themselves (triangular solves instead of inverses):
@@ -13,9 +13,6 @@ primitives themselves (triangular solves instead of inverses):
   F_ij = 1 / (w_j - w_i) off the diagonal (infinite for repeated eigenvalues, like JAX).
 - svd (reduced)  and  qr (reduced, M >= N): as in Townsend's / Walter's notes.
 - fft is linear; FFT/IFFT are symmetric, RFFT/IRFFT transpose through their
-  complex counterparts (JAX's convention for complex cotangents).
-
-Their batching rules live with every other one in transforms/batching.py.
 """
 from __future__ import annotations
 
@@ -24,13 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from funcgrad import dtypes
-from funcgrad import primitives as P
-from funcgrad.transforms.ad_util import (Zero, add_tangents, aval, convert, instantiate,
-                                         is_undefined, scalar, tangent_aval)
-from funcgrad.transforms.indexing_rules import take_along
-from funcgrad.transforms.jvp import jvp_rules
-from funcgrad.transforms.transpose import transpose_rules
+from funcgrad import dtypes, primitives as P
+from funcgrad.transforms.jvp.interpreter import jvp_rules
+from funcgrad.transforms.programs import (Zero, add_tangents, aval, convert, take_along,
+                                          tangent_aval, weak_scalar)
+
 
 # ---------------------------------------------------------------------------
 # matrix helpers (binding primitives, so every rule is itself transformable)
@@ -61,18 +56,18 @@ def _tri_mask(shape: tuple[int, ...], k: int, lower: bool) -> Any:
     rows = P.iota_p.bind(dtype=dtypes.int32, shape=shape[-2:], dimension=0)
     cols = P.iota_p.bind(dtype=dtypes.int32, shape=shape[-2:], dimension=1)
     if k:
-        rows = P.add_p.bind(rows, scalar(k, dtypes.int32))
+        rows = P.add_p.bind(rows, weak_scalar(k, dtypes.int32))
     return (P.ge_p if lower else P.le_p).bind(rows, cols)
 
 
 def _tril(x: Any, k: int = 0) -> Any:
     a = aval(x)
-    return P.select_n_p.bind(_tri_mask(a.shape, k, True), scalar(0, a.dtype), x)
+    return P.select_n_p.bind(_tri_mask(a.shape, k, True), weak_scalar(0, a.dtype), x)
 
 
 def _triu(x: Any, k: int = 0) -> Any:
     a = aval(x)
-    return P.select_n_p.bind(_tri_mask(a.shape, k, False), scalar(0, a.dtype), x)
+    return P.select_n_p.bind(_tri_mask(a.shape, k, False), weak_scalar(0, a.dtype), x)
 
 
 def _eye(n: int, dtype: np.dtype) -> Any:
@@ -112,7 +107,7 @@ def _hermitian_part(t: Any, lower: bool) -> Any:
     projection an imaginary diagonal or the ignored triangle would leak into the
     derivative although the value does not depend on them."""
     a = aval(t)
-    half = P.mul_p.bind(scalar(0.5, a.dtype), _eye(a.shape[-1], a.dtype))
+    half = P.mul_p.bind(weak_scalar(0.5, a.dtype), _eye(a.shape[-1], a.dtype))
     strict = _tril(t, -1) if lower else _triu(t, 1)
     s = P.add_p.bind(strict, P.mul_p.bind(half, t))
     return P.add_p.bind(s, _mH(s))
@@ -131,8 +126,8 @@ def _cholesky_jvp(primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any,
     tmp = _solve(L, a_dot)                                           # L^-1 A'
     z = _solve(L, tmp, left_side=False, transpose_a=True, conjugate_a=True)   # .. L^-H
     n = aval(L).shape[-1]
-    half = P.sub_p.bind(scalar(1, aval(z).dtype),
-                        P.mul_p.bind(scalar(0.5, aval(z).dtype), _eye(n, aval(z).dtype)))
+    half = P.sub_p.bind(weak_scalar(1, aval(z).dtype),
+                        P.mul_p.bind(weak_scalar(0.5, aval(z).dtype), _eye(n, aval(z).dtype)))
     phi = P.mul_p.bind(_tril(z), half)
     return L, _mm(L, phi)
 
@@ -169,20 +164,7 @@ def _triangular_solve_jvp(primals: Sequence[Any], tangents: Sequence[Any],
     return out, t_out
 
 
-def _triangular_solve_transpose(ct: Any, a: Any, b: Any, *, left_side: bool, lower: bool,
-                                transpose_a: bool, conjugate_a: bool,
-                                unit_diagonal: bool) -> list[Any]:
-    if is_undefined(a):
-        raise NotImplementedError("triangular_solve is linear in b only; the matrix a "
-                                  "cannot be transposed")
-    ct_b = P.triangular_solve_p.bind(a, instantiate(ct), left_side=left_side, lower=lower,
-                                     transpose_a=not transpose_a, conjugate_a=conjugate_a,
-                                     unit_diagonal=unit_diagonal)
-    return [None, ct_b]
-
-
 jvp_rules[P.triangular_solve_p] = _triangular_solve_jvp
-transpose_rules[P.triangular_solve_p] = _triangular_solve_transpose
 
 
 # ---------------------------------------------------------------------------
@@ -236,7 +218,7 @@ def _eigh_jvp(primals: Sequence[Any], tangents: Sequence[Any], *,
     gaps = P.sub_p.bind(P.expand_dims_p.bind(w, dimensions=(nd - 1,)),
                         P.expand_dims_p.bind(w, dimensions=(nd,)))     # (i, j): w_j - w_i
     eye = _eye(n, rdt)
-    f = P.sub_p.bind(P.div_p.bind(scalar(1, rdt), P.add_p.bind(gaps, eye)), eye)
+    f = P.sub_p.bind(P.div_p.bind(weak_scalar(1, rdt), P.add_p.bind(gaps, eye)), eye)
     v_dot = _mm(v, P.mul_p.bind(convert(f, dt), vav))
     return [v, w], [v_dot, w_dot]
 
@@ -276,15 +258,15 @@ def _svd_jvp(primals: Sequence[Any], tangents: Sequence[Any], *, full_matrices: 
     s_col = P.expand_dims_p.bind(s, dimensions=(nd - 1,))       # (..., k, 1)
     eye = _eye(k, rdt)
     diffs = P.mul_p.bind(P.add_p.bind(s_row, s_col), P.sub_p.bind(s_row, s_col))
-    f = P.sub_p.bind(P.div_p.bind(scalar(1, rdt), P.add_p.bind(diffs, eye)), eye)
+    f = P.sub_p.bind(P.div_p.bind(weak_scalar(1, rdt), P.add_p.bind(diffs, eye)), eye)
     f = convert(f, dt)
     s_row_c, s_col_c = convert(s_row, dt), convert(s_col, dt)
     dss = P.mul_p.bind(s_row_c, ds_mat)                 # dS diag(s)
     sds = P.mul_p.bind(s_col_c, ds_mat)                 # diag(s) dS
-    s_zero = convert(P.eq_p.bind(s, scalar(0, rdt)), rdt)
-    s_inv = P.sub_p.bind(P.div_p.bind(scalar(1, rdt), P.add_p.bind(s, s_zero)), s_zero)
+    s_zero = convert(P.eq_p.bind(s, weak_scalar(0, rdt)), rdt)
+    s_inv = P.sub_p.bind(P.div_p.bind(weak_scalar(1, rdt), P.add_p.bind(s, s_zero)), s_zero)
     s_inv_mat = P.mul_p.bind(P.expand_dims_p.bind(s_inv, dimensions=(nd - 1,)), eye)
-    skew = P.mul_p.bind(scalar(0.5, dt), P.sub_p.bind(ds_mat, _mH(ds_mat)))
+    skew = P.mul_p.bind(weak_scalar(0.5, dt), P.sub_p.bind(ds_mat, _mH(ds_mat)))
     du = _mm(u, P.add_p.bind(P.mul_p.bind(f, P.add_p.bind(dss, _mH(dss))),
                              P.mul_p.bind(skew, convert(s_inv_mat, dt))))
     dv = _mm(v, P.mul_p.bind(f, P.add_p.bind(sds, _mH(sds))))
@@ -331,46 +313,3 @@ def _qr_jvp(primals: Sequence[Any], tangents: Sequence[Any], *,
 
 
 jvp_rules[P.qr_p] = _qr_jvp
-
-
-# ---------------------------------------------------------------------------
-# fft
-
-
-def _fft_jvp(primals: Sequence[Any], tangents: Sequence[Any], **params: Any) -> tuple[Any, Any]:
-    (x,), (t,) = primals, tangents
-    out = P.fft_p.bind(x, **params)
-    if type(t) is Zero:
-        return out, _zero_like(out)
-    return out, P.fft_p.bind(convert(t, aval(x).dtype), **params)
-
-
-def _fft_transpose(ct: Any, x: Any, *, fft_type: str,
-                   fft_lengths: tuple[int, ...]) -> list[Any]:
-    ct = instantiate(ct)
-    if fft_type in ("FFT", "IFFT"):          # the DFT matrices are symmetric
-        return [P.fft_p.bind(ct, fft_type=fft_type, fft_lengths=fft_lengths)]
-    ca = aval(ct)
-    if fft_type == "RFFT":
-        # rfft = keep the first n//2+1 bins of fft(x + 0j): pad back, fft, real part
-        n = fft_lengths[-1]
-        cfg = tuple((0, n - ca.shape[-1] if d == ca.ndim - 1 else 0, 0) for d in range(ca.ndim))
-        full = P.pad_p.bind(ct, scalar(0, ca.dtype), padding_config=cfg)
-        return [P.real_p.bind(P.fft_p.bind(full, fft_type="FFT", fft_lengths=fft_lengths))]
-    # IRFFT: the half spectrum's bins count twice except DC (and Nyquist when n is even)
-    y = P.fft_p.bind(ct, fft_type="RFFT", fft_lengths=fft_lengths)
-    ya = aval(y)
-    m = ya.shape[-1]
-    n = fft_lengths[-1]
-    weights = np.full(m, 2.0)
-    weights[0] = 1.0
-    if n % 2 == 0:
-        weights[-1] = 1.0
-    scale = weights / float(np.prod(fft_lengths))
-    from funcgrad.array import from_numpy
-    w = from_numpy(scale.astype(ya.dtype))
-    return [P.conj_p.bind(P.mul_p.bind(y, w))]
-
-
-jvp_rules[P.fft_p] = _fft_jvp
-transpose_rules[P.fft_p] = _fft_transpose

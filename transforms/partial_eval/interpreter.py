@@ -1,4 +1,6 @@
-"""Partial evaluation: split known from unknown; linearize; checkpoint's split.
+"""Partial evaluation: the interpreter that splits known from unknown, its rule
+table, and the Program-level splits (`partial_eval_program`, checkpoint's
+`remat_split`).
 
 A `PartialEvalTrace` computes what it can and stages the rest. Known values
 are not wrapped: they are plain values of the parent trace (concrete arrays,
@@ -7,7 +9,7 @@ only is bound under the parent. An operation touching an unknown value (a
 `PartialEvalTracer`) is recorded as an equation; the known values it uses
 become *residuals*, the constvars of the staged Program.
 
-`linearize` runs forward mode (transforms.jvp) over this trace with the
+Linearization (funcgrad.autodiff) runs forward mode over this trace with the
 primal inputs known and the tangent inputs unknown: the primal computation
 happens now, and the tangent computation is staged into a Program that is
 linear in its inputs, with the residuals as its constants.
@@ -30,42 +32,45 @@ import numpy as np
 
 from funcgrad import core
 from funcgrad.config import LRUCache, config
-from funcgrad import primitives as P
 from funcgrad.core import Primitive, ShapedArray, Trace, Tracer
 from funcgrad.errors import UnsupportedError
 from funcgrad.ir import Atom, Eqn, Literal, Program, Var, check_program, subprograms
-from funcgrad.transforms.ad_util import Zero, cached, differentiable, no_tracers, tangent_aval
-from funcgrad.transforms.jvp import jvp_call
+from funcgrad.transforms.programs import cached, merge, named, no_tracers
 from funcgrad.transforms.staging import eval_program, hoist_consts, prune, trace_to_program
 
 
 class PartialEvalTracer(Tracer):
     """An unknown value: a variable of the Program being staged."""
 
-    __slots__ = ("var",)
+    __slots__ = ("ir_var",)
 
     def __init__(self, trace: PartialEvalTrace, var: Var):
         self._trace = trace
-        self.var = var
+        self.ir_var = var
 
     @property
     def aval(self) -> ShapedArray:
-        return self.var.aval
+        return self.ir_var.aval
 
 
 class PERule(Protocol):
+    """The signature every partial-evaluation rule has. Rules name their own
+    params keyword-only (``*, branches``), which a type checker does not accept
+    as ``**params: Any``, so the table holds them as callables with this
+    protocol's result."""
     def __call__(self, trace: PartialEvalTrace, args: Sequence[Any],
                  **params: Any) -> list[Any]: ...
 
 
-partial_eval_rules: dict[Primitive, PERule] = {}
+partial_eval_rules: dict[Primitive, Callable[..., list[Any]]] = {}
 
 
 class PartialEvalTrace(Trace):
     __slots__ = ("eqns", "arg_vars", "res_vars", "residuals")
     kind = "linearize"
+    parent: Trace   # made from the current trace, which always exists
 
-    def __init__(self, parent: Trace | None):
+    def __init__(self, parent: Trace):
         super().__init__(parent)
         self.eqns: list[Eqn] = []
         self.arg_vars: list[Var] = []
@@ -106,7 +111,7 @@ class PartialEvalTrace(Trace):
 
     def to_atom(self, x: Any) -> Atom:
         if type(x) is PartialEvalTracer and x._trace is self:
-            return x.var
+            return x.ir_var
         if type(x) is Literal:
             return x
         if isinstance(x, (bool, int, float, complex)) or isinstance(x, np.generic):
@@ -137,55 +142,7 @@ class PartialEvalTrace(Trace):
 
 
 # ---------------------------------------------------------------------------
-# linearize
-
-
-class Linearized:
-    """The result of linearizing a flat function at a point.
-
-    `program` maps the nonzero input tangents (those of `in_diff` inputs) to the
-    output tangents that are not symbolically zero (`out_zero` says which are);
-    its constvars take `residuals`.
-    """
-
-    __slots__ = ("program", "residuals", "in_avals", "in_diff", "out_avals", "out_zero")
-
-    def __init__(self, program: Program, residuals: list[Any], in_avals: list[ShapedArray],
-                 in_diff: list[bool], out_avals: list[ShapedArray], out_zero: list[bool]):
-        self.program = program
-        self.residuals = residuals
-        self.in_avals = in_avals
-        self.in_diff = in_diff
-        self.out_avals = out_avals
-        self.out_zero = out_zero
-
-    def __call__(self, tangents: Sequence[Any]) -> list[Any]:
-        """Evaluate the linear map on tangents (one per input; ignored where not in_diff)."""
-        args = [t for t, d in zip(tangents, self.in_diff, strict=True) if d]
-        outs = iter(eval_program(self.program, [*self.residuals, *args]))
-        from funcgrad.transforms.ad_util import zeros
-        return [zeros(tangent_aval(a)) if z else next(outs)
-                for a, z in zip(self.out_avals, self.out_zero, strict=True)]
-
-
-def linearize_flat(fun: Callable[..., Sequence[Any]], primals: Sequence[Any],
-                   name: str = "linearized") -> tuple[list[Any], Linearized]:
-    """Run `fun` at `primals` and stage its tangent map (flat lists in and out)."""
-    in_avals = [core.get_aval(p) for p in primals]
-    in_diff = [differentiable(a) for a in in_avals]
-    pe = PartialEvalTrace(core.current_trace())
-    with core.new_trace(pe):
-        tangents = [pe.new_arg(tangent_aval(a)) if d else Zero(tangent_aval(a))
-                    for a, d in zip(in_avals, in_diff, strict=True)]
-        primals_out, tangents_out = jvp_call(fun, primals, tangents)
-    out_zero = [type(t) is Zero for t in tangents_out]
-    program, residuals = pe.to_program([t for t in tangents_out if type(t) is not Zero], name)
-    out_avals = [core.get_aval(p) for p in primals_out]
-    return primals_out, Linearized(program, residuals, in_avals, in_diff, out_avals, out_zero)
-
-
-# ---------------------------------------------------------------------------
-# Program utilities
+# Programs: split a Program into its known and unknown parts
 
 
 def dce_program(program: Program, used_outputs: Sequence[bool]) -> Program:
@@ -246,12 +203,7 @@ def partial_eval_program(program: Program, unknowns: Sequence[bool]) -> Split:
     return cached(_split_cache, (program, unknowns), build)
 
 
-def _merge(unknowns: Sequence[bool], known: Sequence[Any], unknown: Sequence[Any]) -> list[Any]:
-    k, u = iter(known), iter(unknown)
-    return [next(u) if x else next(k) for x in unknowns]
-
-
-def _call_partial_eval(prim: Primitive) -> PERule:
+def call_partial_eval(prim: Primitive) -> PERule:
     """Split a call primitive's Program: the known part runs now (under the
     parent, still one call), the unknown part is staged with the residuals."""
     def rule(trace: PartialEvalTrace, args: Sequence[Any], **params: Any) -> list[Any]:
@@ -269,11 +221,8 @@ def _call_partial_eval(prim: Primitive) -> PERule:
         unknown_args = [a for a, u in zip(args, unknowns, strict=True) if u]
         unknown_outs = trace.stage_eqn(prim, [*res, *unknown_args],
                                        {**params, "program": split.unknown})
-        return _merge(split.out_unknowns, outs[:n_known], unknown_outs)
-    return rule
-
-
-partial_eval_rules[P.jit_p] = _call_partial_eval(P.jit_p)
+        return merge(split.out_unknowns, outs[:n_known], unknown_outs)
+    return named(rule, f"_{prim.name}_partial_eval")
 
 
 _remat_cache = LRUCache("remat programs")
@@ -311,24 +260,3 @@ def remat_split(program: Program, unknowns: Sequence[bool]
         return value, no_tracers(split.known_consts)
 
     return cached(_remat_cache, (program, unknowns), build)
-
-
-def _checkpoint_partial_eval(trace: PartialEvalTrace, args: Sequence[Any], *,
-                             program: Program, name: str, prevent_cse: bool) -> list[Any]:
-    """Known outputs are computed now without keeping residuals; the unknown
-    part is staged as a checkpoint that takes the known *inputs* and recomputes
-    from them what it needs."""
-    unknowns = [trace.is_unknown(a) for a in args]
-    known, unknown, consts, out_unknowns = remat_split(program, unknowns)
-    params = {"name": name, "prevent_cse": prevent_cse}
-    known_outs: list[Any] = []
-    if known.outvars:
-        known_args = [a for a, u in zip(args, unknowns, strict=True) if not u]
-        with core.set_trace(trace.parent):
-            known_outs = P.checkpoint_p.bind(*consts, *known_args, program=known, **params)
-    unknown_outs = trace.stage_eqn(P.checkpoint_p, [*consts, *args],
-                                   {"program": unknown, **params})
-    return _merge(out_unknowns, known_outs, unknown_outs)
-
-
-partial_eval_rules[P.checkpoint_p] = _checkpoint_partial_eval

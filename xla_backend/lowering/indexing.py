@@ -20,8 +20,9 @@ import numpy as np
 from funcgrad import dtypes
 from funcgrad import primitives as P
 from funcgrad.core import ShapedArray
-from funcgrad.xla_backend.lowering import (LoweringContext, _i64s, compare, lowering_rules,
-                                           monoid_op, tensor_type)
+from funcgrad.xla_backend.lowering.emitter import (LoweringContext, compare, i64_array,
+                                                   lowering_rules, scalar_text, tensor_type)
+from funcgrad.xla_backend.lowering.reductions import monoid_op
 
 
 def _ints(xs: Sequence[int]) -> str:
@@ -39,8 +40,6 @@ def _dims_attr(kind: str, fields: Sequence[tuple[str, Sequence[int] | int]]) -> 
     return f"#stablehlo.{kind}<{', '.join(parts)}>"
 
 
-default_fill_value = P.default_fill_value
-
 
 def _in_bounds(ctx: LoweringContext, indices: str, upper: Sequence[int]) -> str:
     """A boolean of the indices' batch shape: every component lies in [0, upper[j]]."""
@@ -57,12 +56,11 @@ def _in_bounds(ctx: LoweringContext, indices: str, upper: Sequence[int]) -> str:
     body = ctx.region([scalar, scalar], lambda x, y: [ctx.op1("stablehlo.and", [x, y], scalar)])
     init = ctx.constant(True, dtypes.bool_)
     return ctx.op1("stablehlo.reduce", [ok, init], b.update(shape=bshape[:-1]),
-                   f"dimensions = {_i64s([len(bshape) - 1])}", [body])
+                   f"dimensions = {i64_array([len(bshape) - 1])}", [body])
 
 
 def _dense(ctx: LoweringContext, value: np.ndarray) -> str:
     """A constant tensor of arbitrary values."""
-    from funcgrad.xla_backend.lowering import scalar_text
     aval = ShapedArray(tuple(value.shape), value.dtype)
     flat = value.reshape(-1)
     if not flat.size:       # an empty literal cannot spell its shape; a splat can
@@ -104,63 +102,76 @@ def _gather_lower(ctx: LoweringContext, operand: str, indices: str, *,
         ("start_index_map", dn.start_index_map), ("index_vector_dim", ia.ndim - 1)])
     res = ctx.op1("stablehlo.gather", [operand, indices], out,
                   f"dimension_numbers = {dims}, indices_are_sorted = false, "
-                  f"slice_sizes = {_i64s(slice_sizes)}")
+                  f"slice_sizes = {i64_array(slice_sizes)}")
     if mode != "fill":
         return [res]
     upper = [oa.shape[d] - slice_sizes[d] for d in dn.start_index_map]
     ok = _in_bounds(ctx, indices, upper)
     batch_pos = [i for i in range(out.ndim) if i not in dn.offset_dims]
     mask = ctx.op1("stablehlo.broadcast_in_dim", [ok], out.update(dtype=dtypes.bool_),
-                   f"broadcast_dimensions = {_i64s(batch_pos)}")
-    fv = default_fill_value(out.dtype) if fill_value is None else fill_value
+                   f"broadcast_dimensions = {i64_array(batch_pos)}")
+    fv = P.default_fill_value(out.dtype) if fill_value is None else fill_value
     fill = ctx.constant(fv, out.dtype, out.shape)
     return [ctx.op1("stablehlo.select", [mask, res, fill], out)]
 
 
-lowering_rules[P.gather_p] = _gather_lower
-
-_SCATTER_COMBINERS = {P.scatter_add_p: "add", P.scatter_mul_p: "mul", P.scatter_min_p: "min",
-                      P.scatter_max_p: "max"}
-
-
-def _scatter_rule(prim: Any) -> Any:
-    def rule(ctx: LoweringContext, operand: str, indices: str, updates: str, *,
-             dimension_numbers: P.ScatterDimensionNumbers, indices_are_sorted: bool,
-             unique_indices: bool, mode: str) -> list[str]:
-        dn = dimension_numbers
-        oa, ia, ua = ctx.avals_in
-        out = ctx.avals_out[0]
-        if mode == "clip":
-            window = [d for d in range(oa.ndim) if d not in dn.inserted_window_dims
-                      and d not in dn.operand_batching_dims]
-            wsize = dict(zip(window, (ua.shape[u] for u in dn.update_window_dims),
-                             strict=True))
-            upper = [oa.shape[d] - wsize.get(d, 1) for d in dn.scatter_dims_to_operand_dims]
-            indices = _clamp_indices(ctx, indices, upper)
-        scalar = ShapedArray((), out.dtype)
-        op = _SCATTER_COMBINERS.get(prim)
-        if op is None:
-            body = ctx.region([scalar, scalar], lambda a, b: [b])
-        else:
-            name = monoid_op(op, out.dtype)
-            body = ctx.region([scalar, scalar], lambda a, b: [ctx.op1(name, [a, b], scalar)])
-        dims = _dims_attr("scatter", [
-            ("update_window_dims", dn.update_window_dims),
-            ("inserted_window_dims", dn.inserted_window_dims),
-            ("input_batching_dims", dn.operand_batching_dims),
-            ("scatter_indices_batching_dims", dn.scatter_indices_batching_dims),
-            ("scatter_dims_to_operand_dims", dn.scatter_dims_to_operand_dims),
-            ("index_vector_dim", ia.ndim - 1)])
-        updates = ctx.convert(updates, out.dtype)
-        return [ctx.op1("stablehlo.scatter", [operand, indices, updates], out,
-                        f"scatter_dimension_numbers = {dims}, "
-                        f"indices_are_sorted = {str(bool(indices_are_sorted)).lower()}, "
-                        f"unique_indices = {str(bool(unique_indices)).lower()}", [body])]
-    return rule
+def _emit_scatter(ctx: LoweringContext, combiner: str | None, operand: str, indices: str,
+                  updates: str, *, dimension_numbers: P.ScatterDimensionNumbers,
+                  indices_are_sorted: bool, unique_indices: bool, mode: str) -> str:
+    """``stablehlo.scatter`` whose update region combines by monoid `combiner`
+    (None: the update replaces the value)."""
+    dn = dimension_numbers
+    oa, ia, ua = ctx.avals_in
+    out = ctx.avals_out[0]
+    if mode == "clip":
+        window = [d for d in range(oa.ndim) if d not in dn.inserted_window_dims
+                  and d not in dn.operand_batching_dims]
+        wsize = dict(zip(window, (ua.shape[u] for u in dn.update_window_dims), strict=True))
+        upper = [oa.shape[d] - wsize.get(d, 1) for d in dn.scatter_dims_to_operand_dims]
+        indices = _clamp_indices(ctx, indices, upper)
+    scalar = ShapedArray((), out.dtype)
+    if combiner is None:
+        body = ctx.region([scalar, scalar], lambda a, b: [b])
+    else:
+        name = monoid_op(combiner, out.dtype)
+        body = ctx.region([scalar, scalar], lambda a, b: [ctx.op1(name, [a, b], scalar)])
+    dims = _dims_attr("scatter", [
+        ("update_window_dims", dn.update_window_dims),
+        ("inserted_window_dims", dn.inserted_window_dims),
+        ("input_batching_dims", dn.operand_batching_dims),
+        ("scatter_indices_batching_dims", dn.scatter_indices_batching_dims),
+        ("scatter_dims_to_operand_dims", dn.scatter_dims_to_operand_dims),
+        ("index_vector_dim", ia.ndim - 1)])
+    updates = ctx.convert(updates, out.dtype)
+    return ctx.op1("stablehlo.scatter", [operand, indices, updates], out,
+                   f"scatter_dimension_numbers = {dims}, "
+                   f"indices_are_sorted = {str(bool(indices_are_sorted)).lower()}, "
+                   f"unique_indices = {str(bool(unique_indices)).lower()}", [body])
 
 
-for _p in P.SCATTERS:
-    lowering_rules[_p] = _scatter_rule(_p)
+def _scatter_lower(ctx: LoweringContext, operand: str, indices: str, updates: str,
+                   **params: Any) -> list[str]:
+    return [_emit_scatter(ctx, None, operand, indices, updates, **params)]
+
+
+def _scatter_add_lower(ctx: LoweringContext, operand: str, indices: str, updates: str,
+                       **params: Any) -> list[str]:
+    return [_emit_scatter(ctx, "add", operand, indices, updates, **params)]
+
+
+def _scatter_mul_lower(ctx: LoweringContext, operand: str, indices: str, updates: str,
+                       **params: Any) -> list[str]:
+    return [_emit_scatter(ctx, "mul", operand, indices, updates, **params)]
+
+
+def _scatter_min_lower(ctx: LoweringContext, operand: str, indices: str, updates: str,
+                       **params: Any) -> list[str]:
+    return [_emit_scatter(ctx, "min", operand, indices, updates, **params)]
+
+
+def _scatter_max_lower(ctx: LoweringContext, operand: str, indices: str, updates: str,
+                       **params: Any) -> list[str]:
+    return [_emit_scatter(ctx, "max", operand, indices, updates, **params)]
 
 
 # ---------------------------------------------------------------------------
@@ -207,7 +218,7 @@ def _sort_lower(ctx: LoweringContext, *operands: str, dimension: int, is_stable:
 
     def comparator(*args: str) -> list[str]:
         lhs, rhs = args[0::2], args[1::2]
-        keys = []
+        keys: list[tuple[str, str]] = []
         for i in range(num_keys):
             keys.extend(zip(_sort_keys(ctx, lhs[i]), _sort_keys(ctx, rhs[i]), strict=True))
         # lexicographic: lt0 | (eq0 & (lt1 | (eq1 & ...)))
@@ -229,4 +240,9 @@ def _sort_lower(ctx: LoweringContext, *operands: str, dimension: int, is_stable:
                   [region])
 
 
-lowering_rules[P.sort_p] = _sort_lower
+
+lowering_rules.update({
+    P.gather_p: _gather_lower, P.scatter_p: _scatter_lower, P.scatter_add_p: _scatter_add_lower,
+    P.scatter_mul_p: _scatter_mul_lower, P.scatter_min_p: _scatter_min_lower,
+    P.scatter_max_p: _scatter_max_lower, P.sort_p: _sort_lower,
+})

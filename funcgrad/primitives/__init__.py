@@ -1,0 +1,116 @@
+"""Every primitive funcgrad has, each with its shape/dtype rule, one module per
+op family (the same families every rule table uses):
+
+- `elementwise`: unary/binary maths, comparisons, integer_pow, complex,
+  select_n, convert_element_type, polygamma, nextafter, stop_gradient;
+- `structural`: broadcast_in_dim, reshape, transpose, slices, pad, iota, ...;
+- `reductions`: reduce_*, argmax/argmin, cumulative scans, dot_general;
+- `indexing`: gather, the scatters, sort;
+- `linalg`: cholesky, triangular_solve, lu, eigh, svd, qr;
+- `fft`;
+- `control`: jit, cond, while, scan (they carry Programs);
+- `custom`: custom_jvp_call, custom_vjp_call, custom_lin, checkpoint.
+
+Rules take avals and keyword params and return the output aval(s); they raise
+`ShapeError`/`DTypeError` naming the primitive, the operands' shapes and the
+user's line. Params are hashable (tuples of ints, np.dtype, Programs).
+
+This package re-exports every primitive and the names the rest of funcgrad
+uses (`from funcgrad import primitives as P; P.sin_p`), so no caller needs to
+know which family file defines what.
+"""
+from __future__ import annotations
+
+from types import ModuleType
+
+from funcgrad.core import Primitive
+from funcgrad.primitives import (
+    control,
+    custom,
+    elementwise,
+    fft,
+    indexing,
+    linalg,
+    reductions,
+    structural,
+)
+from funcgrad.primitives._shapes import broadcast_shapes
+from funcgrad.primitives.elementwise import (
+    neg_p, sign_p, floor_p, ceil_p, round_p, is_finite_p, exp_p, exp2_p, log_p, expm1_p,
+    log1p_p, sin_p, cos_p, tan_p, asin_p, acos_p, atan_p, sinh_p, cosh_p, tanh_p, asinh_p,
+    acosh_p, atanh_p, logistic_p, sqrt_p, rsqrt_p, cbrt_p, erf_p, erfc_p, erf_inv_p, lgamma_p,
+    digamma_p, abs_p, real_p, imag_p, conj_p, not_p, population_count_p, add_p, sub_p, mul_p,
+    div_p, rem_p, pow_p, max_p, min_p, atan2_p, nextafter_p, and_p, or_p, xor_p, shift_left_p,
+    shift_right_arithmetic_p, shift_right_logical_p, eq_p, ne_p, lt_p, le_p, gt_p, ge_p, UNARY,
+    BINARY, COMPARISONS, integer_pow_p, complex_p, select_n_p, convert_element_type_p,
+    stop_gradient_p, polygamma_p,
+)
+from funcgrad.primitives.structural import (
+    broadcast_in_dim_p, reshape_p, transpose_p, squeeze_p, expand_dims_p, rev_p, slice_p,
+    dynamic_slice_p, dynamic_update_slice_p, concatenate_p, pad_p, iota_p,
+)
+from funcgrad.primitives.reductions import (
+    reduce_sum_p, reduce_prod_p, reduce_max_p, reduce_min_p, reduce_and_p, reduce_or_p,
+    REDUCTIONS, argmax_p, argmin_p, cumsum_p, cumprod_p, cummax_p, cummin_p, CUMULATIVE,
+    dot_general_p, DotDims,
+)
+from funcgrad.primitives.indexing import (
+    GatherDimensionNumbers, ScatterDimensionNumbers, GATHER_MODES, SCATTER_MODES,
+    default_fill_value, gather_p, scatter_p, scatter_add_p, scatter_mul_p, scatter_min_p,
+    scatter_max_p, SCATTERS, sort_p,
+)
+from funcgrad.primitives.linalg import (
+    cholesky_p, triangular_solve_p, lu_p, eigh_p, svd_p, qr_p,
+)
+from funcgrad.primitives.fft import (
+    FFT_TYPES, fft_p,
+)
+from funcgrad.primitives.control import (
+    jit_p, cond_p, while_p, scan_p,
+)
+from funcgrad.primitives.custom import (
+    custom_jvp_call_p, custom_vjp_call_p, custom_lin_p, checkpoint_p,
+)
+
+__all__ = [
+    "Primitive", "broadcast_shapes", "neg_p", "sign_p", "floor_p", "ceil_p", "round_p",
+    "is_finite_p", "exp_p", "exp2_p", "log_p", "expm1_p", "log1p_p", "sin_p", "cos_p", "tan_p",
+    "asin_p", "acos_p", "atan_p", "sinh_p", "cosh_p", "tanh_p", "asinh_p", "acosh_p",
+    "atanh_p", "logistic_p", "sqrt_p", "rsqrt_p", "cbrt_p", "erf_p", "erfc_p", "erf_inv_p",
+    "lgamma_p", "digamma_p", "abs_p", "real_p", "imag_p", "conj_p", "not_p",
+    "population_count_p", "add_p", "sub_p", "mul_p", "div_p", "rem_p", "pow_p", "max_p",
+    "min_p", "atan2_p", "nextafter_p", "and_p", "or_p", "xor_p", "shift_left_p",
+    "shift_right_arithmetic_p", "shift_right_logical_p", "eq_p", "ne_p", "lt_p", "le_p",
+    "gt_p", "ge_p", "UNARY", "BINARY", "COMPARISONS", "integer_pow_p", "complex_p",
+    "select_n_p", "convert_element_type_p", "stop_gradient_p", "polygamma_p",
+    "broadcast_in_dim_p", "reshape_p", "transpose_p", "squeeze_p", "expand_dims_p", "rev_p",
+    "slice_p", "dynamic_slice_p", "dynamic_update_slice_p", "concatenate_p", "pad_p", "iota_p",
+    "reduce_sum_p", "reduce_prod_p", "reduce_max_p", "reduce_min_p", "reduce_and_p",
+    "reduce_or_p", "REDUCTIONS", "argmax_p", "argmin_p", "cumsum_p", "cumprod_p", "cummax_p",
+    "cummin_p", "CUMULATIVE", "dot_general_p", "DotDims", "GatherDimensionNumbers",
+    "ScatterDimensionNumbers", "GATHER_MODES", "SCATTER_MODES", "default_fill_value",
+    "gather_p", "scatter_p", "scatter_add_p", "scatter_mul_p", "scatter_min_p",
+    "scatter_max_p", "SCATTERS", "sort_p", "cholesky_p", "triangular_solve_p", "lu_p",
+    "eigh_p", "svd_p", "qr_p", "FFT_TYPES", "fft_p", "jit_p", "cond_p", "while_p", "scan_p",
+    "custom_jvp_call_p", "custom_vjp_call_p", "custom_lin_p", "checkpoint_p", "FAMILIES",
+    "all_primitives",
+]
+
+FAMILIES: tuple[ModuleType, ...] = (elementwise, structural, reductions, indexing, linalg, fft,
+                                    control, custom)
+
+
+def all_primitives() -> list[Primitive]:
+    """Every primitive of every family module, once each.
+
+    Read from the family modules rather than this namespace, so a primitive
+    defined in a family but not re-exported here is still listed; a family's
+    grouping tuples (UNARY, SCATTERS, ...) hold primitives, not aliases of them,
+    and are skipped.
+    """
+    found: dict[int, Primitive] = {}
+    for family in FAMILIES:
+        for value in vars(family).values():
+            if isinstance(value, Primitive):
+                found.setdefault(id(value), value)
+    return list(found.values())

@@ -1,0 +1,107 @@
+"""Linear-algebra primitives: factorizations over the last two axes, batched
+over the rest (cholesky, triangular_solve, lu, eigh, svd, qr).
+
+They are lowered to LAPACK (CPU) / cuSOLVER (GPU) custom calls by xla_backend,
+except triangular_solve, which is a StableHLO op. Operands are float32/64 or
+complex64/128.
+"""
+from __future__ import annotations
+
+from funcgrad import dtypes
+from funcgrad.core import Primitive, ShapedArray, shape_error
+from funcgrad.errors import DTypeError
+from funcgrad.primitives._shapes import same_dtype
+
+
+def _check_matrix(name: str, a: ShapedArray, square: bool = True) -> None:
+    if a.dtype not in (dtypes.float32, dtypes.float64, dtypes.complex64, dtypes.complex128):
+        raise DTypeError(f"{name} needs a float32, float64, complex64 or complex128 operand, "
+                         f"got {a.dtype}")
+    if a.ndim < 2:
+        raise shape_error(name, f"needs an operand with at least 2 dimensions, got shape "
+                                f"{a.shape}")
+    if square and a.shape[-1] != a.shape[-2]:
+        raise shape_error(name, f"needs square matrices in its last two dimensions, got shape "
+                                f"{a.shape}")
+
+
+cholesky_p = Primitive("cholesky")     # the lower Cholesky factor; NaNs where a is not PD
+
+
+@cholesky_p.def_abstract_eval
+def _cholesky_rule(a: ShapedArray) -> ShapedArray:
+    _check_matrix("cholesky", a)
+    return a.strong()
+
+
+triangular_solve_p = Primitive("triangular_solve")
+
+
+@triangular_solve_p.def_abstract_eval
+def _triangular_solve_rule(a: ShapedArray, b: ShapedArray, *, left_side: bool, lower: bool,
+                           transpose_a: bool, conjugate_a: bool,
+                           unit_diagonal: bool) -> ShapedArray:
+    """Solves op(a) x = b (left_side) or x op(a) = b for x; op transposes/conjugates."""
+    _check_matrix("triangular_solve", a)
+    same_dtype("triangular_solve", (a, b))
+    if b.ndim != a.ndim:
+        raise shape_error("triangular_solve", f"a {a.shape} and b {b.shape} need the same rank")
+    if a.shape[:-2] != b.shape[:-2]:
+        raise shape_error("triangular_solve", f"batch dimensions of a {a.shape} and b "
+                                              f"{b.shape} differ")
+    m = a.shape[-1]
+    if (b.shape[-2] if left_side else b.shape[-1]) != m:
+        raise shape_error("triangular_solve", f"a of shape {a.shape} cannot solve b of shape "
+                                              f"{b.shape} ({'left' if left_side else 'right'} "
+                                              "side)")
+    return b.strong()
+
+
+lu_p = Primitive("lu", multiple_results=True)   # (lu, pivots int32, permutation int32)
+
+
+@lu_p.def_abstract_eval
+def _lu_rule(a: ShapedArray) -> list[ShapedArray]:
+    _check_matrix("lu", a, square=False)
+    m, n = a.shape[-2:]
+    batch = a.shape[:-2]
+    return [a.strong(), ShapedArray((*batch, min(m, n)), dtypes.int32),
+            ShapedArray((*batch, m), dtypes.int32)]
+
+
+eigh_p = Primitive("eigh", multiple_results=True)   # (eigenvectors, eigenvalues ascending)
+
+
+@eigh_p.def_abstract_eval
+def _eigh_rule(a: ShapedArray, *, lower: bool) -> list[ShapedArray]:
+    _check_matrix("eigh", a)
+    return [a.strong(), ShapedArray(a.shape[:-1], dtypes.real_dtype(a.dtype))]
+
+
+svd_p = Primitive("svd", multiple_results=True)   # (s descending, u, vh) or (s,)
+
+
+@svd_p.def_abstract_eval
+def _svd_rule(a: ShapedArray, *, full_matrices: bool, compute_uv: bool) -> list[ShapedArray]:
+    _check_matrix("svd", a, square=False)
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    batch = a.shape[:-2]
+    s = ShapedArray((*batch, k), dtypes.real_dtype(a.dtype))
+    if not compute_uv:
+        return [s]
+    u = ShapedArray((*batch, m, m if full_matrices else k), a.dtype)
+    vh = ShapedArray((*batch, n if full_matrices else k, n), a.dtype)
+    return [s, u, vh]
+
+
+qr_p = Primitive("qr", multiple_results=True)   # (q, r)
+
+
+@qr_p.def_abstract_eval
+def _qr_rule(a: ShapedArray, *, full_matrices: bool) -> list[ShapedArray]:
+    _check_matrix("qr", a, square=False)
+    m, n = a.shape[-2:]
+    k = m if full_matrices else min(m, n)
+    batch = a.shape[:-2]
+    return [ShapedArray((*batch, m, k), a.dtype), ShapedArray((*batch, k, n), a.dtype)]

@@ -1,0 +1,175 @@
+"""Transposition of linear Programs (reverse mode is linearize then transpose):
+the interpreter, its rule table and the Program-level transpose.
+
+`backward_pass` walks a Program backwards from output cotangents to input
+cotangents. Its linear inputs are given as `UndefinedPrimal(aval)`, the others
+as values; equations that touch no linear input are evaluated forward first
+(checkpoint's recomputation lives there), the rest are transposed with
+`transpose_rules`. Everything is bound under the current trace, so the
+backward pass is itself differentiable and stageable: grad-of-grad,
+jit-of-grad and grad-of-jit compose.
+
+Rule signature (`TransposeRule`): ``rule(ct, *args, **params) -> cts`` with
+one entry per operand: the cotangent of a linear (undefined) operand, or None
+(no contribution; always None for defined operands). `ct` is a single value
+for single-result primitives (never a symbolic zero: such equations are
+skipped) and a list, possibly holding `Zero`s, for multiple-result ones.
+Cotangents of broadcast operands are summed back with `unbroadcast`. Linear
+operands always arrive as `UndefinedPrimal(aval)` (one convention for every rule).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from funcgrad.config import LRUCache
+from funcgrad.core import Primitive
+from funcgrad.errors import UnsupportedError
+from funcgrad.ir import Literal, Program, Var
+from funcgrad.transforms.programs import (UndefinedPrimal, Zero, add_tangents, cached, is_undefined,
+                                          named, no_tracers, tangent_aval)
+from funcgrad.transforms.staging import hoist_consts, trace_to_program
+
+
+class TransposeRule(Protocol):
+    """The signature every transpose rule has. Rules name their own params
+    keyword-only (``*, axes``), which a type checker does not accept as
+    ``**params: Any``, so the table holds them as callables with this protocol's
+    result."""
+    def __call__(self, ct: Any, /, *args: Any, **params: Any) -> Sequence[Any | None]: ...
+
+
+transpose_rules: dict[Primitive, Callable[..., Sequence[Any | None]]] = {}
+
+
+def backward_pass(program: Program, args: Sequence[Any], cts_out: Sequence[Any]) -> list[Any]:
+    """Cotangents of `program`'s inputs (constvars then invars) given its output
+    cotangents. `args` holds values for the non-linear inputs and
+    `UndefinedPrimal`s for the linear ones; the result has a cotangent (maybe
+    `Zero`) for each linear input and None for the others."""
+    inputs = (*program.constvars, *program.invars)
+    env: dict[int, Any] = {}
+    linear: set[int] = set()
+    for v, a in zip(inputs, args, strict=True):
+        if is_undefined(a):
+            linear.add(id(v))
+        else:
+            env[id(v)] = a
+
+    def read(a: Any) -> Any:
+        return a if type(a) is Literal else env[id(a)]
+
+    def is_linear(a: Any) -> bool:
+        return type(a) is Var and id(a) in linear
+
+    lin_eqns = []
+    for eqn in program.eqns:
+        if any(is_linear(a) for a in eqn.inputs):
+            lin_eqns.append(eqn)
+            linear.update(id(v) for v in eqn.outvars)
+        else:
+            outs = eqn.prim.bind(*(read(a) for a in eqn.inputs), **eqn.params)
+            if not eqn.prim.multiple_results:
+                outs = [outs]
+            for v, o in zip(eqn.outvars, outs, strict=True):
+                env[id(v)] = o
+
+    ct_env: dict[int, Any] = {}
+
+    def write(a: Any, ct: Any) -> None:
+        if ct is None or type(ct) is Zero or not is_linear(a):
+            return
+        prev = ct_env.get(id(a))
+        ct_env[id(a)] = ct if prev is None else add_tangents(prev, ct)
+
+    for atom, ct in zip(program.outvars, cts_out, strict=True):
+        write(atom, ct)
+    for eqn in reversed(lin_eqns):
+        cts = [ct_env.pop(id(v), None) for v in eqn.outvars]
+        if all(c is None for c in cts):
+            continue
+        rule = transpose_rules.get(eqn.prim)
+        if rule is None:
+            raise UnsupportedError(
+                f"cannot transpose primitive '{eqn.prim.name}': it is not linear in its "
+                f"differentiated operands{' (' + eqn.source + ')' if eqn.source else ''}. "
+                "Reverse mode and linear_transpose need a function that is linear in the "
+                "values being transposed.")
+        eargs = [UndefinedPrimal(a.aval) if is_linear(a) else read(a) for a in eqn.inputs]
+        if eqn.prim.multiple_results:
+            cts_in = rule([Zero(tangent_aval(v.aval)) if c is None else c
+                           for v, c in zip(eqn.outvars, cts, strict=True)],
+                          *eargs, **eqn.params)
+        else:
+            cts_in = rule(cts[0], *eargs, **eqn.params)
+        for a, ct in zip(eqn.inputs, cts_in, strict=True):
+            write(a, ct)
+    return [ct_env.get(id(v), Zero(tangent_aval(v.aval))) if id(v) in linear else None
+            for v in inputs]
+
+
+def transpose_linear_flat(program: Program, residuals: Sequence[Any],
+                          cts_out: Sequence[Any]) -> list[Any]:
+    """Cotangents (maybe `Zero`) of a linear Program's invars; constvars take `residuals`."""
+    args = [*residuals, *(UndefinedPrimal(v.aval) for v in program.invars)]
+    return backward_pass(program, args, cts_out)[len(residuals):]
+
+
+# ---------------------------------------------------------------------------
+# Programs: transpose a Program as a Program (call primitives, loop bodies)
+
+_transpose_cache = LRUCache("transposed programs")
+
+
+def transpose_program(program: Program, linear: Sequence[bool], ct_nonzero: Sequence[bool]
+                      ) -> tuple[Program, list[Any], list[bool]]:
+    """The transpose of a const-free Program as a Program.
+
+    It takes (consts, the non-linear inputs, the nonzero output cotangents) and
+    returns the cotangents of the linear inputs that are not symbolically zero
+    (the third result marks those).
+    """
+    linear, ct_nonzero = tuple(linear), tuple(ct_nonzero)
+
+    def build() -> tuple[Any, bool]:
+        nonlin = [v.aval for v, lin in zip(program.invars, linear, strict=True) if not lin]
+        ct_avals = [tangent_aval(a) for a, nz in zip(program.out_avals, ct_nonzero, strict=True)
+                    if nz]
+        k = len(nonlin)
+        box: list[list[bool]] = []
+
+        def fun(*args: Any) -> list[Any]:
+            vals, cts_it = iter(args[:k]), iter(args[k:])
+            bargs = [UndefinedPrimal(v.aval) if lin else next(vals)
+                     for v, lin in zip(program.invars, linear, strict=True)]
+            cts = [next(cts_it) if nz else Zero(tangent_aval(a))
+                   for a, nz in zip(program.out_avals, ct_nonzero, strict=True)]
+            cts_in = [c for c, lin in zip(backward_pass(program, bargs, cts), linear,
+                                          strict=True) if lin]
+            box.append([type(c) is not Zero for c in cts_in])
+            return [c for c in cts_in if type(c) is not Zero]
+
+        prog, consts = trace_to_program(fun, [*nonlin, *ct_avals],
+                                        name=f"transpose_{program.name}", kind="grad")
+        return (hoist_consts(prog), consts, box[0]), no_tracers(consts)
+
+    return cached(_transpose_cache, (program, linear, ct_nonzero), build)
+
+
+def call_transpose(prim: Primitive) -> TransposeRule:
+    """Transpose rule of a call primitive whose Program is its `program` param:
+    the transposed Program is bound with the same primitive, so it stays one call."""
+    def rule(cts: Sequence[Any], *args: Any, **params: Any) -> list[Any]:
+        program: Program = params["program"]
+        linear = [is_undefined(a) for a in args]
+        ct_nz = [type(c) is not Zero for c in cts]
+        tprog, consts, in_nz = transpose_program(program, linear, ct_nz)
+        outs: list[Any] = []
+        if tprog.outvars:
+            outs = prim.bind(*consts, *(a for a in args if not is_undefined(a)),
+                             *(c for c in cts if type(c) is not Zero),
+                             **{**params, "program": tprog,
+                                "name": f"transpose_{params['name']}"})
+        it, nz_it = iter(outs), iter(in_nz)
+        return [(next(it) if next(nz_it) else None) if is_undefined(a) else None for a in args]
+    return named(rule, f"_{prim.name}_transpose")

@@ -1,0 +1,284 @@
+"""The StableHLO text emitter: the rule table, the context rules emit through, and
+the module builder that turns a Program into an MLIR module.
+
+A lowering rule has one signature, `LowerRule`:
+
+    rule(ctx, *operands, **params) -> list of result SSA names
+
+`operands` are the SSA names of the equation's inputs, `params` its params;
+``ctx.avals_in``/``ctx.avals_out`` are the equation's avals. A rule emits ops
+through `ctx` and returns the SSA names of the results, one per output.
+
+Ops are written in MLIR's generic form, which is uniform for every op and
+stable across StableHLO versions. Invariants: SSA names are numbered in
+emission order, so lowering the same Program twice gives the same text;
+`lowering_rules` is filled only by the family files of this package.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from funcgrad import dtypes
+from funcgrad.core import Primitive, ShapedArray
+from funcgrad.ir import Eqn, Literal, Program, Var
+
+
+class LowerRule(Protocol):
+    """Emit one equation through `ctx`. Operands are SSA names (str); they and the
+    params are typed `Any` so that every rule, with its own named operands and
+    keyword-only params, fits this one signature."""
+
+    def __call__(self, ctx: LoweringContext, *operands: Any,
+                 **params: Any) -> Sequence[str]: ...
+
+
+lowering_rules: dict[Primitive, LowerRule] = {}
+
+# Primitives deliberately left without a lowering rule, each with the reason
+# (the coverage test reads this). Every primitive is lowered today.
+NOT_LOWERED: dict[Primitive, str] = {}
+
+
+# ---------------------------------------------------------------------------
+# types and attributes as text
+
+_ELT = {dtypes.bool_: "i1", dtypes.bfloat16: "bf16", dtypes.complex64: "complex<f32>",
+        dtypes.complex128: "complex<f64>"}
+
+
+def elt_type(dtype: np.dtype) -> str:
+    t = _ELT.get(dtype)
+    if t is not None:
+        return t
+    bits = dtype.itemsize * 8
+    return {"i": f"i{bits}", "u": f"ui{bits}", "f": f"f{bits}"}[dtype.kind]
+
+
+def tensor_type(aval: ShapedArray) -> str:
+    dims = "".join(f"{d}x" for d in aval.shape)
+    return f"tensor<{dims}{elt_type(aval.dtype)}>"
+
+
+def i64_array(xs: Sequence[int]) -> str:
+    """A ``array<i64: ...>`` attribute, the spelling StableHLO wants for dimension lists."""
+    return f"array<i64{': ' if len(xs) else ''}{', '.join(str(int(x)) for x in xs)}>"
+
+
+def scalar_text(value: Any, dtype: np.dtype) -> str:
+    """A scalar as an MLIR dense-literal element; floats as exact bit patterns, so no
+    value is rounded on its way through decimal text."""
+    v = np.asarray(value).astype(dtype)[()]
+    if dtype == dtypes.bool_:
+        return "true" if v else "false"
+    if dtypes.is_integer(dtype):
+        return str(int(v))
+    if dtypes.is_complex(dtype):
+        part = dtypes.real_dtype(dtype)
+        return f"({scalar_text(v.real, part)}, {scalar_text(v.imag, part)})"
+    bits = np.asarray(v, dtype).view(f"u{dtype.itemsize}")[()]
+    return f"0x{int(bits):0{dtype.itemsize * 2}X}"
+
+
+# ---------------------------------------------------------------------------
+# emitting one function
+
+
+class LoweringContext:
+    """Emits one function's body; names SSA values and remembers their types."""
+
+    def __init__(self, module: ModuleBuilder):
+        self.module = module
+        self.lines: list[str] = []
+        self.types: dict[str, str] = {}
+        self.avals: dict[str, ShapedArray] = {}
+        self.counter = 0
+        self.avals_in: list[ShapedArray] = []
+        self.avals_out: list[ShapedArray] = []
+        self.indent = "    "
+
+    def fresh(self) -> str:
+        self.counter += 1
+        return f"%{self.counter - 1}"
+
+    def bind(self, name: str, aval: ShapedArray) -> str:
+        self.types[name] = tensor_type(aval)
+        self.avals[name] = aval
+        return name
+
+    def op(self, name: str, operands: Sequence[str], out_avals: Sequence[ShapedArray],
+           attrs: str = "", regions: Sequence[str] = ()) -> list[str]:
+        """Emit ``"name"(operands) (regions) {attrs} : (in types) -> out types``."""
+        res = self.fresh()
+        n = len(out_avals)
+        lhs = f"{res}:{n}" if n > 1 else res
+        in_t = ", ".join(self.types[o] for o in operands)
+        out_t = ", ".join(tensor_type(a) for a in out_avals)
+        out_t = f"({out_t})" if n != 1 else out_t
+        reg = f" ({', '.join(regions)})" if regions else ""
+        att = f" {{{attrs}}}" if attrs else ""
+        self.lines.append(f'{self.indent}{lhs} = "{name}"({", ".join(operands)}){reg}{att} '
+                          f": ({in_t}) -> {out_t}")
+        names = [f"{res}#{i}" for i in range(n)] if n > 1 else [res]
+        for nm, a in zip(names, out_avals, strict=True):
+            self.bind(nm, a)
+        return names
+
+    def op1(self, name: str, operands: Sequence[str], out_aval: ShapedArray,
+            attrs: str = "", regions: Sequence[str] = ()) -> str:
+        return self.op(name, operands, [out_aval], attrs, regions)[0]
+
+    def constant(self, value: Any, dtype: np.dtype, shape: tuple[int, ...] = ()) -> str:
+        aval = ShapedArray(shape, dtype)
+        text = f"dense<{scalar_text(value, dtype)}> : {tensor_type(aval)}"
+        return self.op1("stablehlo.constant", [], aval, f"value = {text}")
+
+    def broadcast_to(self, x: str, shape: tuple[int, ...]) -> str:
+        aval = self.avals[x]
+        if aval.shape == shape:
+            return x
+        dims = tuple(range(len(shape) - aval.ndim, len(shape)))
+        return self.op1("stablehlo.broadcast_in_dim", [x], aval.update(shape=shape),
+                        f"broadcast_dimensions = {i64_array(dims)}")
+
+    def convert(self, x: str, dtype: np.dtype) -> str:
+        aval = self.avals[x]
+        if aval.dtype == dtype:
+            return x
+        if dtypes.is_complex(aval.dtype) and not dtypes.is_complex(dtype):
+            x = self.op1("stablehlo.real", [x], aval.update(dtype=dtypes.real_dtype(aval.dtype)))
+            aval = self.avals[x]
+        return self.op1("stablehlo.convert", [x], aval.update(dtype=dtype))
+
+    def region(self, arg_avals: Sequence[ShapedArray],
+               body: Callable[..., Sequence[str]]) -> str:
+        """A region ``{ ^bb0(args): ...; stablehlo.return }`` built by `body(*args)`."""
+        saved, self.lines = self.lines, []
+        outer_indent, self.indent = self.indent, self.indent + "    "
+        args = [self.bind("%b" + self.fresh()[1:], a) for a in arg_avals]
+        results = list(body(*args))
+        ret_t = ", ".join(self.types[r] for r in results)
+        self.lines.append(f'{self.indent}"stablehlo.return"({", ".join(results)}) '
+                          f': ({ret_t}) -> ()')
+        hdr = ", ".join(f"{a}: {self.types[a]}" for a in args)
+        inner = "\n".join(self.lines)
+        self.lines, self.indent = saved, outer_indent
+        return f"{{\n{self.indent}  ^bb0({hdr}):\n{inner}\n{self.indent}}}"
+
+    def call(self, program: Program, operands: Sequence[str]) -> list[str]:
+        """Call `program` as a private function of the module (emitted once per Program)."""
+        fname = self.module.function(program)
+        res = self.fresh()
+        n = len(program.outvars)
+        in_t = ", ".join(self.types[o] for o in operands)
+        outs = [tensor_type(a) for a in program.out_avals]
+        out_t = f"({', '.join(outs)})"
+        lhs = f"{res}:{n}" if n > 1 else res
+        if n == 0:
+            self.lines.append(f"{self.indent}func.call @{fname}({', '.join(operands)}) "
+                              f": ({in_t}) -> ()")
+            return []
+        self.lines.append(f"{self.indent}{lhs} = func.call @{fname}({', '.join(operands)}) "
+                          f": ({in_t}) -> {out_t}")
+        names = [f"{res}#{i}" for i in range(n)] if n > 1 else [res]
+        for nm, a in zip(names, program.out_avals, strict=True):
+            self.bind(nm, a)
+        return names
+
+    def lower_eqns(self, program: Program, in_names: Sequence[str]) -> list[str]:
+        """Emit `program`'s equations in the current block; returns its outputs' names."""
+        env: dict[int, str] = {}
+        for v, nm in zip((*program.constvars, *program.invars), in_names, strict=True):
+            env[id(v)] = nm
+
+        def read(a: Any) -> str:
+            if isinstance(a, Literal):
+                return self.constant(a.val, a.aval.dtype)
+            return env[id(a)]
+
+        for eqn in program.eqns:
+            rule = lowering_rules.get(eqn.prim)
+            if rule is None:
+                raise NotImplementedError(f"no lowering rule for primitive {eqn.prim.name}")
+            ins = [read(a) for a in eqn.inputs]
+            self.avals_in = [a.aval for a in eqn.inputs]
+            self.avals_out = [v.aval for v in eqn.outvars]
+            outs = rule(self, *ins, **eqn.params)
+            for v, nm in zip(eqn.outvars, outs, strict=True):
+                env[id(v)] = nm
+        return [read(a) for a in program.outvars]
+
+
+def compare(ctx: LoweringContext, direction: str, x: str, y: str) -> str:
+    """``stablehlo.compare`` of two same-shaped values; every family compares."""
+    aval = ctx.avals[x]
+    dt = aval.dtype
+    ctype = ("FLOAT" if dtypes.is_inexact(dt) else "SIGNED" if dt.kind == "i" else "UNSIGNED")
+    return ctx.op1("stablehlo.compare", [x, y], aval.update(dtype=dtypes.bool_, weak_type=False),
+                   f"comparison_direction = #stablehlo<comparison_direction {direction}>, "
+                   f"compare_type = #stablehlo<comparison_type {ctype}>")
+
+
+# ---------------------------------------------------------------------------
+# the module
+
+
+class ModuleBuilder:
+    """One MLIR module: a public @main and a private function per called Program."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.functions: list[str] = []
+        self.names: dict[int, str] = {}
+        # Programs are keyed by id(): keep each alive until the module is built,
+        # so no id is reused by a new Program meanwhile.
+        self.keep: list[Program] = []
+
+    def function(self, program: Program, name: str | None = None,
+                 public: bool = False) -> str:
+        key = id(program)
+        if key in self.names and not public:
+            return self.names[key]
+        fname = name or f"{_sanitize(program.name)}_{len(self.names)}"
+        self.names[key] = fname
+        self.keep.append(program)
+        ctx = LoweringContext(self)
+        args = [ctx.bind(f"%arg{i}", v.aval)
+                for i, v in enumerate((*program.constvars, *program.invars))]
+        outs = ctx.lower_eqns(program, args)
+        sig = ", ".join(f"{a}: {ctx.types[a]}" for a in args)
+        out_t = ", ".join(tensor_type(a) for a in program.out_avals)
+        ret = (f"    return {', '.join(outs)} : {', '.join(ctx.types[o] for o in outs)}"
+               if outs else "    return")
+        vis = "public" if public else "private"
+        text = (f"  func.func {vis} @{fname}({sig}) -> ({out_t}) {{\n"
+                + "\n".join(ctx.lines) + ("\n" if ctx.lines else "") + ret + "\n  }")
+        self.functions.append(text)
+        return fname
+
+    def text(self) -> str:
+        body = "\n".join(self.functions)
+        return (f"module @{_sanitize(self.name)} attributes {{mhlo.num_partitions = 1 : i32, "
+                f"mhlo.num_replicas = 1 : i32}} {{\n{body}\n}}\n")
+
+
+def _sanitize(name: str) -> str:
+    out = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
+    return out if out and not out[0].isdigit() else f"f_{out}"
+
+
+def lower_program(program: Program, name: str | None = None) -> str:
+    """The StableHLO module whose public @main computes `program`."""
+    mb = ModuleBuilder(f"jit_{name or program.name}")
+    mb.function(program, "main", public=True)
+    return mb.text()
+
+
+def eqn_program(prim: Primitive, in_avals: Sequence[ShapedArray], params: dict[str, Any],
+                out_avals: Sequence[ShapedArray]) -> Program:
+    """A one-equation Program: what an eager primitive call compiles."""
+    invars = tuple(Var(a) for a in in_avals)
+    outvars = tuple(Var(a) for a in out_avals)
+    return Program((), invars, (Eqn(prim, invars, params, outvars),), outvars, prim.name)
