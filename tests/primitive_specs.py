@@ -777,7 +777,7 @@ for _prim, _ref in ((P.argmax_p, np.argmax), (P.argmin_p, np.argmin)):
                       lambda x, _ref=_ref, _which=_which, _idt=_index_dtype: np.asarray(
                           _ref(x, axis=_axes_sets(x.ndim)[_which][0])).astype(_idt),
                       # small ints: ties, where the first index must win
-                      _unary_args((F64, I32, U8, BOOL), None, (-2, 2), min_dims=1, min_side=1),
+                      _unary_args((F64, I32, U8, BOOL), None, (-2, 2), min_dims=1),
                       (None,), ()))
 
 _CUM_REFS = {P.cumsum_p: np.cumsum, P.cumprod_p: np.cumprod,
@@ -876,7 +876,7 @@ for _fft_type, _k in (("FFT", 1), ("IFFT", 1), ("RFFT", 1), ("IRFFT", 1), ("FFT"
     _dts = (F64, F32) if _fft_type == "RFFT" else (C128, C64)
     _add(PrimSpec(P.fft_p, f"fft_{_fft_type.lower()}_{_k}d", _fft_fun(_fft_type, _k),
                   _fft_ref(_fft_type, _k),
-                  _unary_args(_dts, None, min_dims=_k, min_side=1), (DEFAULT_DOMAIN,), (0,),
+                  _unary_args(_dts, None, min_dims=_k), (DEFAULT_DOMAIN,), (0,),
                   True, {F64: 1e-11, C128: 1e-11, F32: 1e-5, C64: 1e-5}))
 
 # ---------------------------------------------------------------------------
@@ -1151,9 +1151,8 @@ def _scatter_batched_ref(x: np.ndarray, idx: np.ndarray, upd: np.ndarray) -> np.
     return out
 
 
-# NB: a non-empty batch: reverse mode of an empty one fails (test_known_rule_bugs.py)
 _row(P.scatter_add_p, "scatter_add_batching_dims", _scatter_batched_fun, _scatter_batched_ref,
-     lambda: _batched_index_args((F64, F32, I32), True, min_batch=1),
+     lambda: _batched_index_args((F64, F32, I32), True),
      (DEFAULT_DOMAIN, None, DEFAULT_DOMAIN),
      (0, 2), True, {F32: 1e-5})
 
@@ -1205,16 +1204,14 @@ def _sort_ref(axis: int, num_keys: int = 1) -> Callable[..., tuple[np.ndarray, .
     return ref
 
 
-# NB: no empty axes where a derivative is taken: the JVP of a sort of an operand
-# with an empty axis fails (test_known_rule_bugs.py); the integer row keeps them
 _row(P.sort_p, "sort_last", _sort_fun(-1), _sort_ref(-1),
-     lambda: _sort_args(1, (F64, F32), min_side=1), (DEFAULT_DOMAIN,), (0,),
+     lambda: _sort_args(1, (F64, F32)), (DEFAULT_DOMAIN,), (0,),
      project=_distinct_keys)
 _row(P.sort_p, "sort_first_unstable", _sort_fun(0, stable=False), _sort_ref(0),
-     lambda: _sort_args(1, (F64, F32, I32), min_side=1), (DEFAULT_DOMAIN,), (0,),
+     lambda: _sort_args(1, (F64, F32, I32)), (DEFAULT_DOMAIN,), (0,),
      project=_distinct_keys)
 _row(P.sort_p, "sort_key_value", _sort_fun(-1), _sort_ref(-1),
-     lambda: _sort_args(2, (F64, F32), min_side=1), (DEFAULT_DOMAIN, DEFAULT_DOMAIN), (0, 1),
+     lambda: _sort_args(2, (F64, F32)), (DEFAULT_DOMAIN, DEFAULT_DOMAIN), (0, 1),
      project=_distinct_keys)
 # integer keys with many ties: the order among ties is the stable one
 _row(P.sort_p, "sort_two_int_keys_stable", _sort_fun(-1, num_keys=2), _sort_ref(-1, 2),

@@ -327,7 +327,12 @@ def window_sizes(operand: ShapedArray, updates: ShapedArray,
 
 def gather_back(x: Any, indices: Any, updates_aval: ShapedArray,
                  dn: P.ScatterDimensionNumbers, mode: str, fill_value: Any = 0) -> Any:
-    """For each update element, the value of `x` at the position it scatters to."""
+    """For each update element, the value of `x` at the position it scatters to
+    (`fill_value`, or 0, where `x` is empty: there is no position to read)."""
+    xa = aval(x)
+    if xa.size == 0:
+        return full(0 if fill_value is None else fill_value,
+                    ShapedArray(updates_aval.shape, xa.dtype))
     return P.gather_p.bind(x, indices, dimension_numbers=gather_dimension_numbers(dn),
                            slice_sizes=window_sizes(aval(x), updates_aval, dn),
                            mode=GATHER_MODE_OF_SCATTER[mode], fill_value=fill_value)
@@ -361,6 +366,8 @@ def masked(pred: Any, x: Any) -> Any:
 
 def take_along(x: Any, perm: Any, dimension: int) -> Any:
     """``x`` permuted along `dimension` by the integer array `perm` of x's shape."""
+    if aval(x).size == 0:       # nothing to permute (and no size-1 window fits)
+        return x
     nd = aval(x).ndim
     others = tuple(d for d in range(nd) if d != dimension)
     idx = P.expand_dims_p.bind(perm, dimensions=(nd,))

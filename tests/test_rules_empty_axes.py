@@ -1,11 +1,6 @@
-"""Rule bugs found by the primitive table (tests/primitive_specs.py), each pinned
-by a strict xfail that states what goes wrong.
-
-The table's rows keep clear of these inputs (an NB at each row says so), so
-everything else those rows check stays checked. When a rule is fixed, its test
-here passes and, being strict, fails the run: delete the test and widen the
-row's strategy again.
-"""
+"""Regression tests for rule bugs the primitive table (tests/primitive_specs.py)
+found: gathers with size-1 windows over empty axes in sort's JVP and in
+scatter_add's transpose."""
 from __future__ import annotations
 
 from typing import Any
@@ -15,16 +10,12 @@ import pytest
 
 import funcgrad as fg
 from funcgrad import primitives as P
-from funcgrad.errors import ShapeError
 
 
 def _sort(x: Any) -> Any:
     return P.sort_p.bind(x, dimension=1, is_stable=True, num_keys=1)
 
 
-@pytest.mark.xfail(strict=True, raises=ShapeError, reason=(
-    "sort's JVP permutes the tangent with a gather (take_along) whose slice size is 1 "
-    "along every axis, and a size-1 slice does not fit an empty axis"))
 @pytest.mark.parametrize("shape", [(2, 0), (0, 3)], ids=["empty_sorted_axis", "empty_other_axis"])
 def test_sort_jvp_with_an_empty_axis(shape: tuple[int, ...]) -> None:
     x = np.zeros(shape)
@@ -45,9 +36,6 @@ def _scatter_add_batched(x: Any, updates: Any) -> Any:
                                 indices_are_sorted=False, unique_indices=False, mode="clip")
 
 
-@pytest.mark.xfail(strict=True, raises=ShapeError, reason=(
-    "scatter_add's transpose gathers the updates' cotangent with slice size 1 along "
-    "operand_batching_dims, which does not fit an empty batching dimension"))
 def test_scatter_add_vjp_with_an_empty_batching_dim() -> None:
     x, u = np.zeros((0, 3)), np.zeros((0, 2))
     _, pullback = fg.vjp(_scatter_add_batched, x, u)
