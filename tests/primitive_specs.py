@@ -777,7 +777,7 @@ for _prim, _ref in ((P.argmax_p, np.argmax), (P.argmin_p, np.argmin)):
                       lambda x, _ref=_ref, _which=_which, _idt=_index_dtype: np.asarray(
                           _ref(x, axis=_axes_sets(x.ndim)[_which][0])).astype(_idt),
                       # small ints: ties, where the first index must win
-                      _unary_args((F64, I32, U8, BOOL), None, (-2, 2), min_dims=1),
+                      _unary_args((F64, I32, U8, BOOL), None, (-2, 2), min_dims=1, min_side=1),
                       (None,), ()))
 
 _CUM_REFS = {P.cumsum_p: np.cumsum, P.cumprod_p: np.cumprod,
@@ -876,7 +876,7 @@ for _fft_type, _k in (("FFT", 1), ("IFFT", 1), ("RFFT", 1), ("IRFFT", 1), ("FFT"
     _dts = (F64, F32) if _fft_type == "RFFT" else (C128, C64)
     _add(PrimSpec(P.fft_p, f"fft_{_fft_type.lower()}_{_k}d", _fft_fun(_fft_type, _k),
                   _fft_ref(_fft_type, _k),
-                  _unary_args(_dts, None, min_dims=_k), (DEFAULT_DOMAIN,), (0,),
+                  _unary_args(_dts, None, min_dims=_k, min_side=1), (DEFAULT_DOMAIN,), (0,),
                   True, {F64: 1e-11, C128: 1e-11, F32: 1e-5, C64: 1e-5}))
 
 # ---------------------------------------------------------------------------
