@@ -110,3 +110,13 @@ def test_vmap_matches_loop() -> None:
     np.testing.assert_allclose(np.asarray(got), np.fft.rfft(GW.T), atol=1e-12)
     got = fg.vmap(lambda x: F.ifft2(x, axes=(0, 1)))(C)
     np.testing.assert_allclose(np.asarray(got), np.fft.ifft2(C, axes=(1, 2)), atol=1e-12)
+
+
+@pytest.mark.parametrize("fft_type, x", [
+    ("FFT", np.zeros((2, 0), np.complex128)), ("IFFT", np.zeros((0,), np.complex128)),
+    ("RFFT", np.zeros((3, 0))), ("IRFFT", np.zeros((1,), np.complex128))])
+def test_fft_primitive_rejects_zero_lengths_before_compiling(fft_type: str, x: np.ndarray) -> None:
+    with pytest.raises(ShapeError, match=r"fft_lengths must be positive, got \(0,\)"):
+        P.fft_p.bind(x, fft_type=fft_type, fft_lengths=(0,))
+    with pytest.raises(ShapeError, match="fft_lengths must be positive"):
+        fg.jit(lambda v: P.fft_p.bind(v, fft_type=fft_type, fft_lengths=(0,)))(x)

@@ -22,6 +22,8 @@ def _fft_rule(x: ShapedArray, *, fft_type: str, fft_lengths: tuple[int, ...]) ->
     if not 1 <= k <= 3 or x.ndim < k:
         raise shape_error("fft", f"needs 1 to 3 fft_lengths and at least that many operand "
                                  f"dims, got {fft_lengths} for shape {x.shape}")
+    if any(n < 1 for n in fft_lengths):     # like NumPy: no transform of zero points
+        raise shape_error("fft", f"fft_lengths must be positive, got {fft_lengths}")
     lead, tail = x.shape[:-k], x.shape[-k:]
     if fft_type == "RFFT":
         if x.dtype not in (dtypes.float32, dtypes.float64):
