@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from funcgrad import core
+from funcgrad import core, dtypes
 from funcgrad.array import Array, donated_error
 from funcgrad.config import LRUCache
 from funcgrad.core import Primitive, ShapedArray, Tracer
@@ -204,8 +204,11 @@ def placement(args: Iterable[Any]) -> Placement:
 
 def scalar_buffer(value: Any, aval: ShapedArray, placement: Placement = None) -> runtime.Buffer:
     """A device copy of a scalar constant, cached: ``x * 2.0`` in a loop copies 2.0 once.
-    Never donate one: other calls share it."""
-    key = (aval.dtype, value, placement)
+    Never donate one: other calls share it. Zeros and complex values are keyed by
+    their bits too: 0.0 == -0.0 and 1+0j == 1-0j, and the sign must survive."""
+    key: tuple[Any, ...] = (aval.dtype, value, placement)
+    if not value or dtypes.is_complex(aval.dtype):
+        key = (*key, np.asarray(value, aval.dtype).tobytes())
     buf = _scalars.get(key)
     if buf is None:
         buf = _scalars.put(key, runtime.to_device(np.asarray(value, aval.dtype), placement))

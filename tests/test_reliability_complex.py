@@ -199,3 +199,13 @@ def test_holomorphic_derivatives(name: str) -> None:
     keep = slice(None) if name != "arccosh" else np.real(_Z) > 0
     _, want = jax.jvp(jf, args, tangents)
     np.testing.assert_allclose(np.asarray(got)[keep], np.asarray(want)[keep], rtol=1e-12)
+
+
+def test_signed_zero_scalars_are_not_shared_across_calls() -> None:
+    # device copies of Python scalars are cached; equal-comparing zeros must not share one
+    assert str(complex(fnp.arcsin(complex(0.0, 0.0)))) == "0j"
+    assert str(complex(fnp.arcsin(complex(-0.0, -0.0)))) == "(-0-0j)"
+    assert str(complex(fnp.conj(complex(1.0, 0.0)))) == "(1-0j)"
+    assert str(complex(fnp.conj(complex(1.0, -0.0)))) == "(1+0j)"
+    assert np.signbit(float(fnp.multiply(2.0, 0.0))) == False  # noqa: E712
+    assert np.signbit(float(fnp.multiply(2.0, -0.0))) == True  # noqa: E712
