@@ -22,11 +22,6 @@ from funcgrad.transforms.programs import (Zero, add_tangents, aval, convert, gat
                                           tangent_aval, weak_scalar, zeros)
 
 
-def _scatter(prim: P.Primitive, operand: Any, indices: Any, updates: Any,
-             params: dict[str, Any]) -> Any:
-    return prim.bind(operand, indices, updates, **params)
-
-
 def _gather_jvp(primals: Sequence[Any], tangents: Sequence[Any], **params: Any) -> tuple[Any, Any]:
     operand, indices = primals
     out = P.gather_p.bind(operand, indices, **params)

@@ -14,11 +14,6 @@ from funcgrad.transforms.programs import (SCATTER_MODE_OF_GATHER, aval, convert,
 from funcgrad.transforms.transpose.interpreter import transpose_rules
 
 
-def _scatter(prim: P.Primitive, operand: Any, indices: Any, updates: Any,
-             params: dict[str, Any]) -> Any:
-    return prim.bind(operand, indices, updates, **params)
-
-
 def _gather_transpose(ct: Any, operand: Any, indices: Any, *,
                       dimension_numbers: P.GatherDimensionNumbers, slice_sizes: tuple[int, ...],
                       mode: str, fill_value: Any) -> list[Any]:
