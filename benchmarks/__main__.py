@@ -23,6 +23,7 @@ MODULES = {
     "autodiff": "issue 3: autodiff",
     "batching": "issue 4: vmap",
     "control_flow": "issue 5: control flow",
+    "sharding": "issue 12: scale out",
 }
 
 
@@ -48,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="exit with status 1 when a target is missed")
     args = parser.parse_args(argv)
 
+    if "sharding" in (args.only or MODULES):     # a mesh of CPU devices, before the client exists
+        os.environ.setdefault("FUNCGRAD_NUM_CPU_DEVICES", "8")
     import funcgrad as fg
     device = fg.devices()[0]
     print(f"funcgrad {fg.__version__} on {device.platform} ({device}); Python "

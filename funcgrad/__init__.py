@@ -19,19 +19,27 @@ _core.eval_trace.set_executor(_eager.apply_primitive)
 from funcgrad import errors, tree
 from funcgrad.api import (block_until_ready, cache_info, checkpoint, clear_caches, custom_jvp,
                           custom_vjp, device_get, device_put, devices, grad, hessian, jacfwd,
-                          jacrev, jit, jvp, linear_transpose, linearize, make_ir, remat,
-                          stop_gradient, value_and_grad, vjp, vmap)
+                          jacrev, jit, jvp, linear_transpose, linearize, local_devices,
+                          make_array_from_callback, make_array_from_process_local_data, make_ir,
+                          make_mesh, process_count, process_index, remat, stop_gradient,
+                          value_and_grad, vjp, vmap)
 from funcgrad.array import Array
+from funcgrad.shard_map import shard_map
 from funcgrad.config import config
 import funcgrad.numpy as numpy  # noqa: F401
 import funcgrad.lax as lax  # noqa: F401
 import funcgrad.random as random  # noqa: F401
 import funcgrad.scipy as scipy  # noqa: F401
+import funcgrad.sharding as sharding  # noqa: F401
+import funcgrad.distributed as distributed  # noqa: F401
 
 __version__ = "0.1.0"
 
 __all__ = ["Array", "block_until_ready", "cache_info", "checkpoint", "clear_caches", "config",
-           "custom_jvp", "custom_vjp", "device_get", "device_put", "devices", "errors", "grad",
-           "hessian", "jacfwd", "jacrev", "jit", "jvp", "lax", "linear_transpose", "linearize",
-           "make_ir", "numpy", "random", "remat", "scipy", "stop_gradient", "tree",
-           "value_and_grad", "vjp", "vmap"]
+           "custom_jvp", "custom_vjp", "device_get", "device_put", "devices",
+           "distributed", "errors", "grad", "hessian", "jacfwd", "jacrev", "jit", "jvp",
+           "lax", "linear_transpose", "linearize", "local_devices",
+           "make_array_from_callback", "make_array_from_process_local_data", "make_ir",
+           "make_mesh", "numpy", "process_count", "process_index", "random", "remat",
+           "scipy", "shard_map", "sharding", "stop_gradient", "tree", "value_and_grad",
+           "vjp", "vmap"]

@@ -12,6 +12,11 @@ user code that type-checks its inputs must not break under a transformation.
 library's own fast paths test ``type(x) is Array``, which stays exact (a
 concrete, device-resident Array) and as cheap as before.
 
+An Array on several devices is one global value, laid out by its `sharding`
+(funcgrad.sharding): `_sh` holds that layout, or None for the common case of
+one buffer on the default device, which lets hot paths tell the two apart with
+one attribute read.
+
 An Array donated to a jitted function (``jit(f, donate_argnums=...)``) has
 given its memory to that call's result; `is_deleted` then says so, and any use
 raises `donated_error`.
@@ -25,25 +30,51 @@ import numpy as np
 
 from funcgrad import core, dtypes
 from funcgrad.core import ArrayMethods, ShapedArray
+from funcgrad.sharding import NamedSharding, Sharding, SingleDeviceSharding
 from funcgrad.xla_backend import runtime
 
 
 class Array(ArrayMethods, metaclass=abc.ABCMeta):   # noqa: B024 (an ABC only so Tracer can register)
-    __slots__ = ("_buf", "aval", "_npy", "__weakref__")
+    __slots__ = ("_buf", "aval", "_npy", "_sh", "__weakref__")
     __array_priority__ = 100
 
-    def __init__(self, buf: runtime.Buffer, aval: ShapedArray):
+    def __init__(self, buf: runtime.Buffer, aval: ShapedArray, sharding: Sharding | None = None):
         self._buf = buf
         self.aval = aval
         self._npy: np.ndarray | None = None
+        self._sh = sharding
 
     @property
     def nbytes(self) -> int:
         return self.size * self.dtype.itemsize
 
     @property
-    def device(self) -> runtime.Device:
-        return runtime.buffer_device(self._buf)
+    def device(self) -> Any:
+        """The device holding the Array; for one split over a mesh, its sharding."""
+        sh = self._sh
+        if sh is None:
+            return runtime.buffer_device(self._buf)
+        return sh.device if type(sh) is SingleDeviceSharding else sh
+
+    @property
+    def sharding(self) -> Sharding:
+        """How the Array is laid out over devices (funcgrad.sharding)."""
+        sh = self._sh
+        return SingleDeviceSharding(runtime.buffer_device(self._buf)) if sh is None else sh
+
+    @property
+    def is_fully_replicated(self) -> bool:
+        return self.sharding.is_fully_replicated
+
+    @property
+    def addressable_shards(self) -> list[Shard]:
+        """The pieces of the Array this process holds: one per device."""
+        if self.is_deleted():
+            raise donated_error()
+        if type(self._sh) is not NamedSharding:
+            return [Shard(self.device, tuple(slice(None) for _ in self.shape), self)]
+        return [Shard(d, idx, Array(buf, ShapedArray(_sliced(self.shape, idx), self.dtype)))
+                for d, idx, buf in runtime.shards(self._buf)]
 
     def is_deleted(self) -> bool:
         """True once the Array's memory was donated to a jitted function."""
@@ -158,6 +189,25 @@ class Array(ArrayMethods, metaclass=abc.ABCMeta):   # noqa: B024 (an ABC only so
 Array.register(core.Tracer)
 
 
+class Shard:
+    """One device's piece of an Array: `device`, `index` (the slices of the global
+    array it holds) and `data` (that piece, as a one-device Array)."""
+
+    __slots__ = ("device", "index", "data")
+
+    def __init__(self, device: Any, index: tuple[slice, ...], data: Array):
+        self.device = device
+        self.index = index
+        self.data = data
+
+    def __repr__(self) -> str:
+        return f"Shard(device={self.device}, index={self.index}, data=...{self.data.shape})"
+
+
+def _sliced(shape: tuple[int, ...], index: tuple[slice, ...]) -> tuple[int, ...]:
+    return tuple(len(range(*s.indices(n))) for s, n in zip(index, shape, strict=True))
+
+
 def donated_error() -> RuntimeError:
     return RuntimeError(
         "this Array was donated to a jitted function (jit(..., donate_argnums=...) or "
@@ -168,7 +218,7 @@ def donated_error() -> RuntimeError:
 def copy_array(x: Array) -> Array:
     """A new Array with its own buffer holding the value of `x` (donating one of the
     two leaves the other intact)."""
-    return Array(runtime.copy_buffer(x._buf), x.aval)
+    return Array(runtime.copy_buffer(x._buf), x.aval, x._sh)
 
 
 def _rebuild(value: np.ndarray, weak: bool) -> Array:
@@ -178,13 +228,37 @@ def _rebuild(value: np.ndarray, weak: bool) -> Array:
 core.register_aval_handler(Array, lambda x: x.aval)
 
 
-def from_numpy(x: Any, dtype: Any = None, weak_type: bool = False,
-               device: runtime.Device | None = None) -> Array:
-    """Copy host data to the device as an Array of `dtype` (NumPy's inferred dtype,
-    with Python floats/ints as float64/int64 or the configured default)."""
+def _host(x: Any, dtype: Any = None) -> np.ndarray:
+    """`x` as a NumPy array of the dtype an Array of it has."""
     arr = np.asarray(x, dtype=None if dtype is None else dtypes.canonicalize(dtype))
     if dtype is None and arr.dtype == np.float64 and isinstance(x, (float, list, tuple)):
         arr = arr.astype(dtypes.default_float(), copy=False)
-    dt = dtypes.canonicalize(arr.dtype)
-    arr = arr.astype(dt, copy=False)
-    return Array(runtime.to_device(arr, device), ShapedArray(arr.shape, dt, weak_type))
+    return arr.astype(dtypes.canonicalize(arr.dtype), copy=False)
+
+
+def from_numpy(x: Any, dtype: Any = None, weak_type: bool = False,
+               device: runtime.Device | None = None) -> Array:
+    """Copy host data to `device` (None: the default one) as an Array of `dtype`
+    (NumPy's inferred dtype, with Python floats/ints as float64/int64 or the
+    configured default)."""
+    arr = _host(x, dtype)
+    aval = ShapedArray(arr.shape, arr.dtype, weak_type)
+    if device is None or device == runtime.default_device():
+        return Array(runtime.to_device(arr, device), aval)
+    return Array(runtime.to_device(arr, device), aval, SingleDeviceSharding(device))
+
+
+def put_sharded(x: Any, sharding: Sharding, weak_type: bool = False) -> Array:
+    """Lay host data out over devices as `sharding` says (checked first)."""
+    if type(x) is Array:
+        value, weak_type = x._value(), x.aval.weak_type
+    else:
+        value = _host(x)
+    if type(sharding) is SingleDeviceSharding:
+        return from_numpy(value, weak_type=weak_type, device=sharding.device)
+    if type(sharding) is not NamedSharding:
+        raise TypeError(f"cannot lay an array out as {sharding!r}: give a NamedSharding or a "
+                        "SingleDeviceSharding")
+    sharding.check(value.shape, "the array")
+    return Array(runtime.to_devices(value, sharding),
+                 ShapedArray(value.shape, value.dtype, weak_type), sharding)

@@ -18,22 +18,31 @@ funcgrad/__init__.py calls with funcgrad.eager.apply_primitive) and the
 functions behind `ArrayMethods` (`set_array_methods`, which
 funcgrad.numpy._methods calls).
 
-Invariants: `Primitive.bind` does nothing but ask the current trace; params
+The *axis environment* (`extend_axis_env`, `axis_size`, `axis_frames`) is
+the stack of named axes in scope: ``vmap(f, axis_name="i")`` pushes a frame
+("i", batch size) while it traces `f`, shard_map pushes one frame per mesh
+axis, and collectives (psum, all_gather, axis_index, ...) look their axis
+names up in it when they are bound. Like the current trace it lives in a
+ContextVar, so it is local to a thread or task.
+
+Invariants: `Primitive.bind` does nothing but ask the current trace (a
+collective first checks its axis names against the axis environment); params
 are hashable (tuples, never lists) because they key caches.
 """
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextvars import ContextVar
-from typing import Any, cast
+import math
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from contextvars import ContextVar, Token
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
 from funcgrad import dtypes
 from funcgrad.config import LRUCache
-from funcgrad.errors import ConcretizationError, EscapedTracerError, ShapeError
+from funcgrad.errors import ConcretizationError, EscapedTracerError, ShapeError, UnboundAxisError
 
 
 class ShapedArray:
@@ -224,6 +233,88 @@ class new_trace(set_trace):
     def __exit__(self, *exc: object) -> None:
         _current_trace.reset(self.token)
         self.trace.alive = False
+
+
+# ---------------------------------------------------------------------------
+# Named axes in scope: the axis environment
+
+
+class AxisFrame(NamedTuple):
+    """One named axis in scope: its name (any hashable but None) and its size."""
+    name: Hashable
+    size: int
+
+
+_axis_env: ContextVar[tuple[AxisFrame, ...]] = ContextVar("funcgrad_axis_env", default=())
+
+
+def axis_frames() -> tuple[AxisFrame, ...]:
+    """The named axes in scope, outermost first (hashable: it may key caches)."""
+    return _axis_env.get()
+
+
+def axis_names_in_scope() -> tuple[Hashable, ...]:
+    """The names of the axes in scope, outermost first (a shadowed name shows once)."""
+    return tuple(dict.fromkeys(f.name for f in _axis_env.get()))
+
+
+class extend_axis_env:
+    """``with extend_axis_env([(name, size), ...]):`` binds the named axes for the
+    block (pushed together, popped on exit; a name already in scope is shadowed
+    by the new frame until then).
+
+    vmap(axis_name=...) pushes its one axis while it traces the function;
+    shard_map pushes one frame per mesh axis, ``zip(mesh.axis_names,
+    mesh.axis_sizes)``, while it traces its body, and again wherever a rule re-binds
+    that body's equations (JVP, transpose, batching of the body), since each
+    collective checks its names when it is bound."""
+
+    __slots__ = ("frames", "token")
+
+    def __init__(self, frames: Iterable[tuple[Hashable, int]]):
+        checked = []
+        for name, size in frames:
+            if name is None:
+                raise TypeError("an axis name cannot be None")
+            try:
+                hash(name)
+            except TypeError:
+                raise TypeError(f"axis names must be hashable, got {name!r:.60}") from None
+            if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
+                raise TypeError(f"the size of axis {name!r} must be a non-negative int, "
+                                f"got {size!r}")
+            checked.append(AxisFrame(name, int(size)))
+        self.frames = tuple(checked)
+
+    def __enter__(self) -> tuple[AxisFrame, ...]:
+        self.token: Token[tuple[AxisFrame, ...]] = _axis_env.set(_axis_env.get() + self.frames)
+        return self.frames
+
+    def __exit__(self, *exc: object) -> None:
+        _axis_env.reset(self.token)
+
+
+def unbound_axis_error(name: Hashable, what: str = "") -> UnboundAxisError:
+    names = axis_names_in_scope()
+    scope = (f"the axis names in scope are {names!r}" if names
+             else "there are no axis names in scope")
+    prefix = f"{what}: " if what else ""
+    return UnboundAxisError(
+        f"{prefix}unbound axis name {name!r}: {scope} — name an axis bound by "
+        f"vmap(axis_name=...) or shard_map's mesh.\nAt {user_source_line()}.")
+
+
+def axis_size(name: Hashable, what: str = "") -> int:
+    """The size of the named axis in scope (the innermost of that name); for a
+    tuple of names, the product of their sizes. An unbound name raises
+    `UnboundAxisError` (a NameError) listing the names in scope; `what` (the
+    operation asking, e.g. "psum") starts the message."""
+    if isinstance(name, tuple):
+        return math.prod(axis_size(n, what) for n in name)
+    for frame in reversed(_axis_env.get()):
+        if frame.name == name:
+            return frame.size
+    raise unbound_axis_error(name, what)
 
 
 # ---------------------------------------------------------------------------

@@ -18,7 +18,8 @@ from typing import Any
 from funcgrad import core, dispatch
 from funcgrad.array import Array
 from funcgrad.core import Primitive
-from funcgrad.dispatch import buffer_for, check_alive, compile_primitive, placement
+from funcgrad.dispatch import (Partitioned, arg_buffers, buffer_for, check_alive,
+                               compile_primitive, placement)
 from funcgrad.ir import Literal
 
 __all__ = ["apply_primitive", "cache_size", "placement"]
@@ -34,14 +35,18 @@ def apply_primitive(prim: Primitive, args: Sequence[Any], params: dict[str, Any]
     where = placement(args)
     avals = []
     bufs = []
-    for x in args:
-        if type(x) is Array:     # on `where` already: placement() checked
-            avals.append(x.aval)
-            bufs.append(x._buf)
-        else:
-            a = x.aval if type(x) is Literal else core.get_aval(x)
-            avals.append(a)
-            bufs.append(buffer_for(x, a, where))
+    if type(where) is Partitioned:
+        avals = [x.aval if type(x) in (Array, Literal) else core.get_aval(x) for x in args]
+        bufs = arg_buffers(args, avals, where)
+    else:
+        for x in args:
+            if type(x) is Array:     # on `where` already: placement() checked
+                avals.append(x.aval)
+                bufs.append(x._buf)
+            else:
+                a = x.aval if type(x) is Literal else core.get_aval(x)
+                avals.append(a)
+                bufs.append(buffer_for(x, a, where))
     key = (prim, tuple(avals), tuple(params.items()), where)
     entry = _get(key)
     if entry is None:
@@ -54,6 +59,8 @@ def apply_primitive(prim: Primitive, args: Sequence[Any], params: dict[str, Any]
             _touch(entry.key)
         except KeyError:    # evicted by another thread just now; the entry still works
             pass
+    if entry.moves_inputs:
+        return entry.call(args, avals)
     return entry.run(bufs)
 
 

@@ -26,7 +26,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from funcgrad import core, ir, tree
-from funcgrad.dispatch import compile_program, placement, run_compiled, run_program
+from funcgrad.dispatch import (compile_program, placement, replicated_first, run_compiled,
+                               run_program)
 from funcgrad import primitives as P
 from funcgrad.config import LRUCache
 from funcgrad.core import ShapedArray
@@ -90,7 +91,7 @@ def value_and_grad_staged(flat: Callable[..., list[Any]], leaves: Sequence[Any],
     # inputs: closed-over arrays, the differentiated leaves, then the scalar literals
     hoisted, lits = hoist_literals(hoist_consts(program))
     nc, nl = len(consts), len(leaves)
-    device = placement(leaves)
+    device = placement([*consts, *leaves, *(lit.val for lit in lits)])
     key = (ir.structure_key(hoisted), device)
     hit = _staged_cache.lookup(key)
     if hit is None:
@@ -104,9 +105,9 @@ def value_and_grad_staged(flat: Callable[..., list[Any]], leaves: Sequence[Any],
 
         vg_prog, vg_consts = trace_to_program(vg, [v.aval for v in hoisted.invars],
                                               name=f"value_and_{name}")
-        hit = _staged_cache.put(key, (compile_program(vg_prog, device), vg_consts))
+        where = replicated_first(device, len(vg_consts))
+        hit = _staged_cache.put(key, (compile_program(vg_prog, where), vg_consts))
     entry, vg_consts = hit
-    results = run_compiled(entry, [*vg_consts, *consts, *leaves, *(lit.val for lit in lits)],
-                           device)
+    results = run_compiled(entry, [*vg_consts, *consts, *leaves, *(lit.val for lit in lits)])
     n = len(program.outvars)
     return results[:n], results[n:], asks[0]

@@ -25,3 +25,8 @@ class EscapedTracerError(RuntimeError):
 
 class UnsupportedError(NotImplementedError):
     """An argument or feature of NumPy/JAX's API that funcgrad does not offer."""
+
+
+class UnboundAxisError(NameError):
+    """A collective (psum, all_gather, axis_index, ...) names an axis that no
+    enclosing vmap(axis_name=...) or shard_map mesh binds."""

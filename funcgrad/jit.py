@@ -21,11 +21,12 @@ from funcgrad import core, dispatch, tree
 from funcgrad.array import Array
 from funcgrad.config import LRUCache
 from funcgrad.core import ShapedArray, Tracer
-from funcgrad.dispatch import Entry, Placement, placement, scalar_buffer
+from funcgrad.dispatch import Entry, Partitioned, Placement, placement, scalar_buffer
 # dispatch's helpers for Programs built at run time, under the names eager autodiff imports
 from funcgrad.dispatch import compile_program, run_compiled, run_program
 from funcgrad.ir import Program
-from funcgrad.primitives import jit_p
+from funcgrad.primitives import jit_p, sharding_constraint_p
+from funcgrad.sharding import NamedSharding, Sharding
 from funcgrad.transforms.staging import hoist_consts, trace_to_program
 
 __all__ = ["Compiled", "Jitted", "Lowered", "compile_program", "jit", "make_ir", "run_compiled",
@@ -88,9 +89,15 @@ class Jitted:
     def __init__(self, fun: Callable[..., Any], static_argnums: int | Sequence[int] = (),
                  static_argnames: str | Sequence[str] = (),
                  donate_argnums: int | Sequence[int] = (),
-                 donate_argnames: str | Sequence[str] = ()):
+                 donate_argnames: str | Sequence[str] = (),
+                 in_shardings: Any = None, out_shardings: Any = None):
         if not callable(fun):
             raise TypeError(f"jit expects a callable, got {type(fun).__name__}")
+        _check_shardings(in_shardings, "in_shardings")
+        _check_shardings(out_shardings, "out_shardings")
+        self._in_shardings = in_shardings
+        self._out_shardings = out_shardings
+        self._sharded = in_shardings is not None or out_shardings is not None
         functools.update_wrapper(self, fun)
         self._fun = fun
         try:
@@ -115,7 +122,8 @@ class Jitted:
                              "donated; a static argument is a Python value with no buffer to "
                              "donate: drop it from donate_argnums/donate_argnames")
         self._donating = bool(self._donate_argnums or self._donate_argnames)
-        self._simple = not (self._static_argnums or self._static_argnames or self._donating)
+        self._simple = not (self._static_argnums or self._static_argnames or self._donating
+                            or self._sharded)
         self._entries = LRUCache("jit executables", executable_of=dispatch.executable_of)
         self._staged = LRUCache("jit programs")
         self._get = self._entries.get
@@ -149,7 +157,7 @@ class Jitted:
             bufs = []
             for a in args:
                 t = type(a)
-                if t is Array:
+                if t is Array and a._sh is None:
                     key.append(a.aval)
                     bufs.append(a._buf)
                 elif t is float or t is int:
@@ -196,6 +204,9 @@ class Jitted:
 
     def _stage(self, key: Any, statics: Any, dyn_args: tuple[Any, ...], dyn_kwargs: dict[str, Any],
                in_tree: tree.PyTreeDef, avals: list[ShapedArray]) -> _Staged:
+        # a program traced with named axes in scope (under vmap(axis_name=) or
+        # shard_map) may hold collectives over them: it is only valid there
+        key = (key, core.axis_frames())
         staged = self._staged.lookup(key)
         if staged is not None:
             return staged
@@ -258,22 +269,87 @@ class Jitted:
         key, statics, dyn_args, dyn_kwargs, leaves, in_tree, avals = self._signature(args, kwargs)
         if _current.get() is not _eval:
             staged = self._stage(key, statics, dyn_args, dyn_kwargs, in_tree, avals)
+            if self._in_shardings is not None:     # inside a transformation: constraints
+                leaves = _constrained(leaves, self._given_in(dyn_args, leaves, avals))
             outs = jit_p.bind(*staged.consts, *leaves, program=staged.hoisted, name=self._name)
+            if self._out_shardings is not None:
+                outs = _constrained(outs, self._given_out(staged))
             return staged.out_tree.unflatten(outs)
-        device = placement(leaves)        # None on a single-device machine
+        device = self._placement(dyn_args, leaves, avals)
         # the hot path's key where it applies, so that one cache serves both paths
         fast = device is None and self._simple and not dyn_kwargs and all(
             type(a) in _FAST_TYPES for a in dyn_args)
         ckey = tuple(avals) if fast else (key, device)
         entry = self._entries.lookup(ckey)
+        if entry is None and fast:     # one that moves its inputs is never on the hot path
+            entry = self._entries.lookup((key, device))
         if entry is None:
             dispatch.check_alive(leaves)
             staged = self._stage(key, statics, dyn_args, dyn_kwargs, in_tree, avals)
-            entry = self._entries.put(
-                ckey, self._compile(staged, device, self._donated(args, kwargs)))
+            compiled = self._compile(staged, self._with_outputs(device, staged),
+                                     self._donated(args, kwargs))
+            if compiled.moves_inputs:
+                ckey = (key, device)
+            entry = self._entries.put(ckey, compiled)
             if entry.key is None:
                 entry.key = ckey
-        return entry.call(leaves, avals, device)
+        return entry.call(leaves, avals)
+
+    def _placement(self, dyn_args: tuple[Any, ...], leaves: list[Any],
+                   avals: list[ShapedArray]) -> Placement:
+        """Where a call runs: from the arguments' layouts, overridden by in_shardings
+        (arguments laid out otherwise are moved before the call)."""
+        if self._in_shardings is None:
+            where = placement(leaves)
+            if self._out_shardings is not None and type(where) is not Partitioned:
+                mesh = _meshes_of(self._out_shardings)[0]
+                where = dispatch.replicated_first(Partitioned(mesh, ()), len(leaves))
+            return where
+        given = self._given_in(dyn_args, leaves, avals)
+        inferred = placement(leaves)
+        mesh = _meshes_of(self._in_shardings)[0]
+        if type(inferred) is Partitioned and inferred.mesh != mesh:
+            raise ValueError(f"jit: in_shardings are over {mesh} but arguments are split over "
+                             f"{inferred.mesh}; use one mesh")
+        rep = dispatch.replicated_first(Partitioned(mesh, ()), 1).in_shardings[0]
+        own = inferred.in_shardings if type(inferred) is Partitioned else (rep,) * len(leaves)
+        return Partitioned(mesh, tuple(g if g is not None else o
+                                       for g, o in zip(given, own, strict=True)))
+
+    def _given_in(self, dyn_args: tuple[Any, ...], leaves: list[Any],
+                  avals: list[ShapedArray]) -> list[Any]:
+        """in_shardings, one per argument leaf (None: as the argument is), checked."""
+        given = tree.broadcast_prefix(
+            self._in_shardings if isinstance(self._in_shardings, Sharding)
+            else tuple(self._in_shardings), dyn_args, _is_sharding_leaf, "jit: in_shardings",
+            "the positional arguments")
+        given += [None] * (len(leaves) - len(given))     # keyword arguments: as they come
+        names = self._arg_names(dyn_args, {})
+        for i, (sh, a) in enumerate(zip(given, avals, strict=True)):
+            if sh is not None:
+                sh.check(a.shape, f"argument {names[i] if i < len(names) else i}")
+        return given
+
+    def _given_out(self, staged: _Staged) -> list[Any]:
+        """out_shardings, one per output leaf (None: XLA chooses), checked."""
+        outs = staged.out_tree.unflatten([v.aval for v in staged.program.outvars])
+        given = tree.broadcast_prefix(self._out_shardings, outs, _is_sharding_leaf,
+                                      "jit: out_shardings", "the output")
+        for i, (sh, v) in enumerate(zip(given, staged.program.outvars, strict=True)):
+            if sh is not None:
+                sh.check(v.aval.shape, f"output {i}")
+        return given
+
+    def _with_outputs(self, where: Placement, staged: _Staged) -> Placement:
+        """`where` with out_shardings matched to the outputs."""
+        if self._out_shardings is None or type(where) is not Partitioned:
+            return where
+        given = self._given_out(staged)
+        for sh in given:
+            if sh is not None and sh.mesh != where.mesh:
+                raise ValueError(f"jit: out_shardings are over {sh.mesh} but the call runs "
+                                 f"on {where.mesh}; use one mesh")
+        return where._replace(out_shardings=tuple(given))
 
     def _compile(self, staged: _Staged, device: Placement = None,
                  donated: Sequence[int] = ()) -> Entry:
@@ -284,11 +360,14 @@ class Jitted:
     # -- ahead of time --------------------------------------------------------
     def lower(self, *args: Any, **kwargs: Any) -> Lowered:
         key, statics, dyn_args, dyn_kwargs, leaves, in_tree, avals = self._signature(args, kwargs)
+        where = self._placement(dyn_args, leaves, avals)
         staged = self._stage(key, statics, dyn_args, dyn_kwargs, in_tree, avals)
         donated = self._donated(args, kwargs)
+        where = self._with_outputs(where, staged)
         text = dispatch.lower(staged.program, self._name,
-                              [len(staged.consts) + i for i in donated])
-        return Lowered(self, staged, text, donated)
+                              [len(staged.consts) + i for i in donated],
+                              dispatch.replicated_first(where, len(staged.consts)))
+        return Lowered(self, staged, text, donated, where)
 
     def trace(self, *args: Any, **kwargs: Any) -> Program:
         key, statics, dyn_args, dyn_kwargs, leaves, in_tree, avals = self._signature(args, kwargs)
@@ -305,17 +384,19 @@ class Lowered:
     """`jit(f).lower(*args)`: the StableHLO text, ready to compile."""
 
     def __init__(self, jitted: Jitted, staged: _Staged, text: str,
-                 donated: Sequence[int] = ()):
+                 donated: Sequence[int] = (), where: Placement = None):
         self._jitted = jitted
         self._staged = staged
         self._text = text
         self._donated = tuple(donated)
+        self._where = where
 
     def as_text(self) -> str:
         return self._text
 
     def compile(self) -> Compiled:
-        return Compiled(self._jitted._compile(self._staged, None, self._donated), self._staged)
+        return Compiled(self._jitted._compile(self._staged, self._where, self._donated),
+                        self._staged)
 
 
 class Compiled:
@@ -341,6 +422,35 @@ class Compiled:
         return self._entry.hlo_text()
 
 
+def _constrained(xs: Sequence[Any], shardings: Sequence[Any]) -> list[Any]:
+    return [x if sh is None else sharding_constraint_p.bind(x, sharding=sh)
+            for x, sh in zip(xs, shardings, strict=True)]
+
+
+def _is_sharding_leaf(x: Any) -> bool:
+    return x is None or isinstance(x, Sharding)
+
+
+def _check_shardings(spec: Any, what: str) -> None:
+    if spec is None:
+        return
+    for leaf in tree.leaves(spec, is_leaf=_is_sharding_leaf):
+        if leaf is not None and type(leaf) is not NamedSharding:
+            raise TypeError(f"jit: {what} takes NamedShardings (or None: as the argument "
+                            f"is laid out), got {leaf!r:.80}")
+    if len(_meshes_of(spec)) > 1:
+        raise ValueError(f"jit: {what} name more than one mesh ({_meshes_of(spec)}); a "
+                         "computation runs on one mesh")
+
+
+def _meshes_of(spec: Any) -> list[Any]:
+    out: list[Any] = []
+    for leaf in tree.leaves(spec, is_leaf=_is_sharding_leaf):
+        if leaf is not None and leaf.mesh not in out:
+            out.append(leaf.mesh)
+    return out
+
+
 def _checked_static(x: Any, what: str) -> Any:
     """`x`, once it is known to be hashable: a static argument keys the caches."""
     try:
@@ -358,8 +468,15 @@ def _checked_static(x: Any, what: str) -> Any:
 def jit(fun: Callable[..., Any] | None = None, *, static_argnums: int | Sequence[int] = (),
         static_argnames: str | Sequence[str] = (),
         donate_argnums: int | Sequence[int] = (),
-        donate_argnames: str | Sequence[str] = ()) -> Any:
+        donate_argnames: str | Sequence[str] = (), in_shardings: Any = None,
+        out_shardings: Any = None) -> Any:
     """Compile `fun` with XLA: traced once per abstract signature, then cached.
+
+    `in_shardings` / `out_shardings` (funcgrad.sharding.NamedSharding, a pytree
+    prefix of the positional arguments / of the outputs, None entries left to
+    the arguments' own layouts / to XLA) lay the computation out over a mesh;
+    XLA's SPMD partitioner splits it. Without them, shardings come from the
+    arguments and XLA propagates them; the result reports the layout XLA chose.
 
     `donate_argnums` / `donate_argnames` name arguments whose buffers the call
     may reuse for its outputs (saving memory on large updates): after an eager
@@ -377,8 +494,10 @@ def jit(fun: Callable[..., Any] | None = None, *, static_argnums: int | Sequence
     if fun is None:
         return functools.partial(jit, static_argnums=static_argnums,
                                  static_argnames=static_argnames, donate_argnums=donate_argnums,
-                                 donate_argnames=donate_argnames)
-    return Jitted(fun, static_argnums, static_argnames, donate_argnums, donate_argnames)
+                                 donate_argnames=donate_argnames, in_shardings=in_shardings,
+                                 out_shardings=out_shardings)
+    return Jitted(fun, static_argnums, static_argnames, donate_argnums, donate_argnames,
+                  in_shardings, out_shardings)
 
 
 def make_ir(fun: Callable[..., Any],

@@ -1,4 +1,17 @@
-"""funcgrad.lax: the primitives themselves, with JAX's names and signatures."""
+"""funcgrad.lax: the primitives themselves, with JAX's names and signatures.
+
+Collectives, over the named axes of ``vmap(f, axis_name=...)`` (each batch
+element a lane) and of shard_map's mesh (each device a lane): `psum`, `pmean`,
+`pmax`, `pmin`, `all_gather`, `psum_scatter`, `all_to_all`, `ppermute` and
+`axis_index`. Each takes an axis name or a tuple of them (lanes over several
+are numbered row-major, the first name slowest), maps over a pytree operand,
+and raises `funcgrad.errors.UnboundAxisError` (a NameError) for a name no
+enclosing vmap or shard_map binds. Under differentiation every lane's value
+is its own: a collective's derivative is the same collective of the tangents
+(pmax/pmin: of the winning lanes), and reverse mode transposes psum to psum,
+all_gather to psum_scatter, all_to_all to itself with the axes swapped and
+ppermute to the inverse permutation.
+"""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -6,8 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from funcgrad import dtypes
+import funcgrad.numpy as fnp
+from funcgrad import core, dtypes, tree
 from funcgrad import primitives as P
+from funcgrad.core import shape_error
 from funcgrad.numpy._util import asarray_operand, aval_of
 
 DotDims = P.DotDims
@@ -207,3 +222,175 @@ for _p in P.BINARY:
     globals()[_p.name] = _binary(_p)
 
 from funcgrad.control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: E402,F401,A004
+
+
+def with_sharding_constraint(x: Any, shardings: Any) -> Any:
+    """Pin the layout of `x` (a pytree) over a mesh: `shardings` is a NamedSharding or a
+    pytree prefix of `x` of them (None: leave that leaf to XLA). Under `jit` it is
+    a fixed point of XLA's sharding propagation; differentiated, the tangent and
+    the cotangent get the same layout; on concrete Arrays it lays them out now
+    (like ``fg.device_put``)."""
+    from funcgrad import tree
+    from funcgrad.api import device_put
+    from funcgrad.core import Tracer
+    from funcgrad.sharding import NamedSharding, Sharding
+
+    def is_leaf(s: Any) -> bool:
+        return s is None or isinstance(s, Sharding)
+
+    leaves, treedef = tree.flatten(x)
+    given = tree.broadcast_prefix(shardings, x, is_leaf, "with_sharding_constraint: shardings",
+                                  "x")
+    out = []
+    for leaf, sh in zip(leaves, given, strict=True):
+        if sh is not None and type(sh) is not NamedSharding:
+            raise TypeError(f"with_sharding_constraint takes NamedShardings, got {sh!r:.80}")
+        if sh is None:
+            out.append(leaf)
+        elif isinstance(leaf, Tracer):
+            out.append(P.sharding_constraint_p.bind(leaf, sharding=sh))
+        else:
+            out.append(device_put(leaf, sh))
+    return treedef.unflatten(out)
+
+
+# ---------------------------------------------------------------------------
+# Collectives over named axes
+
+
+def _axis_names(what: str, axis_name: Any) -> tuple[Any, ...]:
+    names = tuple(axis_name) if isinstance(axis_name, (tuple, list)) else (axis_name,)
+    P.collectives.check_axis_names(what, names)
+    return names
+
+
+def _position(what: str, param: str, value: Any, bound: int) -> int:
+    """`value` as an axis position in [0, bound), negative ones counted from the end."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{what}: {param} must be an int, got {value!r:.60}")
+    if not -bound <= value < bound:
+        raise shape_error(what, f"{param} {value} is out of range: expected an int in "
+                                f"[{-bound}, {bound})")
+    return int(value) % bound
+
+
+def _flag(what: str, tiled: Any) -> bool:
+    if not isinstance(tiled, (bool, np.bool_)):
+        raise TypeError(f"{what}: tiled must be a bool, got {tiled!r:.60}")
+    return bool(tiled)
+
+
+def psum(x: Any, axis_name: Any) -> Any:
+    """The sum of `x` (a pytree) over the lanes of the named axis/axes, in every lane.
+
+    Booleans are summed as int64 (NumPy's sum). A value that is no traced array
+    (a constant, a Python number) is the same in every lane: its psum is
+    ``size * x``, computed at once."""
+    names = _axis_names("psum", axis_name)
+    size = core.axis_size(names, "psum")
+
+    def one(leaf: Any) -> Any:
+        if not isinstance(leaf, core.Tracer):
+            return fnp.multiply(leaf, size)
+        if aval_of(leaf).dtype == dtypes.bool_:
+            leaf = convert_element_type(leaf, dtypes.int64)
+        return P.psum_p.bind(leaf, axis_name=names)
+    return tree.map(one, x)
+
+
+def pmean(x: Any, axis_name: Any) -> Any:
+    """The mean of `x` over the lanes of the named axes (integers give floats, as
+    NumPy's mean)."""
+    names = _axis_names("pmean", axis_name)
+    size = core.axis_size(names, "pmean")
+    return tree.map(lambda s: fnp.true_divide(s, size), psum(x, names))
+
+
+def _chooser(prim: P.Primitive) -> Any:
+    def f(x: Any, axis_name: Any) -> Any:
+        names = _axis_names(prim.name, axis_name)
+        return tree.map(lambda leaf: prim.bind(asarray_operand(leaf), axis_name=names), x)
+    f.__name__ = prim.name
+    f.__qualname__ = prim.name
+    f.__doc__ = (f"The elementwise {prim.name[1:]}imum of `x` (a pytree) over the lanes of the "
+                 "named axis/axes, in every lane.")
+    return f
+
+
+pmax = _chooser(P.pmax_p)
+pmin = _chooser(P.pmin_p)
+
+
+def all_gather(x: Any, axis_name: Any, *, axis: int = 0, tiled: bool = False) -> Any:
+    """Every lane's `x` (a pytree), in every lane: stacked along a new axis at
+    `axis` (lane order), or with ``tiled=True`` concatenated along `axis`."""
+    names = _axis_names("all_gather", axis_name)
+    size = core.axis_size(names, "all_gather")
+    tiled = _flag("all_gather", tiled)
+
+    def one(leaf: Any) -> Any:
+        leaf = asarray_operand(leaf)
+        nd = aval_of(leaf).ndim
+        a = _position("all_gather", "axis", axis, nd if tiled else nd + 1)
+        return P.all_gather_p.bind(leaf, axis_name=names, axis=a, tiled=tiled, axis_size=size)
+    return tree.map(one, x)
+
+
+def psum_scatter(x: Any, axis_name: Any, *, scatter_dimension: int = 0,
+                 tiled: bool = False) -> Any:
+    """The psum of `x` (a pytree), split along `scatter_dimension` into one block
+    per lane: lane r gets block r. Not `tiled`, that dimension must have one
+    entry per lane and is removed; `tiled`, it must split evenly."""
+    names = _axis_names("psum_scatter", axis_name)
+    size = core.axis_size(names, "psum_scatter")
+    tiled = _flag("psum_scatter", tiled)
+
+    def one(leaf: Any) -> Any:
+        leaf = asarray_operand(leaf)
+        sd = _position("psum_scatter", "scatter_dimension", scatter_dimension,
+                       aval_of(leaf).ndim)
+        return P.psum_scatter_p.bind(leaf, axis_name=names, scatter_dimension=sd, tiled=tiled,
+                                     axis_size=size)
+    return tree.map(one, x)
+
+
+def all_to_all(x: Any, axis_name: Any, split_axis: int, concat_axis: int, *,
+               tiled: bool = False) -> Any:
+    """Each lane splits `x` (a pytree) along `split_axis` into one block per lane
+    and sends block j to lane j; the blocks a lane receives are concatenated in
+    lane order along `concat_axis`. Not `tiled`, `split_axis` has one entry per
+    lane and is removed, and the received blocks are stacked along a new axis
+    at `concat_axis` of the result."""
+    names = _axis_names("all_to_all", axis_name)
+    size = core.axis_size(names, "all_to_all")
+    tiled = _flag("all_to_all", tiled)
+
+    def one(leaf: Any) -> Any:
+        leaf = asarray_operand(leaf)
+        nd = aval_of(leaf).ndim
+        s = _position("all_to_all", "split_axis", split_axis, nd)
+        c = _position("all_to_all", "concat_axis", concat_axis, nd)
+        return P.all_to_all_p.bind(leaf, axis_name=names, split_axis=s, concat_axis=c,
+                                   tiled=tiled, axis_size=size)
+    return tree.map(one, x)
+
+
+def ppermute(x: Any, axis_name: Any, perm: Sequence[tuple[int, int]]) -> Any:
+    """Send each lane's `x` (a pytree) along `perm`, pairs (source, destination)
+    of lane indices: each lane at most once a source and once a destination. A
+    lane that is no destination gets zeros."""
+    names = _axis_names("ppermute", axis_name)
+    try:
+        pairs = tuple((int(s), int(d)) for s, d in perm)
+    except (TypeError, ValueError):
+        raise TypeError(f"ppermute: perm must be a sequence of (source, destination) int "
+                        f"pairs, got {perm!r:.80}") from None
+    P.collectives.check_perm(pairs)
+    return tree.map(lambda leaf: P.ppermute_p.bind(asarray_operand(leaf), axis_name=names,
+                                                   perm=pairs), x)
+
+
+def axis_index(axis_name: Any) -> Any:
+    """This lane's index along the named axis (row-major over a tuple of names),
+    an int32 scalar: int32 as in JAX, not funcgrad's default int64."""
+    return P.axis_index_p.bind(axis_name=_axis_names("axis_index", axis_name))

@@ -201,3 +201,41 @@ def leaf_paths(tree: Any) -> list[str]:
 
     walk(tree, "")
     return out
+
+
+def _child_paths(td: PyTreeDef) -> list[str]:
+    if td.node is dict:
+        keys: Any = td.data     # a dict node's data: its sorted keys
+        return [f"[{k!r}]" for k in keys]
+    fields = getattr(td.node, "_fields", None)
+    if fields is not None:
+        return [f".{f}" for f in fields]
+    return [f"[{i}]" for i in range(len(td.children))]
+
+
+def broadcast_prefix(prefix: Any, value: Any, is_leaf: Callable[[Any], bool],
+                     what: str, name: str) -> list[Any]:
+    """One entry per leaf of `value`: `prefix` is a pytree prefix of it whose leaves
+    (as `is_leaf` tells them) apply to whole subtrees (vmap's in_axes, jit's
+    in_shardings). Raises ValueError naming where the structures differ; `what`
+    names the prefix ("vmap: in_axes") and `name` the value, in the message."""
+    leaves_, prefix_def = flatten(prefix, is_leaf=is_leaf)
+    it = iter(leaves_)
+    out: list[Any] = []
+
+    def walk(sd: PyTreeDef, vd: PyTreeDef, path: str) -> None:
+        if sd.node is None:
+            out.extend([next(it)] * vd.num_leaves)
+            return
+        if sd.node is not vd.node or sd.data != vd.data or len(sd.children) != len(vd.children):
+            short = what.split(": ")[-1]
+            raise ValueError(
+                f"{what} does not match the structure of {name}: at {name}{path} the "
+                f"{short} entry has structure {sd!r} but the value has structure {vd!r}. "
+                f"{short} must be a pytree prefix of it: each of its leaves applies to a "
+                "whole subtree, containers must match the value's containers.")
+        for s, v, p in zip(sd.children, vd.children, _child_paths(vd), strict=True):
+            walk(s, v, path + p)
+
+    walk(prefix_def, structure(value), "")
+    return out

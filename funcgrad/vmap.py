@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import numpy as np
 
 from funcgrad import core, tree
 from funcgrad.transforms.batching import BatchTrace, BatchTracer, move_bdim
-from funcgrad.tree import PyTreeDef
 
 Axis = int | None
 
@@ -32,40 +31,11 @@ def _check_axes_spec(spec: Any, what: str) -> None:
                             "ints (the mapped axis) or None (not mapped)")
 
 
-def _child_paths(td: PyTreeDef) -> list[str]:
-    if td.node is dict:
-        keys: Any = td.data     # a dict node's data: its sorted keys
-        return [f"[{k!r}]" for k in keys]
-    fields = getattr(td.node, "_fields", None)
-    if fields is not None:
-        return [f".{f}" for f in fields]
-    return [f"[{i}]" for i in range(len(td.children))]
-
-
 def _broadcast_prefix(spec: Any, value: Any, what: str, name: str) -> list[Axis]:
     """One axis per leaf of `value`: `spec` is a pytree prefix of it whose int/None
     leaves apply to whole subtrees. Raises ValueError naming where they differ."""
-    spec_leaves, spec_def = tree.flatten(spec, is_leaf=_is_axis_leaf)
-    value_def = tree.structure(value)
-    it = iter(spec_leaves)
-    out: list[Axis] = []
-
-    def walk(sd: PyTreeDef, vd: PyTreeDef, path: str) -> None:
-        if sd.node is None:
-            axis = next(it)
-            out.extend([None if axis is None else int(axis)] * vd.num_leaves)
-            return
-        if sd.node is not vd.node or sd.data != vd.data or len(sd.children) != len(vd.children):
-            raise ValueError(
-                f"vmap: {what} does not match the structure of {name}: at {name}{path} the "
-                f"{what} entry has structure {sd!r} but the value has structure {vd!r}. "
-                f"{what} must be a pytree prefix of it: an int or None applies to a whole "
-                "subtree, containers must match the value's containers.")
-        for s, v, p in zip(sd.children, vd.children, _child_paths(vd), strict=True):
-            walk(s, v, path + p)
-
-    walk(spec_def, value_def, "")
-    return out
+    return [None if a is None else int(a) for a in
+            tree.broadcast_prefix(spec, value, _is_axis_leaf, f"vmap: {what}", name)]
 
 
 def _positional_names(f: Callable[..., Any], n: int) -> list[str]:
@@ -88,7 +58,7 @@ def _normalize_axis(axis: int, ndim: int, where: str, shape: tuple[int, ...]) ->
 
 
 def vmap(f: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0,
-         axis_size: int | None = None) -> Callable[..., Any]:
+         axis_size: int | None = None, axis_name: Hashable | None = None) -> Callable[..., Any]:
     """Vectorise `f` over an axis of its arguments.
 
     Args:
@@ -102,6 +72,11 @@ def vmap(f: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0,
         output must not depend on a mapped input), or a pytree prefix of the
         output.
       axis_size: the batch size; needed only when no argument is mapped.
+      axis_name: a name (any hashable) for the mapped axis, so that collectives
+        in `f` can act across it: ``funcgrad.lax.psum(x, axis_name)`` sums `x`
+        over the batch, ``lax.axis_index(axis_name)`` is each element's index,
+        and so on (each batch element is a lane). The name is bound while `f`
+        is traced; an inner vmap of the same name shadows it.
 
     Returns:
       A function taking the batched arguments.
@@ -116,6 +91,7 @@ def vmap(f: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0,
 
         xs, ys = fnp.ones((8, 3)), fnp.ones((3, 8))
         fg.vmap(fnp.dot, in_axes=(0, 1))(xs, ys)          # shape (8,)
+        fg.vmap(lambda x: x - lax.pmean(x, "i"), axis_name="i")(xs)   # centred rows
     """
     if not callable(f):
         raise TypeError(f"vmap expects a callable, got {type(f).__name__}")
@@ -130,6 +106,14 @@ def vmap(f: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0,
     if axis_size is not None and (not isinstance(axis_size, (int, np.integer))
                                   or isinstance(axis_size, bool) or axis_size < 0):
         raise TypeError(f"vmap: axis_size must be a non-negative int, got {axis_size!r}")
+    if axis_name is not None:
+        if isinstance(axis_name, tuple):
+            raise TypeError(f"vmap: axis_name must be one name, got the tuple {axis_name!r:.60} "
+                            "(collectives read a tuple as several axis names)")
+        try:
+            hash(axis_name)
+        except TypeError:
+            raise TypeError(f"vmap: axis_name must be hashable, got {axis_name!r:.60}") from None
 
     @functools.wraps(f)
     def batched(*args: Any, **kwargs: Any) -> Any:
@@ -176,8 +160,9 @@ def vmap(f: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0,
                              "the batch size is unknown; pass axis_size=...")
         size = distinct.pop()
 
-        trace = BatchTrace(core.current_trace(), size)
-        with core.new_trace(trace):
+        trace = BatchTrace(core.current_trace(), size, axis_name)
+        frames = () if axis_name is None else ((axis_name, size),)
+        with core.extend_axis_env(frames), core.new_trace(trace):
             wrapped = [x if ax is None else BatchTracer(trace, x, ax)
                        for x, ax in zip(leaves, axes, strict=True)]
             n_pos = sum(len(tree.leaves(a)) for a in args)

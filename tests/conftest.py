@@ -1,16 +1,22 @@
-"""Test configuration: hypothesis profiles and IR checks after every transform.
+"""Test configuration: hypothesis profiles, IR checks after every transform, and
+eight CPU devices.
 
 Profiles: ``dev`` (quick, the default) and ``ci`` (more examples); pick with
-``FUNCGRAD_HYPOTHESIS_PROFILE=ci``.
+``FUNCGRAD_HYPOTHESIS_PROFILE=ci``. The whole suite runs with eight CPU devices
+(``FUNCGRAD_NUM_CPU_DEVICES``, read when the client starts), so that sharded
+tests have a mesh; everything else runs on the default device, device 0, as it
+does on a one-device machine.
 """
 from __future__ import annotations
 
 import os
 
-import jax
-from hypothesis import HealthCheck, settings
+os.environ.setdefault("FUNCGRAD_NUM_CPU_DEVICES", "8")
 
-import funcgrad as fg
+import jax  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+import funcgrad as fg  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
@@ -23,6 +29,20 @@ settings.register_profile("ci", max_examples=20, deadline=None, derandomize=True
 settings.load_profile(os.environ.get("FUNCGRAD_HYPOTHESIS_PROFILE", "dev"))
 
 fg.config.update("enable_checks", True)
+# make the client now, before any test module can start JAX's with one device
+fg.devices()
+
+
+def mesh_devices(n: int = 8) -> None:
+    """Skip on an accelerator with fewer than `n` devices (the CPU suite always has 8);
+    fail if a CPU run lacks them."""
+    import pytest
+    devices = fg.devices()
+    if len(devices) < n:
+        if devices[0].platform != "cpu":
+            pytest.skip(f"needs {n} devices; this {devices[0].platform} has {len(devices)}")
+        raise AssertionError(f"{len(devices)} CPU devices: tests/conftest.py sets "
+                             f"FUNCGRAD_NUM_CPU_DEVICES=8 before funcgrad starts")
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: ignore[no-untyped-def]

@@ -1495,3 +1495,16 @@ UNTESTED: dict[str, str] = {
                   "transposed (no JVP by design); tests/test_custom_rules.py",
     "checkpoint": "carries a Program to rematerialise; tests/test_checkpoint.py",
 }
+# Collectives need a named axis in scope (vmap(axis_name=) or shard_map): a row
+# would bind one outside any. tests/test_collectives_vmap.py checks each against
+# NumPy lane by lane, nested and jitted, and its derivatives against JAX.
+UNTESTED.update({name: "a collective needs a named axis in scope; tests/test_collectives_vmap.py"
+                 for name in ("psum", "pmax", "pmin", "all_gather", "psum_scatter",
+                              "all_to_all", "ppermute", "axis_index")})
+# The layout primitives take a mesh of devices as a param (a row's operands live on
+# one device); tests/test_sharding.py and tests/test_shard_map.py check them on 8
+# devices against the same computation on whole arrays, under jit, grad, jvp, vmap.
+UNTESTED.update({
+    "sharding_constraint": "its param is a sharding over a mesh; tests/test_sharding.py",
+    "shard_map": "carries a per-device Program and a mesh; tests/test_shard_map.py",
+})

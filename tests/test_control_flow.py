@@ -431,21 +431,21 @@ def _jvp(f: object, x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 RULE_CASES = {
-    "cond": lambda l, n, x: l.cond(x[0] > 0, lambda x: n.sin(x) * x, lambda x: -x, x),
-    "cond_const_branch": lambda l, n, x: l.cond(x[0] < 0, lambda x: n.sin(x) * x,
+    "cond": lambda lx, n, x: lx.cond(x[0] > 0, lambda x: n.sin(x) * x, lambda x: -x, x),
+    "cond_const_branch": lambda lx, n, x: lx.cond(x[0] < 0, lambda x: n.sin(x) * x,
                                                 lambda x: x * 0.0 + 1.0, x),
-    "switch": lambda l, n, x: l.switch((x[1] > 0).astype(np.int32) * 2 - 1,
+    "switch": lambda lx, n, x: lx.switch((x[1] > 0).astype(np.int32) * 2 - 1,
                                        [lambda x: x, lambda x: x * 2, lambda x: n.cos(x) * x[0]],
                                        x),
-    "while_static_trips": lambda l, n, x: l.while_loop(
+    "while_static_trips": lambda lx, n, x: lx.while_loop(
         lambda c: c[0] < 5, lambda c: (c[0] + 1, n.sin(c[1]) * x), (0, x))[1],
-    "while_data_dependent": lambda l, n, x: l.while_loop(
+    "while_data_dependent": lambda lx, n, x: lx.while_loop(
         lambda c: c[0] < 4.0 + 2.0 * x[0], lambda c: (c[0] + 1.0, c[1] * 1.1 + x), (0.0, x))[1],
-    "fori": lambda l, n, x: l.fori_loop(0, 4, lambda i, c: c * x + n.sin(c), x),
-    "scan": lambda l, n, x: l.scan(lambda c, xi: (c * xi + n.tanh(c), c * 2), x[0], x)[1],
-    "scan_reverse": lambda l, n, x: l.scan(lambda c, xi: (c * xi + n.tanh(c), c * x), x[0], x,
+    "fori": lambda lx, n, x: lx.fori_loop(0, 4, lambda i, c: c * x + n.sin(c), x),
+    "scan": lambda lx, n, x: lx.scan(lambda c, xi: (c * xi + n.tanh(c), c * 2), x[0], x)[1],
+    "scan_reverse": lambda lx, n, x: lx.scan(lambda c, xi: (c * xi + n.tanh(c), c * x), x[0], x,
                                            reverse=True, unroll=2)[1],
-    "map": lambda l, n, x: l.map(lambda r: n.sin(r) * x, x),
+    "map": lambda lx, n, x: lx.map(lambda r: n.sin(r) * x, x),
 }
 XT = np.array([1.0, 0.3, -0.7])
 XS = np.stack([X, -X, X * 0.5, X[::-1]])

@@ -17,12 +17,13 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
 EXPECTED = ["01_quickstart", "02_autodiff_cookbook", "03_vmap_and_ensembles",
-            "04_differentiable_simulation", "05_property_based_testing", "06_inside_funcgrad"]
+            "04_differentiable_simulation", "05_property_based_testing", "06_inside_funcgrad",
+            "07_scaling_out"]
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 CELL_TIMEOUT_S = 120
 
 
-def test_the_six_notebooks_are_there() -> None:
+def test_the_notebooks_are_there() -> None:
     assert [p.stem for p in NOTEBOOKS] == EXPECTED
 
 

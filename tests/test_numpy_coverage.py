@@ -25,7 +25,7 @@ G = np.array([1.5, 2.0, 3.5, 1.25, 4.0])                # > 1
 A = rng.standard_normal((3, 4))                         # matrix
 B = rng.standard_normal((4, 2))
 S = rng.standard_normal((3, 3))
-I = np.array([3, 1, 2, 1, 0])                           # ints
+IDX = np.array([3, 1, 2, 1, 0])                           # ints
 N = np.array([0.5, np.nan, 2.0, -1.0, np.nan])          # with NaNs
 C = np.array([1 + 2j, -0.5 + 0.25j, 3 - 1j])            # complex
 
@@ -34,7 +34,7 @@ Case = Callable[[Any], Any]
 # Unary ufuncs whose domain is not the whole real line.
 _DOMAIN = {"arccos": P, "arcsin": P, "arctanh": P, "acos": P, "asin": P, "atanh": P,
            "arccosh": G, "acosh": G, "log": G, "log2": G, "log10": G, "log1p": P, "sqrt": G,
-           "reciprocal": G, "invert": I, "bitwise_not": I}
+           "reciprocal": G, "invert": IDX, "bitwise_not": IDX}
 _INT_BINARY = {"bitwise_and", "bitwise_or", "bitwise_xor", "left_shift", "right_shift",
                "floor_divide", "remainder", "mod", "fmod"}
 
@@ -45,12 +45,12 @@ def _ufunc_cases(name: str) -> list[Case]:
         x = _DOMAIN.get(name, V)
         return [lambda m, x=x: getattr(m, name)(x)]
     if name in _INT_BINARY:
-        return [lambda m: getattr(m, name)(I + 1, np.array([1, 2, 1, 3, 2])),
+        return [lambda m: getattr(m, name)(IDX + 1, np.array([1, 2, 1, 3, 2])),
                 lambda m: getattr(m, name)(V, 0.75) if name in ("floor_divide", "remainder",
                                                                  "mod", "fmod") else
-                getattr(m, name)(I, 1)]
+                getattr(m, name)(IDX, 1)]
     if name in ("power", "pow"):
-        return [lambda m: getattr(m, name)(G, W), lambda m: getattr(m, name)(I, 2)]
+        return [lambda m: getattr(m, name)(G, W), lambda m: getattr(m, name)(IDX, 2)]
     return [lambda m: getattr(m, name)(V, W), lambda m: getattr(m, name)(A, 0.5)]
 
 
@@ -67,17 +67,17 @@ CASES: dict[str, list[Case]] = {
     "empty": [lambda m: m.empty((2, 3)).shape], "empty_like": [lambda m: m.empty_like(A).shape],
     "eye": [lambda m: m.eye(3, 4, k=1)], "identity": [lambda m: m.identity(3)],
     "full": [lambda m: m.full((2, 2), 7.0)], "full_like": [lambda m: m.full_like(A, 2)],
-    "ones": [lambda m: m.ones((2, 3), dtype=np.int32)], "ones_like": [lambda m: m.ones_like(I)],
+    "ones": [lambda m: m.ones((2, 3), dtype=np.int32)], "ones_like": [lambda m: m.ones_like(IDX)],
     "zeros": [lambda m: m.zeros(4)], "zeros_like": [lambda m: m.zeros_like(A)],
     "linspace": [lambda m: m.linspace(0.0, 1.0, 7), lambda m: m.linspace(0, 2, 4,
                                                                            endpoint=False)],
     "tri": [lambda m: m.tri(3, 4, k=-1)], "meshgrid": [lambda m: m.meshgrid(V[:2], W[:3])],
     "vander": [lambda m: m.vander(V[:3], 4)],
     # reductions and statistics
-    "sum": [lambda m: m.sum(A, axis=1), lambda m: m.sum(I)], "prod": [lambda m: m.prod(A, 0)],
+    "sum": [lambda m: m.sum(A, axis=1), lambda m: m.sum(IDX)], "prod": [lambda m: m.prod(A, 0)],
     "max": [lambda m: m.max(A, axis=0)], "min": [lambda m: m.min(A)],
     "amax": [lambda m: m.amax(A, 1)], "amin": [lambda m: m.amin(A, 1)],
-    "mean": [lambda m: m.mean(A, axis=0, keepdims=True), lambda m: m.mean(I)],
+    "mean": [lambda m: m.mean(A, axis=0, keepdims=True), lambda m: m.mean(IDX)],
     "var": [lambda m: m.var(A, ddof=1)], "std": [lambda m: m.std(A, axis=1)],
     "argmax": [lambda m: m.argmax(A, axis=1)], "argmin": [lambda m: m.argmin(A)],
     "all": [lambda m: m.all(A > -3)], "any": [lambda m: m.any(A > 1, axis=0)],
@@ -88,8 +88,8 @@ CASES: dict[str, list[Case]] = {
     "median": [lambda m: m.median(A, axis=0)], "percentile": [lambda m: m.percentile(V, 30)],
     "quantile": [lambda m: m.quantile(A, 0.4, axis=1)], "ptp": [lambda m: m.ptp(A, axis=0)],
     "cov": [lambda m: m.cov(A)], "corrcoef": [lambda m: m.corrcoef(A)],
-    "count_nonzero": [lambda m: m.count_nonzero(I)],
-    "bincount": [lambda m: m.bincount(I)],
+    "count_nonzero": [lambda m: m.count_nonzero(IDX)],
+    "bincount": [lambda m: m.bincount(IDX)],
     "histogram": [lambda m: m.histogram(V, bins=3)],
     "histogram_bin_edges": [lambda m: m.histogram_bin_edges(V, bins=4)],
     **{n: [lambda m, n=n: getattr(m, n)(N)] for n in (
@@ -123,20 +123,20 @@ CASES: dict[str, list[Case]] = {
     # selection and indexing
     "where": [lambda m: m.where(V > 0, V, W)], "clip": [lambda m: m.clip(V, -1, 1)],
     "select": [lambda m: m.select([V > 1, V < 0], [V, W], 0.5)],
-    "take": [lambda m: m.take(V, I)], "take_along_axis": [
+    "take": [lambda m: m.take(V, IDX)], "take_along_axis": [
         lambda m: m.take_along_axis(A, np.argsort(A, axis=1), axis=1)],
     "ix_": [lambda m: m.ix_(np.array([0, 2]), np.array([1, 3]))[1]],
-    "nonzero": [lambda m: m.nonzero(I)], "flatnonzero": [lambda m: m.flatnonzero(I)],
+    "nonzero": [lambda m: m.nonzero(IDX)], "flatnonzero": [lambda m: m.flatnonzero(IDX)],
     "argwhere": [lambda m: m.argwhere(A > 0)],
     "diag": [lambda m: m.diag(A), lambda m: m.diag(V)], "diagflat": [lambda m: m.diagflat(V[:3])],
     "diagonal": [lambda m: m.diagonal(A, 1)], "trace": [lambda m: m.trace(S)],
     "tril": [lambda m: m.tril(A)], "triu": [lambda m: m.triu(A, 1)],
     # sorting and searching
     "sort": [lambda m: m.sort(A, axis=0)], "argsort": [lambda m: m.argsort(V)],
-    "lexsort": [lambda m: m.lexsort((V, I))],
+    "lexsort": [lambda m: m.lexsort((V, IDX))],
     "searchsorted": [lambda m: m.searchsorted(np.sort(V), W)],
-    "unique": [lambda m: m.unique(I)],
-    "unique_values": [lambda m: np.sort(np.asarray(m.unique_values(I)))],   # order unspecified
+    "unique": [lambda m: m.unique(IDX)],
+    "unique_values": [lambda m: np.sort(np.asarray(m.unique_values(IDX)))],   # order unspecified
     # contractions and polynomials
     "dot": [lambda m: m.dot(A, B)], "matmul": [lambda m: m.matmul(A, B)],
     "vdot": [lambda m: m.vdot(V, W)], "inner": [lambda m: m.inner(V, W)],

@@ -17,9 +17,10 @@ and marks the buffer deleted (`is_deleted`), whatever the caller still holds.
 from __future__ import annotations
 
 import operator as _operator
+import os
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -27,7 +28,13 @@ import jax as _jax
 from jax.core import ShapedArray as _JaxAval   # the aval PJRT buffers carry
 from jaxlib import xla_client as _xc
 from jax.extend import backend as _backend
+from jax.sharding import Mesh as _JaxMesh
+from jax.sharding import NamedSharding as _JaxNamedSharding
+from jax.sharding import PartitionSpec as _JaxSpec
 from jax.sharding import SingleDeviceSharding as _SingleDeviceSharding
+
+from funcgrad.sharding import (Mesh, NamedSharding, PartitionSpec, SingleDeviceSharding,
+                               spec_from_tiles)
 
 Buffer = Any            # a PJRT device buffer (jaxlib ArrayImpl)
 Device = Any
@@ -45,8 +52,34 @@ def client() -> Any:
         # makes a chain of small ops about 1.5x faster). Takes effect when this
         # process creates its CPU client, i.e. unless JAX itself was used first.
         _jax.config.update("jax_cpu_enable_async_dispatch", False)
+        _set_cpu_device_count()
         _client = _backend.get_backend()
     return _client
+
+
+NUM_CPU_DEVICES = "FUNCGRAD_NUM_CPU_DEVICES"
+
+
+def _set_cpu_device_count() -> None:
+    """Give the CPU client as many devices as ``FUNCGRAD_NUM_CPU_DEVICES`` says
+    (default 1): a mesh of CPU devices to develop and test sharded code on one
+    machine. Read once, when the client is made."""
+    n = os.environ.get(NUM_CPU_DEVICES)
+    if not n:
+        return
+    try:
+        count = int(n)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise ValueError(f"{NUM_CPU_DEVICES}={n!r}: give a positive number of CPU devices")
+    try:
+        _jax.config.update("jax_num_cpu_devices", count)
+    except RuntimeError as e:     # the CPU client exists already (JAX was used first)
+        raise RuntimeError(f"{NUM_CPU_DEVICES}={n} cannot take effect: XLA's CPU client was "
+                           "created before funcgrad's (JAX was used first in this process); "
+                           "import funcgrad first, or set XLA_FLAGS="
+                           f"--xla_force_host_platform_device_count={count}") from e
 
 
 def devices(backend: str | None = None) -> list[Device]:
@@ -55,10 +88,40 @@ def devices(backend: str | None = None) -> list[Device]:
 
 
 def default_device() -> Device:
+    """This process's first device."""
     global _default_device
     if _default_device is None:
-        _default_device = client().devices()[0]
+        _default_device = client().local_devices()[0]
     return _default_device
+
+
+def local_devices() -> list[Device]:
+    """The devices this process drives (all of them, unless several processes share
+    one global mesh)."""
+    return list(client().local_devices())
+
+
+def process_index() -> int:
+    return int(client().process_index())
+
+
+def process_count() -> int:
+    return len({d.process_index for d in client().devices()})
+
+
+def initialize_distributed(coordinator_address: str, num_processes: int, process_id: int,
+                           local_device_ids: Sequence[int] | None = None) -> None:
+    """Join `num_processes` processes into one runtime through PJRT's coordination
+    service (process 0 hosts it at `coordinator_address`): afterwards `devices()`
+    lists every process's devices and one program spans them all, with CPU
+    collectives over gloo. Must run before this process makes its client."""
+    if _client is not None:
+        raise RuntimeError("fg.distributed.initialize must be called before funcgrad uses "
+                           "any device: call it first thing in the process")
+    _jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    _jax.distributed.initialize(coordinator_address=coordinator_address,
+                                num_processes=num_processes, process_id=process_id,
+                                local_device_ids=local_device_ids)
 
 
 _multi: bool | None = None
@@ -99,6 +162,23 @@ def _sharding(device: Device) -> Any:
     return s
 
 
+_REPLICATED = _xc.OpSharding.Type.REPLICATED
+_jax_shardings: dict[Any, Any] = {}
+
+
+def jax_sharding(sharding: Any) -> Any:
+    """The runtime's object for a funcgrad sharding (what PJRT arrays carry)."""
+    s = _jax_shardings.get(sharding)
+    if s is None:
+        if type(sharding) is SingleDeviceSharding:
+            s = _sharding(sharding.device)
+        else:
+            mesh = _JaxMesh(sharding.mesh.devices, sharding.mesh.axis_names)
+            s = _JaxNamedSharding(mesh, _JaxSpec(*sharding.spec))
+        _jax_shardings[sharding] = s
+    return s
+
+
 def _jax_aval(shape: tuple[int, ...], dtype: np.dtype) -> Any:
     return _JaxAval(shape, dtype)
 
@@ -112,16 +192,50 @@ def to_device(x: np.ndarray, device: Device | None = None) -> Buffer:
                                   True)
 
 
+def to_devices(x: np.ndarray, sharding: NamedSharding) -> Buffer:
+    """Copy a host array to the devices of `sharding`, each of this process's devices
+    getting its shard: one global buffer."""
+    x = np.asarray(x)
+    mine = process_index()
+    shards = [to_device(x[idx], d) for d, idx in sharding.devices_indices_map(x.shape).items()
+              if d.process_index == mine]
+    return _xc.ArrayImpl(_jax_aval(x.shape, x.dtype), jax_sharding(sharding), shards, True)
+
+
+def assemble(shape: tuple[int, ...], dtype: np.dtype, sharding: NamedSharding,
+             shards: Sequence[Buffer]) -> Buffer:
+    """One global buffer from single-device buffers, one per device of `sharding`
+    in mesh order, each holding that device's shard."""
+    return _xc.ArrayImpl(_jax_aval(shape, dtype), jax_sharding(sharding), list(shards), True)
+
+
+def shards(buf: Buffer) -> list[tuple[Device, tuple[slice, ...], Buffer]]:
+    """(device, index into the global array, single-device buffer) per shard."""
+    return [(s.device, s.index, s.data) for s in buf.addressable_shards]
+
+
 def to_host(buf: Buffer) -> np.ndarray:
+    """The value of a buffer, which this process must hold whole (one device, every
+    shard here, or replicated: then a local copy is read)."""
+    if not buf.is_fully_addressable:
+        if buf.is_fully_replicated:
+            return np.asarray(buf.addressable_shards[0].data)
+        raise ValueError("this Array is split over devices of several processes and this "
+                         "process holds only its shards: read them with "
+                         "x.addressable_shards, or gather it first (e.g. a jit with a "
+                         "replicated out_shardings)")
     return np.asarray(buf)
 
 
 def copy_buffer(buf: Buffer) -> Buffer:
-    """A new buffer with the contents of `buf`, on the same device (never `buf` itself)."""
-    device = buffer_device(buf)
+    """A new buffer with the contents of `buf`, on the same devices (never `buf` itself)."""
+    sharding = buf.sharding
+    if type(sharding) is _SingleDeviceSharding:
+        devices: tuple[Device, ...] = (buffer_device(buf),)
+    else:
+        devices = tuple(sharding.mesh.devices.flat)
     out, = _xc.batched_copy_array_to_devices_with_sharding(
-        [buf], [_xc.DeviceList((device,))], [_sharding(device)],
-        [_xc.ArrayCopySemantics.ALWAYS_COPY])
+        [buf], [_xc.DeviceList(devices)], [sharding], [_xc.ArrayCopySemantics.ALWAYS_COPY])
     return out
 
 
@@ -164,12 +278,23 @@ def mark_donated(text: str, donated: Sequence[int]) -> str:
     return text[:m.start(1)] + ", ".join(args) + text[m.end(1):]
 
 
-Placement = Any   # where a computation runs: None (the default device) or a Device
+class Partitioned(NamedTuple):
+    """A placement across a mesh: the computation is partitioned by XLA's SPMD
+    partitioner, each input laid out as `in_shardings` says; `out_shardings`
+    fixes the outputs' layouts, None (for all or one) lets XLA choose."""
+    mesh: Mesh
+    in_shardings: tuple[NamedSharding, ...]
+    out_shardings: tuple[NamedSharding | None, ...] | None = None
+
+
+# where a computation runs: None (the default device), a Device, or Partitioned
+Placement = Any
 
 
 def _devices_of(placement: Placement) -> tuple[Device, ...]:
-    """The devices a placement spans. One today; a mesh placement lists its devices here
-    and gives NamedShardings below, and nothing outside this module changes."""
+    """The devices a placement spans, in the order the compiled program numbers them."""
+    if type(placement) is Partitioned:
+        return placement.mesh.device_list
     return (placement or default_device(),)
 
 
@@ -177,14 +302,20 @@ class Executable:
     """A compiled StableHLO module: call it with device buffers, get device buffers.
 
     It knows where it runs: `devices`, and the layout of each input and output
-    (`in_shardings`, `out_shardings`; one device and SingleDeviceSharding
-    today). `donated` are the inputs a call consumes.
+    (`in_shardings`, `out_shardings`: funcgrad shardings; for a partitioned
+    program the output layouts are the ones XLA chose where the caller left
+    them open). `donated` are the inputs a call consumes.
 
     `execute(buffers)` runs it once. That is two C calls, ``collect(launch(buffers))``:
     `launch` starts the computation and `collect` turns its results into
     output buffers (one C++ wrap per output). Both are attributes so that
     funcgrad.dispatch's hot path calls them directly and a cached call costs no
     Python frame here; what `launch` returns is only ever passed to `collect`.
+
+    A partitioned program on CPU devices is waited for before a call returns:
+    its devices share the host's threads, and two such programs in flight at
+    once can each hold threads the other's collectives wait on (a deadlock
+    when there are fewer cores than devices).
 
     Only the size of its text is kept (`text_size`): the text itself can be
     large, and every cached executable would hold it for nothing."""
@@ -196,25 +327,47 @@ class Executable:
                  out_types: Sequence[tuple[tuple[int, ...], np.dtype]],
                  placement: Placement = None, donated: Sequence[int] = ()):
         self.devices = _devices_of(placement)
-        device, = self.devices
         text = mark_donated(text, donated)
         self.donated = tuple(donated)
-        options = _xc.CompileOptions()
-        if device != default_device():   # pin the single replica to this device
-            options = _backend.get_compile_options(1, 1, device_assignment=((device.id,),),
+        if type(placement) is Partitioned:
+            options = _partitioned_options(placement, len(out_types))
+        elif self.devices[0] != default_device():   # pin the single replica to this device
+            options = _backend.get_compile_options(1, 1, device_assignment=((self.devices[0].id,),),
                                                    backend=client())
+        else:
+            options = _xc.CompileOptions()
         self._loaded = client().compile_and_load(text, _xc.DeviceList(self.devices), options)
         self.text_size = len(text)
-        sharding = _sharding(device)
-        self.in_shardings = (sharding,) * len(in_types)
-        self.out_shardings = (sharding,) * len(out_types)
-        handlers = [_xc.array_result_handler(_jax_aval(s, d), sh, True, _skip_checks=True)
+        if type(placement) is Partitioned:
+            self.in_shardings: tuple[Any, ...] = placement.in_shardings
+            self.out_shardings: tuple[Any, ...] = self._chosen_out_shardings(placement, out_types)
+        else:
+            single = SingleDeviceSharding(self.devices[0])
+            self.in_shardings = (single,) * len(in_types)
+            self.out_shardings = (single,) * len(out_types)
+        handlers = [_xc.array_result_handler(_jax_aval(s, d), jax_sharding(sh), True,
+                                             _skip_checks=True)
                     for (s, d), sh in zip(out_types, self.out_shardings, strict=True)]
         self.launch = self._loaded.execute_sharded
         self.collect = _operator.methodcaller("consume_with_handlers", handlers)
+        if len(self.devices) > 1 and platform() == "cpu":
+            self.collect = _waiting(self.collect)
+
+    def _chosen_out_shardings(self, placement: Partitioned,
+                              out_types: Sequence[tuple[tuple[int, ...], np.dtype]]
+                              ) -> tuple[NamedSharding, ...]:
+        given = placement.out_shardings or (None,) * len(out_types)
+        chosen = self._loaded.get_output_shardings() if None in given else None
+        out = []
+        for i, ((shape, _), sh) in enumerate(zip(out_types, given, strict=True)):
+            if sh is None:
+                sh = (NamedSharding(placement.mesh, PartitionSpec()) if chosen is None  # 1 part
+                      else _named_from_hlo(placement.mesh, len(shape), chosen[i], i))
+            out.append(sh)
+        return tuple(out)
 
     def execute(self, buffers: list[Buffer]) -> list[Buffer]:
-        """Run once on `buffers` (one per input, on `devices`); the output buffers."""
+        """Run once on `buffers` (one per input, laid out as `in_shardings`); the outputs."""
         return self.collect(self.launch(buffers))
 
     def memory_stats(self) -> Any:
@@ -222,6 +375,44 @@ class Executable:
 
     def hlo_text(self) -> str:
         return self._loaded.hlo_modules()[0].to_string()
+
+
+def _waiting(collect: Any) -> Any:
+    def collect_and_wait(results: Any) -> list[Buffer]:
+        outs = collect(results)
+        for o in outs:
+            o.block_until_ready()
+        return outs
+    return collect_and_wait
+
+
+def _partitioned_options(placement: Partitioned, n_out: int) -> Any:
+    n = placement.mesh.size
+    ids = np.array([[d.id for d in placement.mesh.device_list]])
+    options = _backend.get_compile_options(1, n, device_assignment=ids, backend=client())
+    build = options.executable_build_options
+    build.use_spmd_partitioning = True
+    build.use_shardy_partitioner = True
+    given = placement.out_shardings or (None,) * n_out
+    build.allow_spmd_sharding_propagation_to_output = [s is None for s in given] or [False]
+    return options
+
+
+def _named_from_hlo(mesh: Mesh, ndim: int, proto: Any, i: int) -> NamedSharding:
+    """The NamedSharding over `mesh` of an output layout XLA chose."""
+    hlo = _xc.HloSharding.from_proto(proto)
+    if hlo.is_replicated() or ndim == 0:
+        return NamedSharding(mesh, PartitionSpec())
+    groups = hlo.subgroup_types()
+    replicated_last = hlo.replicate_on_last_tile_dim() or list(groups) == [_REPLICATED]
+    if hlo.is_tiled() and (not groups or replicated_last):
+        spec = spec_from_tiles(mesh, ndim, hlo.tile_assignment_dimensions(),
+                               hlo.tile_assignment_devices(), replicated_last)
+        if spec is not None:
+            return NamedSharding(mesh, spec)
+    raise RuntimeError(f"XLA laid output {i} out as {hlo}, which no PartitionSpec over "
+                       f"{mesh} describes; give this output a sharding (jit's out_shardings "
+                       "or lax.with_sharding_constraint)")
 
 
 def compile_text(text: str, in_types: Sequence[tuple[tuple[int, ...], np.dtype]],

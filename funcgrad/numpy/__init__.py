@@ -7,18 +7,19 @@ gives (float64 by default); arguments funcgrad does not support (``out=``,
 """
 from __future__ import annotations
 
+import sys as _sys
 from typing import Any
 
 import numpy as _np
 
 from funcgrad import dtypes as _dtypes
-from funcgrad import primitives as _P
 from funcgrad.array import Array as ndarray
-from funcgrad.numpy import _methods  # noqa: F401  (installs operators on Array/Tracer)
+from funcgrad.numpy import _methods  # installs operators on Array/Tracer
 from funcgrad.numpy._contract import dot, inner, matmul, outer, tensordot, vdot
 from funcgrad.numpy._creation import (arange, array, asarray, copy, empty, empty_like, eye,
                                       from_dlpack, full, full_like, identity, linspace, ones,
                                       ones_like, zeros, zeros_like)
+from funcgrad.numpy._elementwise import around, imag, real, round
 from funcgrad.numpy._reductions import (all, amax, amin, any, argmax, argmin, cumprod,
                                         cumsum, cumulative_prod, cumulative_sum, max, mean,
                                         min, prod, std, sum, var)
@@ -26,7 +27,7 @@ from funcgrad.numpy._shape import (atleast_1d, atleast_2d, atleast_3d, broadcast
                                    broadcast_shapes, broadcast_to, clip, column_stack,
                                    concatenate, dstack, expand_dims, hstack, matrix_transpose,
                                    moveaxis, ndim, permute_dims, ravel, reshape, shape, size,
-                                   squeeze, stack, swapaxes, transpose, vstack, where)
+                                   squeeze, stack, swapaxes, transpose, vstack)
 from funcgrad.numpy._ufuncs import (UFUNCS, abs, absolute, add, arccos, arccosh, arcsin,
                                     arcsinh, arctan, arctan2, arctanh, bitwise_and,
                                     bitwise_not, bitwise_or, bitwise_xor, cbrt, ceil, conj,
@@ -78,34 +79,6 @@ def promote_types(a: Any, b: Any) -> _np.dtype:
 
 def issubdtype(arg1: Any, arg2: Any) -> bool:
     return _np.issubdtype(arg1, arg2)
-
-
-def round(a: Any, decimals: int = 0, out: Any = None) -> Any:  # noqa: A001
-    """Round half to even, like NumPy; `decimals` scales by 10**decimals first."""
-    from funcgrad.numpy._util import reject
-    reject("round", out=out)
-    x = _operand(a)
-    dt = _aval(x).dtype
-    if not _dtypes.is_inexact(dt):
-        return x
-    if _dtypes.is_complex(dt):
-        return _P.complex_p.bind(round(_P.real_p.bind(x), decimals),
-                                 round(_P.imag_p.bind(x), decimals))
-    if decimals == 0:
-        return _P.round_p.bind(x)
-    f = _convert(10.0 ** decimals, dt)
-    return _P.div_p.bind(_P.round_p.bind(_P.mul_p.bind(x, f)), f)
-
-
-around = round
-
-
-def real(a: Any) -> Any:
-    return asarray(a).real
-
-
-def imag(a: Any) -> Any:
-    return asarray(a).imag
 
 
 def iscomplexobj(x: Any) -> bool:
@@ -165,20 +138,24 @@ def array_equal(a1: Any, a2: Any, equal_nan: bool = False) -> Any:
         eq = logical_or(eq, logical_and(isnan(x), isnan(y)))
     return all(eq)
 
-# advanced indexing, sorting and searching (funcgrad.numpy._advanced)
+# advanced indexing, sorting and searching
 from funcgrad.numpy._advanced import ix_, take, take_along_axis  # noqa: E402
-from funcgrad.numpy._advanced import (argsort, argwhere, flatnonzero, lexsort,  # noqa: E402
-                                      nonzero, searchsorted, sort, unique, unique_values)
+from funcgrad.numpy._sorting import (argsort, argwhere, flatnonzero, lexsort,  # noqa: E402
+                                     nonzero, searchsorted, sort, unique, unique_values, where)
 from funcgrad.numpy import linalg  # noqa: E402
 from funcgrad.numpy import fft  # noqa: E402
-from funcgrad.numpy._extras import (angle, array_split, average, bincount,  # noqa: E402
-                                    convolve, corrcoef, correlate, count_nonzero, cov, cross,
-                                    diag, diagflat, diagonal, diff, dsplit, ediff1d, einsum,
-                                    einsum_path, flip, fliplr, flipud, heaviside, histogram,
-                                    histogram_bin_edges, hsplit, interp, kron, logaddexp2,
-                                    median, meshgrid, nan_to_num, nanargmax, nanargmin,
-                                    nancumprod, nancumsum, nanmax, nanmean, nanmedian, nanmin,
-                                    nanpercentile, nanprod, nanquantile, nanstd, nansum,
-                                    nanvar, pad, percentile, polyval, ptp, quantile, repeat,
-                                    roll, rot90, select, sinc, split, tile, trace, trapezoid,
-                                    tri, tril, triu, vander, vsplit)
+from funcgrad.numpy._einsum import einsum, einsum_path  # noqa: E402
+from funcgrad.numpy._extras import (angle, array_split, cross, diag, diagflat,  # noqa: E402
+                                    diagonal, diff, dsplit, ediff1d, flip, fliplr, flipud,
+                                    heaviside, hsplit, interp, kron, logaddexp2, meshgrid,
+                                    nan_to_num, polyval, repeat, roll, rot90, select, sinc,
+                                    split, tile, trace, trapezoid, tri, tril, triu, vander,
+                                    vsplit)
+from funcgrad.numpy._pad import convolve, correlate, pad  # noqa: E402
+from funcgrad.numpy._stats import (average, bincount, corrcoef, count_nonzero,  # noqa: E402
+                                   cov, histogram, histogram_bin_edges, median, nanargmax,
+                                   nanargmin, nancumprod, nancumsum, nanmax, nanmean,
+                                   nanmedian, nanmin, nanpercentile, nanprod, nanquantile,
+                                   nanstd, nansum, nanvar, percentile, ptp, quantile)
+
+_methods.set_namespace(_sys.modules[__name__])   # what x.__array_namespace__() returns

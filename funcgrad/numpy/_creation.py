@@ -10,8 +10,10 @@ from funcgrad import core, dtypes
 from funcgrad import primitives as P
 from funcgrad.array import Array, copy_array, from_numpy
 from funcgrad.core import Tracer
-from funcgrad.ir import Literal
-from funcgrad.numpy._util import (asarray_operand, aval_of, canonical_dtype, convert)
+from funcgrad.numpy._nested import from_python
+from funcgrad.numpy._shape import broadcast_to, moveaxis
+from funcgrad.numpy._util import (asarray_operand, aval_of, canonical_dtype, convert,
+                                  promote_inexact)
 
 
 def _shape(shape: int | Sequence[int]) -> tuple[int, ...]:
@@ -28,69 +30,17 @@ def operator_index(d: Any) -> int:
     return operator.index(d)
 
 
-def _contains_traced(x: Any) -> bool:
-    if isinstance(x, Tracer) or type(x) is Array:
-        return True
-    if isinstance(x, (list, tuple)):
-        return any(_contains_traced(e) for e in x)
-    return False
-
-
-def _huge_int(obj: Any) -> int | None:
-    """The first Python int in `obj` (nested lists/tuples) that no 64-bit integer holds."""
-    if isinstance(obj, int) and not isinstance(obj, bool):
-        return obj if not -(2**63) <= obj < 2**64 else None
-    if isinstance(obj, (list, tuple)):
-        for e in obj:
-            v = _huge_int(e)
-            if v is not None:
-                return v
-    return None
-
-
-def _object_error(obj: Any) -> Exception:
-    big = _huge_int(obj)
-    if big is not None:
-        # the same words as the scalar path (core's aval of a Python int)
-        return OverflowError(f"Python int {big} does not fit in int64")
-    return TypeError(f"funcgrad arrays cannot hold Python objects (dtype=object), got "
-                     f"{type(obj).__name__} {obj!r:.60}; pass numbers or arrays")
-
-
 def array(obj: Any, dtype: Any = None, copy: bool = True, ndmin: int = 0) -> Any:
     """Like numpy.array; Python floats become float64 (or the configured default)."""
     dt = canonical_dtype(dtype)
-    if type(obj) is Literal:        # an internal 0-d constant (a scalar a ufunc took in)
-        obj = np.asarray(obj.val, obj.aval.dtype)
     if type(obj) is Array or isinstance(obj, Tracer):
         out = obj if dt is None else convert(obj, dt)
         if aval_of(out).weak_type:
             out = convert(out, aval_of(out).dtype, False)
         if copy and out is obj and type(obj) is Array:
             out = copy_array(obj)     # its own buffer: donating one leaves the other intact
-    elif isinstance(obj, (list, tuple)) and _contains_traced(obj):
-        from funcgrad.numpy._shape import stack
-        out = stack([array(o, copy=False) for o in obj])
-        if dt is not None:
-            out = convert(out, dt)
     else:
-        if isinstance(obj, (np.ndarray, np.generic)):
-            host = np.asarray(obj, dtype=dt)
-        else:
-            try:
-                host = np.asarray(obj, dtype=dt)
-            except OverflowError:
-                raise _object_error(obj) from None
-            except ValueError as e:
-                raise ValueError(f"funcgrad.numpy.array: cannot make an array of "
-                                 f"{type(obj).__name__} {obj!r:.60}: {e}") from None
-            if dt is None and host.dtype == np.float64:
-                host = host.astype(dtypes.default_float())
-            elif dt is None and host.dtype == np.complex128:
-                host = host.astype(dtypes.default_complex())
-        if host.dtype == object:
-            raise _object_error(obj)
-        out = from_numpy(host)
+        out = from_python(obj, dt)
     while ndmin and aval_of(out).ndim < ndmin:
         out = P.expand_dims_p.bind(out, dimensions=(0,))
     return out
@@ -129,7 +79,6 @@ def full(shape: int | Sequence[int], fill_value: Any, dtype: Any = None) -> Any:
             v = convert(v, dt)
         elif aval_of(v).weak_type:
             v = convert(v, aval_of(v).dtype, False)
-    from funcgrad.numpy._shape import broadcast_to
     return broadcast_to(v, shape)
 
 
@@ -200,7 +149,6 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
     num = int(num)
     if num < 0:
         raise ValueError(f"Number of samples, {num}, must be non-negative.")
-    from funcgrad.numpy._util import promote_inexact
     s, e = promote_inexact(asarray_operand(start), asarray_operand(stop))
     s, e = convert(s, aval_of(s).dtype, False), convert(e, aval_of(e).dtype, False)
     dt = aval_of(s).dtype
@@ -219,7 +167,6 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
                                                   strides=(1,) * len(out_shape)),
                                    last, dimension=0)
     if axis != 0:
-        from funcgrad.numpy._shape import moveaxis
         out = moveaxis(out, 0, axis)
     if dtype is not None:
         out = convert(out, dtypes.canonicalize(dtype))

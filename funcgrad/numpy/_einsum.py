@@ -18,11 +18,13 @@ from typing import Any
 
 import numpy as np
 
-import funcgrad.numpy as fnp
 from funcgrad import dtypes
 from funcgrad import primitives as P
 from funcgrad.errors import UnsupportedError
 from funcgrad.numpy._eager import eager_jit
+from funcgrad.numpy._extras import diagonal
+from funcgrad.numpy._shape import broadcast_to
+from funcgrad.numpy._ufuncs import not_equal
 from funcgrad.numpy._util import asarray_operand, aval_of, convert, promote, reject
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -182,7 +184,6 @@ def _greedy_path(inputs: Sequence[Sequence[str]], out: Sequence[str],
 
 def _take_diagonals(x: Any, labels: list[str]) -> tuple[Any, list[str]]:
     """Repeated labels in one operand: keep only the diagonal."""
-    from funcgrad.numpy._extras import diagonal
     while len(set(labels)) != len(labels):
         seen: dict[str, int] = {}
         for pos, ch in enumerate(labels):
@@ -205,7 +206,7 @@ def _sum_out(x: Any, labels: list[str], keep: set[str]) -> tuple[Any, list[str]]
 def _expand_ones(x: Any, labels: list[str], sizes: dict[str, int]) -> Any:
     shp = aval_of(x).shape
     want = tuple(sizes[ch] for ch in labels)
-    return x if shp == want else fnp.broadcast_to(x, want)
+    return x if shp == want else broadcast_to(x, want)
 
 
 def _contract_pair(x: Any, lx: list[str], y: Any, ly: list[str],
@@ -315,7 +316,7 @@ def einsum(*operands: Any, out: Any = None, optimize: Any = "greedy", dtype: Any
         ops = [convert(o, dtypes.int64, False) for o in ops]
     spec: Spec = (tuple(tuple(x) for x in inputs), tuple(out_labels))
     res = _einsum_jit(tuple(ops), spec, tuple(path), tuple(sorted(sizes.items())))
-    return fnp.not_equal(res, 0) if dt == dtypes.bool_ else res
+    return not_equal(res, 0) if dt == dtypes.bool_ else res
 
 
 def einsum_path(*operands: Any, optimize: Any = "greedy",

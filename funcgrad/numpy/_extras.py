@@ -6,8 +6,7 @@ Every function here is a composition (slices, pads, concatenations, selects,
 dot_general), so it is differentiable and batchable wherever its primitives
 are. Shapes, axes and modes are static Python values; arrays may be traced.
 `einsum` lives in `_einsum`, statistics (nan-reductions, quantiles,
-histogram, cov) in `_stats`; this module re-exports both for
-``funcgrad.numpy``.
+histogram, cov) in `_stats`; both are built on this module.
 """
 from __future__ import annotations
 
@@ -17,12 +16,20 @@ from typing import Any
 
 import numpy as np
 
-import funcgrad.numpy as fnp
 from funcgrad import dtypes
 from funcgrad import primitives as P
 from funcgrad.core import Tracer
+from funcgrad.numpy._advanced import take
+from funcgrad.numpy._creation import arange, asarray, ones_like, zeros, zeros_like
 from funcgrad.numpy._eager import eager_jit
-from funcgrad.numpy._ufuncs import Ufunc
+from funcgrad.numpy._elementwise import imag, real
+from funcgrad.numpy._reductions import cumprod, cumsum, sum as sum_
+from funcgrad.numpy._shape import (broadcast_to, clip, concatenate, expand_dims, moveaxis, ravel,
+                                   reshape, stack, transpose)
+from funcgrad.numpy._sorting import argsort, searchsorted, where
+from funcgrad.numpy._ufuncs import (Ufunc, _logaddexp_base, abs as abs_, add, arctan2, divide,
+                                    equal, greater, isnan, less, minimum, mod, multiply,
+                                    not_equal, sin, subtract)
 from funcgrad.numpy._util import (asarray_operand, aval_of, convert, normalize_axes,
                                   normalize_axis, promote, reject)
 
@@ -92,11 +99,11 @@ def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
     ax1, ax2 = normalize_axis(axis1, nd, "axis1"), normalize_axis(axis2, nd, "axis2")
     if ax1 == ax2:
         raise ValueError("diagonal: axis1 and axis2 cannot be the same")
-    x = fnp.moveaxis(x, (ax1, ax2), (-2, -1))
+    x = moveaxis(x, (ax1, ax2), (-2, -1))
     *batch, n, m = _shape(x)
     offset = _static_int(offset, "diagonal", "offset")
     count = max(0, min(n, m - offset)) if offset >= 0 else max(0, min(n + offset, m))
-    flat = fnp.reshape(x, (*batch, n * m))
+    flat = reshape(x, (*batch, n * m))
     if count == 0:
         return _slice_axis(flat, len(batch), 0, 0)
     start = offset if offset >= 0 else -offset * m
@@ -107,7 +114,7 @@ def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = 
           out: Any = None) -> Any:
     """Sum of the diagonal (NumPy's accumulation dtypes: small ints sum as int64)."""
     reject("trace", out=out)
-    return fnp.sum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)
+    return sum_(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)
 
 
 def diag(v: Any, k: int = 0) -> Any:
@@ -123,7 +130,7 @@ def diag(v: Any, k: int = 0) -> Any:
     size = n + abs(k)
     dt = aval_of(x).dtype
     if n == 0:
-        return fnp.zeros((size, size), dt)
+        return zeros((size, size), dt)
     # the flat position of v[i] is (i + r0) * size + (i + c0): a pad with interior padding
     start = max(-k, 0) * size + max(k, 0)
     last = start + (n - 1) * (size + 1)
@@ -134,7 +141,7 @@ def diag(v: Any, k: int = 0) -> Any:
 
 def diagflat(v: Any, k: int = 0) -> Any:
     """A 2-d array with the flattened input on its k-th diagonal."""
-    return diag(fnp.ravel(_op(v)), k)
+    return diag(ravel(_op(v)), k)
 
 
 def tri(N: int, M: int | None = None, k: int = 0, dtype: Any = None) -> Any:  # noqa: N803
@@ -160,14 +167,14 @@ def tril(m: Any, k: int = 0) -> Any:
     """`m` with the entries above the k-th diagonal zeroed (over the last two axes)."""
     x = _op(m)
     mask = _tri_mask(_shape(x), _static_int(k, "tril", "k"), True)
-    return fnp.where(mask, x, _zero(aval_of(x).dtype))
+    return where(mask, x, _zero(aval_of(x).dtype))
 
 
 def triu(m: Any, k: int = 0) -> Any:
     """`m` with the entries below the k-th diagonal zeroed (over the last two axes)."""
     x = _op(m)
     mask = _tri_mask(_shape(x), _static_int(k, "triu", "k"), False)
-    return fnp.where(mask, x, _zero(aval_of(x).dtype))
+    return where(mask, x, _zero(aval_of(x).dtype))
 
 
 # ---------------------------------------------------------------------------
@@ -224,7 +231,7 @@ def roll(a: Any, shift: Any, axis: int | Sequence[int] | None = None) -> Any:
     """
     x = _op(a)
     if axis is None:
-        return fnp.reshape(roll(fnp.ravel(x), shift, 0), _shape(x))
+        return reshape(roll(ravel(x), shift, 0), _shape(x))
     nd = aval_of(x).ndim
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     shifts = shift if isinstance(shift, (tuple, list)) else (shift,)
@@ -257,8 +264,8 @@ def rot90(m: Any, k: int = 1, axes: tuple[int, int] = (0, 1)) -> Any:
     perm = list(range(nd))
     perm[a0], perm[a1] = perm[a1], perm[a0]
     if k == 1:
-        return fnp.transpose(flip(x, a1), perm)
-    return flip(fnp.transpose(x, perm), a1)
+        return transpose(flip(x, a1), perm)
+    return flip(transpose(x, perm), a1)
 
 
 # ---------------------------------------------------------------------------
@@ -275,13 +282,13 @@ def tile(A: Any, reps: int | Sequence[int]) -> Any:  # noqa: N803
     d = max(len(reps_t), len(shp))
     shp = (1,) * (d - len(shp)) + shp
     reps_t = (1,) * (d - len(reps_t)) + reps_t
-    x = fnp.reshape(x, shp)
+    x = reshape(x, shp)
     if all(r == 1 for r in reps_t):
         return x
     inter = tuple(v for pair in zip(reps_t, shp, strict=True) for v in pair)
-    spread = fnp.reshape(x, tuple(v for s in shp for v in (1, s)))
-    return fnp.reshape(fnp.broadcast_to(spread, inter), tuple(r * s for r, s in
-                                                              zip(reps_t, shp, strict=True)))
+    spread = reshape(x, tuple(v for s in shp for v in (1, s)))
+    return reshape(broadcast_to(spread, inter),
+                   tuple(r * s for r, s in zip(reps_t, shp, strict=True)))
 
 
 def repeat(a: Any, repeats: Any, axis: int | None = None, *,
@@ -294,7 +301,7 @@ def repeat(a: Any, repeats: Any, axis: int | None = None, *,
     """
     x = _op(a)
     if axis is None:
-        x = fnp.ravel(x)
+        x = ravel(x)
         axis = 0
     ax = normalize_axis(axis, aval_of(x).ndim)
     n = _shape(x)[ax]
@@ -303,9 +310,9 @@ def repeat(a: Any, repeats: Any, axis: int | None = None, *,
         if r < 0:
             raise ValueError("repeat: negative dimensions are not allowed")
         shp = _shape(x)
-        y = fnp.expand_dims(x, ax + 1)
-        y = fnp.broadcast_to(y, (*shp[:ax + 1], r, *shp[ax + 1:]))
-        return fnp.reshape(y, (*shp[:ax], n * r, *shp[ax + 1:]))
+        y = expand_dims(x, ax + 1)
+        y = broadcast_to(y, (*shp[:ax + 1], r, *shp[ax + 1:]))
+        return reshape(y, (*shp[:ax], n * r, *shp[ax + 1:]))
     traced = isinstance(repeats, Tracer) or (
         not isinstance(repeats, (list, tuple, np.ndarray)) and
         isinstance(asarray_operand(repeats), Tracer))
@@ -317,11 +324,11 @@ def repeat(a: Any, repeats: Any, axis: int | None = None, *,
         if n == 0 and int(total_repeat_length) > 0:
             raise ValueError(f"repeat: total_repeat_length={int(total_repeat_length)} pads with "
                              f"the last element, but the array is empty along axis {ax}")
-        reps = fnp.broadcast_to(convert(asarray_operand(repeats), dtypes.int64), (n,))
-        ends = fnp.cumsum(reps)
-        pos = fnp.arange(int(total_repeat_length))
-        idx = fnp.minimum(fnp.searchsorted(ends, pos, side="right"), max(n - 1, 0))
-        return fnp.take(x, idx, axis=ax)
+        reps = broadcast_to(convert(asarray_operand(repeats), dtypes.int64), (n,))
+        ends = cumsum(reps)
+        pos = arange(int(total_repeat_length))
+        idx = minimum(searchsorted(ends, pos, side="right"), max(n - 1, 0))
+        return take(x, idx, axis=ax)
     reps_np = np.asarray(repeats)
     if reps_np.size == 0 and reps_np.dtype.kind == "f":   # [] is an empty int list here
         reps_np = reps_np.astype(np.int64)
@@ -341,7 +348,7 @@ def repeat(a: Any, repeats: Any, axis: int | None = None, *,
             raise ValueError(f"repeat: total_repeat_length={total} pads with the last element, "
                              f"but the array is empty along axis {ax}")
         idx = np.concatenate([idx, np.full(max(total - idx.size, 0), max(n - 1, 0))])[:total]
-    return fnp.take(x, idx, axis=ax)
+    return take(x, idx, axis=ax)
 
 
 def _split_points(n: int, ios: Any, fname: str, even: bool) -> list[int]:
@@ -409,7 +416,7 @@ def meshgrid(*xi: Any, copy: bool = True, sparse: bool = False,
     """Coordinate arrays from 1-d coordinate vectors ('xy' or 'ij' indexing)."""
     if indexing not in ("xy", "ij"):
         raise ValueError("meshgrid: valid values for `indexing` are 'xy' and 'ij'")
-    xs = [fnp.ravel(_op(x)) for x in xi]
+    xs = [ravel(_op(x)) for x in xi]
     nd = len(xs)
     shapes = [_shape(x)[0] for x in xs]
     out = []
@@ -418,13 +425,13 @@ def meshgrid(*xi: Any, copy: bool = True, sparse: bool = False,
         s[i] = shapes[i]
         if indexing == "xy" and nd > 1 and i < 2:
             s[0], s[1] = s[1], s[0]
-        out.append(fnp.reshape(x, tuple(s)))
+        out.append(reshape(x, tuple(s)))
     if sparse:
         return out
     full = list(shapes)
     if indexing == "xy" and nd > 1:
         full[0], full[1] = full[1], full[0]
-    return [fnp.broadcast_to(o, tuple(full)) for o in out]
+    return [broadcast_to(o, tuple(full)) for o in out]
 
 
 # ---------------------------------------------------------------------------
@@ -449,31 +456,31 @@ def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = 
             if aval_of(e).ndim == 0:
                 shp = list(_shape(x))
                 shp[ax] = 1
-                e = fnp.broadcast_to(e, tuple(shp))
+                e = broadcast_to(e, tuple(shp))
             return e
         parts = ([widen(prepend)] if prepend is not None else []) + [x] + (
             [widen(append)] if append is not None else [])
-        x = fnp.concatenate(parts, axis=ax)
+        x = concatenate(parts, axis=ax)
     for _ in range(n):
         m = _shape(x)[ax]
         hi = _slice_axis(x, ax, min(1, m), m)
         lo = _slice_axis(x, ax, 0, max(m - 1, 0))
-        x = fnp.not_equal(hi, lo) if aval_of(x).dtype == dtypes.bool_ else fnp.subtract(hi, lo)
+        x = not_equal(hi, lo) if aval_of(x).dtype == dtypes.bool_ else subtract(hi, lo)
     return x
 
 
 def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Any:
     """Differences of consecutive elements of the flattened array, with optional ends."""
-    x = fnp.ravel(_op(ary))
+    x = ravel(_op(ary))
     d = diff(x)
     dt = aval_of(d).dtype
     parts = []
     if to_begin is not None:
-        parts.append(convert(fnp.ravel(_op(to_begin)), dt))
+        parts.append(convert(ravel(_op(to_begin)), dt))
     parts.append(d)
     if to_end is not None:
-        parts.append(convert(fnp.ravel(_op(to_end)), dt))
-    return fnp.concatenate(parts) if len(parts) > 1 else d
+        parts.append(convert(ravel(_op(to_end)), dt))
+    return concatenate(parts) if len(parts) > 1 else d
 
 
 def kron(a: Any, b: Any) -> Any:
@@ -482,9 +489,9 @@ def kron(a: Any, b: Any) -> Any:
     xs, ys = _shape(x), _shape(y)
     nd = max(len(xs), len(ys))
     xs, ys = (1,) * (nd - len(xs)) + xs, (1,) * (nd - len(ys)) + ys
-    x = fnp.reshape(x, tuple(v for s in xs for v in (s, 1)))
-    y = fnp.reshape(y, tuple(v for s in ys for v in (1, s)))
-    return fnp.reshape(fnp.multiply(x, y), tuple(p * q for p, q in zip(xs, ys, strict=True)))
+    x = reshape(x, tuple(v for s in xs for v in (s, 1)))
+    y = reshape(y, tuple(v for s in ys for v in (1, s)))
+    return reshape(multiply(x, y), tuple(p * q for p, q in zip(xs, ys, strict=True)))
 
 
 def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
@@ -493,24 +500,24 @@ def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
     if axis is not None:
         axisa = axisb = axisc = axis
     x, y = (_op(v) for v in promote(a, b))
-    x = fnp.moveaxis(x, normalize_axis(axisa, aval_of(x).ndim), -1)
-    y = fnp.moveaxis(y, normalize_axis(axisb, aval_of(y).ndim), -1)
+    x = moveaxis(x, normalize_axis(axisa, aval_of(x).ndim), -1)
+    y = moveaxis(y, normalize_axis(axisb, aval_of(y).ndim), -1)
     nx, ny = _shape(x)[-1], _shape(y)[-1]
     if nx not in (2, 3) or ny not in (2, 3):
         raise ValueError("cross: incompatible dimensions for cross product (dimension must "
                          "be 2 or 3)")
 
     def comp(v: Any, i: int, n: int) -> Any:
-        return v[..., i] if i < n else fnp.zeros_like(v[..., 0])
+        return v[..., i] if i < n else zeros_like(v[..., 0])
 
     x0, x1, x2 = (comp(x, i, nx) for i in range(3))
     y0, y1, y2 = (comp(y, i, ny) for i in range(3))
-    z = fnp.subtract(fnp.multiply(x0, y1), fnp.multiply(x1, y0))
+    z = subtract(multiply(x0, y1), multiply(x1, y0))
     if nx == 2 and ny == 2:
         return z
-    c = fnp.stack([fnp.subtract(fnp.multiply(x1, y2), fnp.multiply(x2, y1)),
-                   fnp.subtract(fnp.multiply(x2, y0), fnp.multiply(x0, y2)), z], axis=-1)
-    return fnp.moveaxis(c, -1, normalize_axis(axisc, aval_of(c).ndim))
+    c = stack([subtract(multiply(x1, y2), multiply(x2, y1)),
+               subtract(multiply(x2, y0), multiply(x0, y2)), z], axis=-1)
+    return moveaxis(c, -1, normalize_axis(axisc, aval_of(c).ndim))
 
 
 @eager_jit()
@@ -519,9 +526,9 @@ def polyval(p: Any, x: Any) -> Any:
     pp, xx = (_op(v) for v in promote(p, x))
     if aval_of(pp).ndim != 1:
         raise ValueError(f"polyval: p must be 1-d, got shape {_shape(pp)}")
-    y = fnp.zeros_like(xx)
+    y = zeros_like(xx)
     for i in range(_shape(pp)[0]):
-        y = fnp.add(fnp.multiply(y, xx), pp[i])
+        y = add(multiply(y, xx), pp[i])
     return y
 
 
@@ -532,10 +539,10 @@ def vander(x: Any, N: int | None = None, increasing: bool = False) -> Any:  # no
         raise ValueError("vander: x must be a one-dimensional array or sequence")
     n = _shape(v)[0] if N is None else _static_int(N, "vander", "N")
     if n == 0:
-        return fnp.zeros((_shape(v)[0], 0), aval_of(v).dtype)
-    cols = fnp.concatenate([fnp.ones_like(v)[:, None],
-                            fnp.broadcast_to(v[:, None], (_shape(v)[0], n - 1))], axis=1)
-    powers = fnp.cumprod(cols, axis=1)
+        return zeros((_shape(v)[0], 0), aval_of(v).dtype)
+    cols = concatenate([ones_like(v)[:, None],
+                        broadcast_to(v[:, None], (_shape(v)[0], n - 1))], axis=1)
+    powers = cumprod(cols, axis=1)
     return powers if increasing else flip(powers, 1)
 
 
@@ -553,11 +560,11 @@ def trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> Any:
             d = diff(xx)
             shp = [1] * aval_of(yy).ndim
             shp[ax] = _shape(d)[0]
-            d = fnp.reshape(d, tuple(shp))
+            d = reshape(d, tuple(shp))
         else:
             d = diff(xx, axis=ax)
-    mid = fnp.add(_slice_axis(yy, ax, 1, m), _slice_axis(yy, ax, 0, max(m - 1, 0)))
-    return fnp.sum(fnp.multiply(fnp.multiply(mid, d), 0.5), axis=ax)
+    mid = add(_slice_axis(yy, ax, 1, m), _slice_axis(yy, ax, 0, max(m - 1, 0)))
+    return sum_(multiply(multiply(mid, d), 0.5), axis=ax)
 
 
 # ---------------------------------------------------------------------------
@@ -568,21 +575,21 @@ def trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> Any:
 def _interp(x: Any, xp: Any, fp: Any, left: Any, right: Any) -> Any:
     n = _shape(xp)[0]
     if n == 1:
-        res = fnp.broadcast_to(fp[0], _shape(x))
+        res = broadcast_to(fp[0], _shape(x))
     else:
-        j = fnp.clip(fnp.searchsorted(xp, x, side="right") - 1, 0, n - 2)
-        x0, x1 = fnp.take(xp, j), fnp.take(xp, j + 1)
-        f0, f1 = fnp.take(fp, j), fnp.take(fp, j + 1)
-        dx = fnp.subtract(x1, x0)
-        same = fnp.equal(dx, 0.0)
-        slope = fnp.divide(fnp.subtract(f1, f0), fnp.where(same, 1.0, dx))
-        res = fnp.where(same, f0, fnp.add(f0, fnp.multiply(slope, fnp.subtract(x, x0))))
-        res = fnp.where(fnp.equal(x, xp[-1]), fp[-1], res)
+        j = clip(searchsorted(xp, x, side="right") - 1, 0, n - 2)
+        x0, x1 = take(xp, j), take(xp, j + 1)
+        f0, f1 = take(fp, j), take(fp, j + 1)
+        dx = subtract(x1, x0)
+        same = equal(dx, 0.0)
+        slope = divide(subtract(f1, f0), where(same, 1.0, dx))
+        res = where(same, f0, add(f0, multiply(slope, subtract(x, x0))))
+        res = where(equal(x, xp[-1]), fp[-1], res)
     lo = fp[0] if left is None else left
     hi = fp[-1] if right is None else right
-    res = fnp.where(fnp.less(x, xp[0]), lo, res)
-    res = fnp.where(fnp.greater(x, xp[-1]), hi, res)
-    return fnp.where(fnp.isnan(x), np.nan, res)
+    res = where(less(x, xp[0]), lo, res)
+    res = where(greater(x, xp[-1]), hi, res)
+    return where(isnan(x), np.nan, res)
 
 
 def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
@@ -610,12 +617,12 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
             raise ValueError("interp: period must be a non-zero value")
         per = abs(float(period))
         left = right = None
-        xv = fnp.mod(xv, per)
-        xpv = fnp.mod(xpv, per)
-        order = fnp.argsort(xpv)
-        xpv, fpv = fnp.take(xpv, order), fnp.take(fpv, order)
-        xpv = fnp.concatenate([xpv[-1:] - per, xpv, xpv[0:1] + per])
-        fpv = fnp.concatenate([fpv[-1:], fpv, fpv[0:1]])
+        xv = mod(xv, per)
+        xpv = mod(xpv, per)
+        order = argsort(xpv)
+        xpv, fpv = take(xpv, order), take(fpv, order)
+        xpv = concatenate([xpv[-1:] - per, xpv, xpv[0:1] + per])
+        fpv = concatenate([fpv[-1:], fpv, fpv[0:1]])
     return _interp(xv, xpv, fpv, left, right)
 
 
@@ -632,7 +639,6 @@ def _heaviside(x1: Any, x2: Any) -> Any:
 
 
 def _logaddexp2(a: Any, b: Any) -> Any:
-    from funcgrad.numpy._ufuncs import _logaddexp_base
     return _logaddexp_base(a, b, math.log(2.0))
 
 
@@ -646,14 +652,14 @@ def sinc(x: Any) -> Any:
     v = _op(x)
     if not dtypes.is_inexact(aval_of(v).dtype):
         v = convert(v, dtypes.default_float())
-    y = fnp.multiply(v, math.pi)
-    small = fnp.less(fnp.abs(y), 1e-3 if aval_of(v).dtype == dtypes.float64 else 1e-1)
-    safe = fnp.where(small, 1.0, y)
-    y2 = fnp.multiply(y, y)
+    y = multiply(v, math.pi)
+    small = less(abs_(y), 1e-3 if aval_of(v).dtype == dtypes.float64 else 1e-1)
+    safe = where(small, 1.0, y)
+    y2 = multiply(y, y)
     # 1 - y^2/6 + y^4/120 - y^6/5040: exact to rounding for |y| < 1e-3 (1e-1 in float32)
-    taylor = fnp.add(1.0, fnp.multiply(y2, fnp.add(-1 / 6, fnp.multiply(
-        y2, fnp.add(1 / 120, fnp.multiply(y2, -1 / 5040))))))
-    return fnp.where(small, taylor, fnp.divide(fnp.sin(safe), safe))
+    taylor = add(1.0, multiply(y2, add(-1 / 6, multiply(
+        y2, add(1 / 120, multiply(y2, -1 / 5040))))))
+    return where(small, taylor, divide(sin(safe), safe))
 
 
 @eager_jit(("copy",))
@@ -665,14 +671,14 @@ def nan_to_num(x: Any, copy: bool = True, nan: Any = 0.0, posinf: Any = None,
     if not dtypes.is_inexact(dt):
         return v
     if dtypes.is_complex(dt):
-        return fnp.add(nan_to_num(fnp.real(v), copy, nan, posinf, neginf),
-                       fnp.multiply(nan_to_num(fnp.imag(v), copy, nan, posinf, neginf), 1j))
+        return add(nan_to_num(real(v), copy, nan, posinf, neginf),
+                   multiply(nan_to_num(imag(v), copy, nan, posinf, neginf), 1j))
     info = dtypes.finfo(dt)
     hi = float(info.max) if posinf is None else posinf
     lo = float(info.min) if neginf is None else neginf
-    out = fnp.where(fnp.isnan(v), nan, v)
-    out = fnp.where(fnp.equal(v, np.inf), hi, out)
-    out = fnp.where(fnp.equal(v, -np.inf), lo, out)
+    out = where(isnan(v), nan, v)
+    out = where(equal(v, np.inf), hi, out)
+    out = where(equal(v, -np.inf), lo, out)
     return convert(out, dt)
 
 
@@ -681,12 +687,12 @@ def angle(z: Any, deg: bool = False) -> Any:
     v = _op(z)
     dt = aval_of(v).dtype
     if dtypes.is_complex(dt):
-        re, im = fnp.real(v), fnp.imag(v)
+        re, im = real(v), imag(v)
     else:
         re = v if dtypes.is_inexact(dt) else convert(v, dtypes.default_float())
-        im = fnp.zeros_like(re)
-    out = fnp.arctan2(im, re)
-    return fnp.multiply(out, 180 / math.pi) if deg else out
+        im = zeros_like(re)
+    out = arctan2(im, re)
+    return multiply(out, 180 / math.pi) if deg else out
 
 
 def select(condlist: Sequence[Any], choicelist: Sequence[Any], default: Any = 0) -> Any:
@@ -703,26 +709,12 @@ def select(condlist: Sequence[Any], choicelist: Sequence[Any], default: Any = 0)
     choices = promote(*choicelist, default)
     out = choices[-1]
     for c, v in zip(reversed(conds), reversed(choices[:-1]), strict=True):
-        out = fnp.where(c, v, out)
-    return fnp.asarray(out)
+        out = where(c, v, out)
+    return asarray(out)
 
 
-# re-exported for funcgrad.numpy (one import block there)
-from funcgrad.numpy._pad import convolve, correlate, pad  # noqa: E402
-from funcgrad.numpy._einsum import einsum, einsum_path  # noqa: E402
-from funcgrad.numpy._stats import (average, bincount, corrcoef, count_nonzero,  # noqa: E402
-                                   cov, histogram, histogram_bin_edges, median, nanargmax,
-                                   nanargmin, nancumprod, nancumsum, nanmax, nanmean,
-                                   nanmedian, nanmin, nanpercentile, nanprod, nanquantile,
-                                   nanstd, nansum, nanvar, percentile, ptp, quantile)
-
-__all__ = ["angle", "array_split", "average", "bincount", "convolve", "corrcoef",
-           "correlate", "count_nonzero", "cov", "cross", "diag", "diagflat", "diagonal",
-           "diff", "dsplit", "ediff1d", "einsum", "einsum_path", "flip", "fliplr", "flipud",
-           "heaviside", "histogram", "histogram_bin_edges", "hsplit", "interp", "kron",
-           "logaddexp2", "median", "meshgrid", "nan_to_num", "nanargmax", "nanargmin",
-           "nancumprod", "nancumsum", "nanmax", "nanmean", "nanmedian", "nanmin",
-           "nanpercentile", "nanprod", "nanquantile", "nanstd", "nansum", "nanvar", "pad",
-           "percentile", "polyval", "ptp", "quantile", "repeat", "roll", "rot90", "select",
+__all__ = ["angle", "array_split", "cross", "diag", "diagflat", "diagonal", "diff", "dsplit",
+           "ediff1d", "flip", "fliplr", "flipud", "heaviside", "hsplit", "interp", "kron",
+           "logaddexp2", "meshgrid", "nan_to_num", "polyval", "repeat", "roll", "rot90", "select",
            "sinc", "split", "tile", "trace", "trapezoid", "tri", "tril", "triu", "vander",
            "vsplit"]

@@ -14,17 +14,20 @@ funcgrad.numpy imports this module before anything else of its own.
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-import funcgrad.numpy as _fnp
+import funcgrad.numpy._contract as _contract
+import funcgrad.numpy._reductions as _reductions
+import funcgrad.numpy._shape as _shape
 from funcgrad import core, dtypes
 from funcgrad import primitives as P
 from funcgrad.array import Array, copy_array
 from funcgrad.core import Tracer, set_array_methods
-from funcgrad.numpy import _contract, _reductions, _shape
 from funcgrad.numpy._creation import zeros_like
+from funcgrad.numpy._elementwise import round as round_
 from funcgrad.numpy._indexing import getitem
 from funcgrad.numpy._ufuncs import UFUNCS, operands
 from funcgrad.numpy._updates import IndexedUpdate
@@ -132,7 +135,7 @@ def _imag(self: Any) -> Any:
 
 
 def _round(self: Any, decimals: int = 0) -> Any:
-    return _fnp.round(self, decimals)
+    return round_(self, decimals)
 
 
 class _AtIndexer:
@@ -147,8 +150,18 @@ class _AtIndexer:
         return IndexedUpdate(self.array, idx)
 
 
+_namespace: ModuleType | None = None
+
+
+def set_namespace(namespace: ModuleType) -> None:
+    """What ``x.__array_namespace__()`` returns: funcgrad.numpy hands itself over at
+    the end of its import (it imports this module first, so this one cannot import it)."""
+    global _namespace
+    _namespace = namespace
+
+
 def _array_namespace(self: Any, api_version: Any = None) -> Any:
-    return _fnp
+    return _namespace
 
 
 class ArrayMethodImpls:

@@ -8,13 +8,19 @@ from typing import Any
 
 import numpy as np
 
-import funcgrad.numpy as fnp
 from funcgrad import dtypes
 from funcgrad import primitives as P
 from funcgrad.core import Tracer
 from funcgrad.errors import UnsupportedError
+from funcgrad.numpy._contract import dot
+from funcgrad.numpy._creation import arange
+from funcgrad.numpy._elementwise import round as round_
 from funcgrad.numpy._extras import _cat, _op, _rev, _shape, _slice_axis, _zero
-from funcgrad.numpy._util import (aval_of, convert, promote)
+from funcgrad.numpy._reductions import max as max_, mean, min as min_
+from funcgrad.numpy._shape import broadcast_to, reshape
+from funcgrad.numpy._stats import median
+from funcgrad.numpy._ufuncs import add, conj as conj_, divide, floor, multiply, not_equal, subtract
+from funcgrad.numpy._util import aval_of, convert, promote
 
 
 # ---------------------------------------------------------------------------
@@ -44,7 +50,7 @@ def _edge_block(x: Any, axis: int, at_end: bool, width: int) -> Any:
     edge = _slice_axis(x, axis, n - 1, n) if at_end else _slice_axis(x, axis, 0, 1)
     shp = list(_shape(x))
     shp[axis] = width
-    return fnp.broadcast_to(edge, tuple(shp))
+    return broadcast_to(edge, tuple(shp))
 
 
 def _stat_block(x: Any, axis: int, at_end: bool, width: int, length: int | None,
@@ -53,18 +59,18 @@ def _stat_block(x: Any, axis: int, at_end: bool, width: int, length: int | None,
     k = n if length is None else max(1, min(int(length), n))
     part = _slice_axis(x, axis, n - k, n) if at_end else _slice_axis(x, axis, 0, k)
     if stat == "mean":
-        v = fnp.mean(part, axis=axis, keepdims=True)
+        v = mean(part, axis=axis, keepdims=True)
         if not dtypes.is_inexact(aval_of(x).dtype):
-            v = fnp.round(v)
+            v = round_(v)
     elif stat == "median":
-        v = fnp.median(part, axis=axis, keepdims=True)
+        v = median(part, axis=axis, keepdims=True)
         if not dtypes.is_inexact(aval_of(x).dtype):
-            v = fnp.round(v)
+            v = round_(v)
     else:
-        v = (fnp.max if stat == "maximum" else fnp.min)(part, axis=axis, keepdims=True)
+        v = (max_ if stat == "maximum" else min_)(part, axis=axis, keepdims=True)
     shp = list(_shape(x))
     shp[axis] = width
-    return fnp.broadcast_to(convert(v, aval_of(x).dtype), tuple(shp))
+    return broadcast_to(convert(v, aval_of(x).dtype), tuple(shp))
 
 
 def _ramp_block(x: Any, axis: int, at_end: bool, width: int, end: Any) -> Any:
@@ -76,14 +82,14 @@ def _ramp_block(x: Any, axis: int, at_end: bool, width: int, end: Any) -> Any:
     # for integer arrays; mirrored on the right
     shp = [1] * aval_of(x).ndim
     shp[axis] = width
-    i = fnp.reshape(fnp.arange(width, dtype=fdt), tuple(shp))
+    i = reshape(arange(width, dtype=fdt), tuple(shp))
     end_v = convert(_op(end), fdt)
-    step = fnp.divide(fnp.subtract(convert(edge, fdt), end_v), float(width))
-    ramp = fnp.add(fnp.multiply(i, step), end_v)
+    step = divide(subtract(convert(edge, fdt), end_v), float(width))
+    ramp = add(multiply(i, step), end_v)
     if at_end:
         ramp = _rev(ramp, axis)
     if dtypes.is_integer(dt):
-        ramp = fnp.floor(ramp)
+        ramp = floor(ramp)
     return convert(ramp, dt)
 
 
@@ -104,7 +110,7 @@ def _reflect_axis(x: Any, axis: int, before: int, after: int, symmetric: bool,
             lo = 0 if symmetric else 1
             chunk = _rev(_slice_axis(cur, axis, lo, lo + c), axis)
             if odd:
-                chunk = fnp.subtract(fnp.multiply(_slice_axis(cur, axis, 0, 1), 2), chunk)
+                chunk = subtract(multiply(_slice_axis(cur, axis, 0, 1), 2), chunk)
             new_parts.append(convert(chunk, aval_of(x).dtype))
             before -= c
         new_parts.append(cur)
@@ -113,7 +119,7 @@ def _reflect_axis(x: Any, axis: int, before: int, after: int, symmetric: bool,
             hi = n if symmetric else n - 1
             chunk = _rev(_slice_axis(cur, axis, hi - c, hi), axis)
             if odd:
-                chunk = fnp.subtract(fnp.multiply(_slice_axis(cur, axis, n - 1, n), 2), chunk)
+                chunk = subtract(multiply(_slice_axis(cur, axis, n - 1, n), 2), chunk)
             new_parts.append(convert(chunk, aval_of(x).dtype))
             after -= c
         cur = _cat(new_parts, axis)
@@ -266,10 +272,10 @@ def _windows(a: Any, m: int) -> Any:
     """
     length = _shape(a)[0]
     cols = length - m + 1
-    rows = fnp.broadcast_to(a[None, :], (m, length))
-    flat = fnp.reshape(rows, (m * length,))
+    rows = broadcast_to(a[None, :], (m, length))
+    flat = reshape(rows, (m * length,))
     flat = P.pad_p.bind(flat, _zero(aval_of(a).dtype), padding_config=((0, m, 0),))
-    skew = fnp.reshape(flat, (m, length + 1))
+    skew = reshape(flat, (m, length + 1))
     return skew[:, :cols]
 
 
@@ -281,10 +287,10 @@ def _correlate_full(a: Any, v: Any, conj: bool) -> Any:
     work = dtypes.int64 if dt == dtypes.bool_ else dt
     a, v = convert(a, work), convert(v, work)
     if conj and dtypes.is_complex(work):
-        v = fnp.conj(v)
+        v = conj_(v)
     padded = P.pad_p.bind(a, _zero(work), padding_config=((m - 1, m - 1, 0),))
-    out = fnp.dot(v, _windows(padded, m))            # out[j] = sum_k v[k] a_pad[j + k]
-    return fnp.not_equal(out, 0) if dt == dtypes.bool_ else out
+    out = dot(v, _windows(padded, m))            # out[j] = sum_k v[k] a_pad[j + k]
+    return not_equal(out, 0) if dt == dtypes.bool_ else out
 
 
 def _mode_slice(full: Any, n: int, m: int, mode: str, fname: str) -> Any:

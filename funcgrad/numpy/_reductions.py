@@ -11,6 +11,7 @@ from funcgrad import dtypes
 from funcgrad import primitives as P
 from funcgrad.core import Primitive, shape_error
 from funcgrad.numpy._shape import expand_dims, reshape
+from funcgrad.numpy._ufuncs import UFUNCS
 from funcgrad.numpy._util import (asarray_operand, aval_of, canonical_dtype, convert,
                                   normalize_axes, normalize_axis, reject)
 
@@ -43,7 +44,6 @@ def _reduce(prim: Primitive, a: Any, axis: Axis, dtype: Any, keepdims: bool, nam
     x = convert(x, dt, False)
     res = prim.bind(x, axes=axes)
     if initial is not None:
-        from funcgrad.numpy._ufuncs import UFUNCS
         combine = {P.reduce_sum_p: "add", P.reduce_prod_p: "multiply",
                    P.reduce_max_p: "maximum", P.reduce_min_p: "minimum"}[prim]
         res = UFUNCS[combine](res, convert(initial, dt))

@@ -1,4 +1,4 @@
-"""Shape manipulation, joining, broadcasting, where/clip."""
+"""Shape manipulation, joining, broadcasting, clip (`where` is with `nonzero` in `_sorting`)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -201,21 +201,6 @@ def dstack(tup: Sequence[Any]) -> Any:
 def column_stack(tup: Sequence[Any]) -> Any:
     xs = [asarray_operand(a) for a in tup]
     return concatenate([reshape(x, (-1, 1)) if aval_of(x).ndim < 2 else x for x in xs], axis=1)
-
-
-def where(condition: Any, x: Any = None, y: Any = None) -> Any:
-    if x is None and y is None:
-        from funcgrad.numpy._advanced import nonzero
-        return nonzero(condition)
-    if x is None or y is None:
-        raise ValueError("where: either both or neither of x and y should be given")
-    c = asarray_operand(condition)
-    if aval_of(c).dtype != dtypes.bool_:
-        c = P.ne_p.bind(c, convert(0, aval_of(c).dtype))
-    a, b = promote(x, y)
-    dt = aval_of(a).dtype
-    a, b = convert(a, dt, False), convert(b, dt, False)
-    return P.select_n_p.bind(c, b, a)
 
 
 def clip(a: Any, a_min: Any = None, a_max: Any = None, *, min: Any = None,  # noqa: A002

@@ -15,11 +15,24 @@ from typing import Any
 
 import numpy as np
 
-import funcgrad.numpy as fnp
 from funcgrad import dtypes
 from funcgrad.core import Tracer
 from funcgrad.errors import UnsupportedError
+from funcgrad.numpy._advanced import take_along_axis
+from funcgrad.numpy._contract import matmul
+from funcgrad.numpy._creation import arange, full, linspace, ones, zeros, zeros_like
 from funcgrad.numpy._eager import eager_jit
+from funcgrad.numpy._elementwise import imag, real, round as round_
+from funcgrad.numpy._extras import diagonal, diff
+from funcgrad.numpy._reductions import (all as all_, any as any_, argmax, argmin, cumprod, cumsum,
+                                        max as max_, mean, min as min_, prod, sqrt_of_variance,
+                                        sum as sum_, var)
+from funcgrad.numpy._shape import (atleast_2d, broadcast_to, clip, concatenate, moveaxis, ravel,
+                                   reshape, squeeze, transpose)
+from funcgrad.numpy._sorting import searchsorted, sort, where as where_
+from funcgrad.numpy._ufuncs import (add, ceil, conj, divide, equal, floor, greater, greater_equal,
+                                    isnan, less, logical_and, logical_not, maximum, mod, multiply,
+                                    not_equal, sqrt, subtract)
 from funcgrad.numpy._util import (asarray_operand, aval_of, canonical_dtype, convert,
                                   normalize_axes, reject)
 
@@ -37,11 +50,11 @@ def _inexact(dt: np.dtype) -> bool:
 def _replace_nan(x: Any, value: float) -> Any:
     if not _inexact(aval_of(x).dtype):
         return x
-    return convert(fnp.where(fnp.isnan(x), value, x), aval_of(x).dtype)
+    return convert(where_(isnan(x), value, x), aval_of(x).dtype)
 
 
 def _not_nan(x: Any) -> Any:
-    return fnp.logical_not(fnp.isnan(x))
+    return logical_not(isnan(x))
 
 
 # ---------------------------------------------------------------------------
@@ -52,33 +65,33 @@ def nansum(a: Any, axis: Axis = None, dtype: Any = None, out: Any = None,
            keepdims: bool = False, initial: Any = None, where: Any = None) -> Any:
     """Sum treating NaNs as zero."""
     reject("nansum", out=out, where=where)
-    return fnp.sum(_replace_nan(_op(a), 0.0), axis=axis, dtype=dtype, keepdims=keepdims,
-                   initial=initial)
+    return sum_(_replace_nan(_op(a), 0.0), axis=axis, dtype=dtype, keepdims=keepdims,
+                initial=initial)
 
 
 def nanprod(a: Any, axis: Axis = None, dtype: Any = None, out: Any = None,
             keepdims: bool = False, initial: Any = None, where: Any = None) -> Any:
     """Product treating NaNs as one."""
     reject("nanprod", out=out, where=where)
-    return fnp.prod(_replace_nan(_op(a), 1.0), axis=axis, dtype=dtype, keepdims=keepdims,
-                    initial=initial)
+    return prod(_replace_nan(_op(a), 1.0), axis=axis, dtype=dtype, keepdims=keepdims,
+                initial=initial)
 
 
 def _nan_extreme(fname: str, a: Any, axis: Axis, out: Any, keepdims: bool, initial: Any,
                  where: Any) -> Any:
     reject(fname, out=out, where=where)
     x = _op(a)
-    reducer = fnp.max if fname == "nanmax" else fnp.min
+    reducer = max_ if fname == "nanmax" else min_
     if not _inexact(aval_of(x).dtype):
         return reducer(x, axis=axis, keepdims=keepdims, initial=initial)
     if dtypes.is_complex(aval_of(x).dtype):
         raise UnsupportedError(f"funcgrad.numpy.{fname}: complex input is not supported")
     fill = -np.inf if fname == "nanmax" else np.inf
     r = reducer(_replace_nan(x, fill), axis=axis, keepdims=keepdims, initial=initial)
-    all_nan = fnp.all(fnp.isnan(x), axis=axis, keepdims=keepdims)
+    all_nan = all_(isnan(x), axis=axis, keepdims=keepdims)
     if initial is not None:
         return r
-    return convert(fnp.where(all_nan, np.nan, r), aval_of(x).dtype)
+    return convert(where_(all_nan, np.nan, r), aval_of(x).dtype)
 
 
 def nanmax(a: Any, axis: Axis = None, out: Any = None, keepdims: bool = False,
@@ -94,7 +107,7 @@ def nanmin(a: Any, axis: Axis = None, out: Any = None, keepdims: bool = False,
 
 
 def _count(x: Any, axis: Axis, keepdims: bool) -> Any:
-    return fnp.sum(_not_nan(x), axis=axis, keepdims=keepdims)
+    return sum_(_not_nan(x), axis=axis, keepdims=keepdims)
 
 
 def _mean_dtype(x: Any, dtype: Any) -> np.dtype:
@@ -111,11 +124,11 @@ def nanmean(a: Any, axis: Axis = None, dtype: Any = None, out: Any = None,
     reject("nanmean", out=out, where=where)
     x = _op(a)
     if not _inexact(aval_of(x).dtype):
-        return fnp.mean(x, axis=axis, dtype=dtype, keepdims=keepdims)
+        return mean(x, axis=axis, dtype=dtype, keepdims=keepdims)
     dt = _mean_dtype(x, dtype)
-    s = fnp.sum(convert(_replace_nan(x, 0.0), dt), axis=axis, keepdims=keepdims)
+    s = sum_(convert(_replace_nan(x, 0.0), dt), axis=axis, keepdims=keepdims)
     n = convert(_count(x, axis, keepdims), dtypes.real_dtype(dt))
-    return fnp.divide(s, n)
+    return divide(s, n)
 
 
 def nanvar(a: Any, axis: Axis = None, dtype: Any = None, out: Any = None, ddof: int = 0,
@@ -126,36 +139,35 @@ def nanvar(a: Any, axis: Axis = None, dtype: Any = None, out: Any = None, ddof: 
         ddof = correction
     x = _op(a)
     if not _inexact(aval_of(x).dtype):
-        return fnp.var(x, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+        return var(x, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
     dt = _mean_dtype(x, dtype)
     x = convert(x, dt)
     m = nanmean(x, axis=axis, keepdims=True)
-    d = fnp.subtract(x, m)
-    sq = fnp.real(fnp.multiply(d, fnp.conj(d))) if dtypes.is_complex(dt) else fnp.multiply(d, d)
-    s = fnp.sum(_replace_nan(sq, 0.0), axis=axis, keepdims=keepdims)
-    dof = fnp.subtract(_count(x, axis, keepdims), ddof)
+    d = subtract(x, m)
+    sq = real(multiply(d, conj(d))) if dtypes.is_complex(dt) else multiply(d, d)
+    s = sum_(_replace_nan(sq, 0.0), axis=axis, keepdims=keepdims)
+    dof = subtract(_count(x, axis, keepdims), ddof)
     rdt = aval_of(s).dtype
-    return convert(fnp.where(fnp.greater(dof, 0), fnp.divide(s, convert(dof, rdt)), np.nan),
+    return convert(where_(greater(dof, 0), divide(s, convert(dof, rdt)), np.nan),
                    rdt)
 
 
 def nanstd(a: Any, axis: Axis = None, dtype: Any = None, out: Any = None, ddof: int = 0,
            keepdims: bool = False, where: Any = None, correction: Any = None) -> Any:
     """Standard deviation of the non-NaN entries (derivative 0 where it is 0, like std)."""
-    from funcgrad.numpy._reductions import sqrt_of_variance
     return sqrt_of_variance(nanvar(a, axis, dtype, out, ddof, keepdims, where, correction))
 
 
 def _nan_arg(fname: str, a: Any, axis: int | None, out: Any, keepdims: bool) -> Any:
     reject(fname, out=out)
     x = _op(a)
-    arg = fnp.argmax if fname == "nanargmax" else fnp.argmin
+    arg = argmax if fname == "nanargmax" else argmin
     if not _inexact(aval_of(x).dtype):
         return arg(x, axis=axis, keepdims=keepdims)
     fill = -np.inf if fname == "nanargmax" else np.inf
     idx = arg(_replace_nan(x, fill), axis=axis, keepdims=keepdims)
-    all_nan = fnp.all(fnp.isnan(x), axis=axis, keepdims=keepdims)
-    return fnp.where(all_nan, -1, idx)
+    all_nan = all_(isnan(x), axis=axis, keepdims=keepdims)
+    return where_(all_nan, -1, idx)
 
 
 def nanargmax(a: Any, axis: int | None = None, out: Any = None, *,
@@ -173,28 +185,28 @@ def nanargmin(a: Any, axis: int | None = None, out: Any = None, *,
 def nancumsum(a: Any, axis: int | None = None, dtype: Any = None, out: Any = None) -> Any:
     """Cumulative sum treating NaNs as zero."""
     reject("nancumsum", out=out)
-    return fnp.cumsum(_replace_nan(_op(a), 0.0), axis=axis, dtype=dtype)
+    return cumsum(_replace_nan(_op(a), 0.0), axis=axis, dtype=dtype)
 
 
 def nancumprod(a: Any, axis: int | None = None, dtype: Any = None, out: Any = None) -> Any:
     """Cumulative product treating NaNs as one."""
     reject("nancumprod", out=out)
-    return fnp.cumprod(_replace_nan(_op(a), 1.0), axis=axis, dtype=dtype)
+    return cumprod(_replace_nan(_op(a), 1.0), axis=axis, dtype=dtype)
 
 
 def ptp(a: Any, axis: Axis = None, out: Any = None, keepdims: bool = False) -> Any:
     """Peak to peak: max - min along `axis`."""
     reject("ptp", out=out)
     x = _op(a)
-    return fnp.subtract(fnp.max(x, axis=axis, keepdims=keepdims),
-                        fnp.min(x, axis=axis, keepdims=keepdims))
+    return subtract(max_(x, axis=axis, keepdims=keepdims),
+                    min_(x, axis=axis, keepdims=keepdims))
 
 
 def count_nonzero(a: Any, axis: Axis = None, *, keepdims: bool = False) -> Any:
     """The number of non-zero entries (int64)."""
     x = _op(a)
-    nz = x if aval_of(x).dtype == dtypes.bool_ else fnp.not_equal(x, 0)
-    return fnp.sum(nz, axis=axis, keepdims=keepdims, dtype=dtypes.int64)
+    nz = x if aval_of(x).dtype == dtypes.bool_ else not_equal(x, 0)
+    return sum_(nz, axis=axis, keepdims=keepdims, dtype=dtypes.int64)
 
 
 # ---------------------------------------------------------------------------
@@ -210,12 +222,12 @@ def average(a: Any, axis: Axis = None, weights: Any = None, returned: bool = Fal
     x = _op(a)
     nd = aval_of(x).ndim
     if weights is None:
-        avg = fnp.mean(x, axis=axis, keepdims=keepdims)
+        avg = mean(x, axis=axis, keepdims=keepdims)
         if not returned:
             return avg
         axes = normalize_axes(axis, nd)
         cnt = int(np.prod([aval_of(x).shape[i] for i in axes]))
-        return avg, fnp.broadcast_to(convert(cnt, aval_of(avg).dtype), aval_of(avg).shape)
+        return avg, broadcast_to(convert(cnt, aval_of(avg).dtype), aval_of(avg).shape)
     w = _op(weights)
     xs, ws = aval_of(x).shape, aval_of(w).shape
     xdt, wdt = aval_of(x).dtype, aval_of(w).dtype
@@ -235,13 +247,13 @@ def average(a: Any, axis: Axis = None, weights: Any = None, returned: bool = Fal
         shp = [1] * nd
         for i, ax in enumerate(axes):
             shp[ax] = ws[i]
-        w = fnp.reshape(w, tuple(shp))
+        w = reshape(w, tuple(shp))
     w = convert(w, res_dt)
     xx = convert(x, res_dt)
-    scl = fnp.sum(fnp.broadcast_to(w, xs), axis=axis, keepdims=keepdims)
-    avg = fnp.divide(fnp.sum(fnp.multiply(xx, w), axis=axis, keepdims=keepdims), scl)
+    scl = sum_(broadcast_to(w, xs), axis=axis, keepdims=keepdims)
+    avg = divide(sum_(multiply(xx, w), axis=axis, keepdims=keepdims), scl)
     if returned:
-        return avg, fnp.broadcast_to(scl, aval_of(avg).shape)
+        return avg, broadcast_to(scl, aval_of(avg).shape)
     return avg
 
 
@@ -260,16 +272,16 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False,
     if dt is None:
         dts = [aval_of(x).dtype] + ([aval_of(_op(y)).dtype] if y is not None else [])
         dt = dtypes.canonicalize(np.result_type(*dts, np.float64))
-    X = fnp.atleast_2d(convert(x, dt))  # noqa: N806
+    X = atleast_2d(convert(x, dt))  # noqa: N806
     if not rowvar and aval_of(X).shape[0] != 1:
         X = X.T  # noqa: N806
     if y is not None:
-        yy = fnp.atleast_2d(convert(_op(y), dt))
+        yy = atleast_2d(convert(_op(y), dt))
         if aval_of(yy).ndim > 2:
             raise ValueError("cov: y has more than 2 dimensions")
         if not rowvar and aval_of(yy).shape[0] != 1:
             yy = yy.T
-        X = fnp.concatenate([X, yy], axis=0)  # noqa: N806
+        X = concatenate([X, yy], axis=0)  # noqa: N806
     if ddof is None:
         ddof = 0 if bias else 1
     n = aval_of(X).shape[1]
@@ -286,9 +298,9 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False,
         if aval_of(aw).ndim > 1 or aval_of(aw).shape[-1:] != (n,):
             raise ValueError("cov: aweights must be 1-d with one entry per observation")
         aw = convert(aw, dt)
-        w = aw if w is None else fnp.multiply(w, aw)
+        w = aw if w is None else multiply(w, aw)
     if w is None:
-        avg = fnp.mean(X, axis=1)
+        avg = mean(X, axis=1)
         fact: Any = n - ddof
     else:
         avg, w_sum = average(X, axis=1, weights=w, returned=True)
@@ -296,20 +308,19 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False,
         if ddof == 0:
             fact = w_sum
         elif aweights is None:
-            fact = fnp.subtract(w_sum, ddof)
+            fact = subtract(w_sum, ddof)
         else:
             aw = convert(_op(aweights), dt)
-            fact = fnp.subtract(w_sum, fnp.divide(fnp.multiply(ddof, fnp.sum(
-                fnp.multiply(w, aw))), w_sum))
-    Xc = fnp.subtract(X, avg[:, None])  # noqa: N806
-    Xw = Xc if w is None else fnp.multiply(Xc, w)  # noqa: N806
-    c = fnp.matmul(Xw, fnp.conj(Xc).T) if dtypes.is_complex(dt) else fnp.matmul(Xw, Xc.T)
+            fact = subtract(w_sum, divide(multiply(ddof, sum_(multiply(w, aw))), w_sum))
+    Xc = subtract(X, avg[:, None])  # noqa: N806
+    Xw = Xc if w is None else multiply(Xc, w)  # noqa: N806
+    c = matmul(Xw, conj(Xc).T) if dtypes.is_complex(dt) else matmul(Xw, Xc.T)
     if not isinstance(fact, (int, float)):
-        fact = fnp.maximum(fact, 0.0)
+        fact = maximum(fact, 0.0)
     else:
         fact = max(fact, 0)
-    c = fnp.divide(c, fact)
-    return fnp.squeeze(c)
+    c = divide(c, fact)
+    return squeeze(c)
 
 
 @eager_jit(("rowvar", "dtype"))
@@ -317,14 +328,13 @@ def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -
     """Pearson correlation coefficients (cov normalised by the standard deviations)."""
     c = cov(x, y, rowvar, dtype=dtype)
     if aval_of(c).ndim == 0:
-        return fnp.divide(c, c)
-    d = fnp.real(fnp.diagonal(c)) if dtypes.is_complex(aval_of(c).dtype) else fnp.diagonal(c)
-    sd = fnp.sqrt(d)
-    c = fnp.divide(fnp.divide(c, sd[:, None]), sd[None, :])
+        return divide(c, c)
+    d = real(diagonal(c)) if dtypes.is_complex(aval_of(c).dtype) else diagonal(c)
+    sd = sqrt(d)
+    c = divide(divide(c, sd[:, None]), sd[None, :])
     if dtypes.is_complex(aval_of(c).dtype):
-        return fnp.add(fnp.clip(fnp.real(c), -1, 1), fnp.multiply(fnp.clip(fnp.imag(c), -1, 1),
-                                                                 1j))
-    return fnp.clip(c, -1, 1)
+        return add(clip(real(c), -1, 1), multiply(clip(imag(c), -1, 1), 1j))
+    return clip(c, -1, 1)
 
 
 # ---------------------------------------------------------------------------
@@ -341,10 +351,10 @@ _ALPHA_BETA = {"linear": (1.0, 1.0), "interpolated_inverted_cdf": (0.0, 1.0),
 
 def _lerp(a: Any, b: Any, t: Any) -> Any:
     """a + (b - a) t, computed from the nearer end like NumPy (exact at t = 0 and 1)."""
-    diff_ba = fnp.subtract(b, a)
-    lo = fnp.add(a, fnp.multiply(diff_ba, t))
-    hi = fnp.subtract(b, fnp.multiply(diff_ba, fnp.subtract(1, t)))
-    return fnp.where(fnp.greater_equal(t, 0.5), hi, lo)
+    diff_ba = subtract(b, a)
+    lo = add(a, multiply(diff_ba, t))
+    hi = subtract(b, multiply(diff_ba, subtract(1, t)))
+    return where_(greater_equal(t, 0.5), hi, lo)
 
 
 def _positions(n: Any, q: Any, method: str) -> tuple[Any, Any, Any]:
@@ -353,38 +363,38 @@ def _positions(n: Any, q: Any, method: str) -> tuple[Any, Any, Any]:
     `n` (the number of values) and `q` broadcast; the methods are Hyndman &
     Fan's, with NumPy's names and tie rules.
     """
-    fl, one = fnp.floor, 1.0
+    fl, one = floor, 1.0
     if method in _ALPHA_BETA:
         alpha, beta = _ALPHA_BETA[method]
-        v = fnp.subtract(fnp.add(fnp.multiply(n, q), fnp.add(alpha, fnp.multiply(
+        v = subtract(add(multiply(n, q), add(alpha, multiply(
             q, 1 - alpha - beta))), one)
         prev = fl(v)
-        return prev, fnp.add(prev, one), fnp.subtract(v, prev)
+        return prev, add(prev, one), subtract(v, prev)
     if method == "averaged_inverted_cdf":
-        v = fnp.subtract(fnp.multiply(n, q), one)
+        v = subtract(multiply(n, q), one)
         prev = fl(v)
-        gamma = fnp.where(fnp.equal(fnp.subtract(v, prev), 0.0), 0.5, 1.0)
-        return prev, fnp.add(prev, one), gamma
-    pos = fnp.multiply(fnp.subtract(n, one), q)
+        gamma = where_(equal(subtract(v, prev), 0.0), 0.5, 1.0)
+        return prev, add(prev, one), gamma
+    pos = multiply(subtract(n, one), q)
     if method == "midpoint":
-        v = fnp.multiply(fnp.add(fl(pos), fnp.ceil(pos)), 0.5)
+        v = multiply(add(fl(pos), ceil(pos)), 0.5)
         prev = fl(v)
-        return prev, fnp.add(prev, one), fnp.subtract(v, prev)
+        return prev, add(prev, one), subtract(v, prev)
     if method == "lower":
         idx = fl(pos)
     elif method == "higher":
-        idx = fnp.ceil(pos)
+        idx = ceil(pos)
     elif method == "nearest":
-        idx = fnp.round(pos)                       # half to even, like NumPy
+        idx = round_(pos)                       # half to even, like NumPy
     else:   # inverted_cdf, closest_observation: discrete, with their tie rules
         shift = 1.0 if method == "inverted_cdf" else 1.5
-        v = fnp.subtract(fnp.multiply(n, q), shift)
+        v = subtract(multiply(n, q), shift)
         prev = fl(v)
-        at_prev = fnp.equal(fnp.subtract(v, prev), 0.0)
+        at_prev = equal(subtract(v, prev), 0.0)
         if method == "closest_observation":
-            at_prev = fnp.logical_and(at_prev, fnp.equal(fnp.mod(prev, 2.0), 1.0))
-        idx = fnp.where(at_prev, prev, fnp.add(prev, one))
-    return idx, idx, fnp.zeros_like(idx)
+            at_prev = logical_and(at_prev, equal(mod(prev, 2.0), 1.0))
+        idx = where_(at_prev, prev, add(prev, one))
+    return idx, idx, zeros_like(idx)
 
 
 def _quantile(x: Any, q: Any, axis: Axis, method: str, keepdims: bool, ignore_nan: bool,
@@ -410,35 +420,35 @@ def _quantile(x: Any, q: Any, axis: Axis, method: str, keepdims: bool, ignore_na
     if n == 0:
         raise ValueError(f"{fname}: cannot take a quantile over an empty axis")
     # the reduced axes, flattened into one last axis, sorted (NaNs sort last)
-    xt = convert(fnp.reshape(fnp.transpose(x, rest + list(axes)), (*batch, n)), fdt)
-    srt = fnp.sort(xt, axis=-1)
+    xt = convert(reshape(transpose(x, rest + list(axes)), (*batch, n)), fdt)
+    srt = sort(xt, axis=-1)
     qshape = aval_of(qq).shape
     ones_q, ones_b = (1,) * len(qshape), (1,) * len(batch)
     if ignore_nan:
-        cnt = convert(fnp.sum(_not_nan(xt), axis=-1), fdt)
-        cnt = fnp.reshape(cnt, (*batch, *ones_q))
+        cnt = convert(sum_(_not_nan(xt), axis=-1), fdt)
+        cnt = reshape(cnt, (*batch, *ones_q))
     else:
-        cnt = fnp.full((*ones_b, *ones_q), float(n), fdt)
-    full = (*batch, *qshape)
-    prev, nxt, gamma = _positions(cnt, fnp.reshape(qq, (*ones_b, *qshape)), method)
-    top = fnp.maximum(fnp.subtract(cnt, 1.0), 0.0)
+        cnt = full((*ones_b, *ones_q), float(n), fdt)
+    out_shape = (*batch, *qshape)
+    prev, nxt, gamma = _positions(cnt, reshape(qq, (*ones_b, *qshape)), method)
+    top = maximum(subtract(cnt, 1.0), 0.0)
     nq = int(np.prod(qshape, dtype=np.int64))
 
     def pick(i: Any) -> Any:
-        ii = convert(fnp.clip(i, 0.0, top), dtypes.int64)
-        ii = fnp.reshape(fnp.broadcast_to(ii, full), (*batch, nq))
-        return fnp.reshape(fnp.take_along_axis(srt, ii, axis=-1), full)
+        ii = convert(clip(i, 0.0, top), dtypes.int64)
+        ii = reshape(broadcast_to(ii, out_shape), (*batch, nq))
+        return reshape(take_along_axis(srt, ii, axis=-1), out_shape)
 
-    res = _lerp(pick(prev), pick(nxt), convert(fnp.broadcast_to(gamma, full), fdt))
+    res = _lerp(pick(prev), pick(nxt), convert(broadcast_to(gamma, out_shape), fdt))
     if ignore_nan:
-        bad = fnp.broadcast_to(fnp.equal(cnt, 0.0), full)
+        bad = broadcast_to(equal(cnt, 0.0), out_shape)
     else:
-        bad = fnp.reshape(fnp.any(fnp.isnan(xt), axis=-1), (*batch, *ones_q))
-    res = convert(fnp.where(bad, np.nan, res), fdt)
+        bad = reshape(any_(isnan(xt), axis=-1), (*batch, *ones_q))
+    res = convert(where_(bad, np.nan, res), fdt)
     if qshape:     # q's axes come first, like NumPy
-        res = fnp.moveaxis(res, tuple(range(len(batch), len(full))), tuple(range(len(qshape))))
+        res = moveaxis(res, tuple(range(len(batch), len(out_shape))), tuple(range(len(qshape))))
     if keepdims:
-        res = fnp.reshape(res, (*qshape, *keep_shape))
+        res = reshape(res, (*qshape, *keep_shape))
     return res
 
 
@@ -450,7 +460,7 @@ def _check_q(q: Any, fname: str, scale: float) -> Any:
                 "Quantiles must be in the range [0, 1]"
             raise ValueError(f"{fname}: {what}")
         return arr if np.ndim(q) else float(arr)
-    return fnp.divide(_op(q), scale) if scale != 1 else _op(q)
+    return divide(_op(q), scale) if scale != 1 else _op(q)
 
 
 def _q_reject(fname: str, out: Any, overwrite_input: bool, weights: Any,
@@ -521,7 +531,7 @@ def histogram_bin_edges(a: Any, bins: Any = 10, range: Any = None,  # noqa: A002
                         weights: Any = None) -> Any:
     """The bin edges `histogram` uses: `bins` + 1 equal steps over `range` (or the
     data's min and max), or the given edges."""
-    x = fnp.ravel(_op(a))
+    x = ravel(_op(a))
     if isinstance(bins, str):
         raise UnsupportedError(f"funcgrad.numpy.histogram: bins={bins!r} (a bin-width "
                                "estimator) is not supported; pass a number of bins or edges")
@@ -538,18 +548,17 @@ def histogram_bin_edges(a: Any, bins: Any = 10, range: Any = None,  # noqa: A002
                 raise ValueError(f"histogram: supplied range of [{lo}, {hi}] is not finite")
             if lo == hi:
                 lo, hi = lo - 0.5, hi + 0.5
-            return fnp.linspace(lo, hi, nb + 1, dtype=fdt)
+            return linspace(lo, hi, nb + 1, dtype=fdt)
         if aval_of(x).size == 0:
-            return fnp.linspace(0.0, 1.0, nb + 1, dtype=fdt)
-        lo_t = convert(fnp.min(x), fdt)
-        hi_t = convert(fnp.max(x), fdt)
-        same = fnp.equal(lo_t, hi_t)
-        lo_t = fnp.where(same, fnp.subtract(lo_t, 0.5), lo_t)
-        hi_t = fnp.where(same, fnp.add(hi_t, 0.5), hi_t)
-        steps = convert(fnp.arange(nb + 1), fdt)
-        edges = fnp.add(lo_t, fnp.multiply(fnp.subtract(hi_t, lo_t),
-                                           fnp.divide(steps, float(nb))))
-        return fnp.where(fnp.equal(steps, float(nb)), hi_t, edges)
+            return linspace(0.0, 1.0, nb + 1, dtype=fdt)
+        lo_t = convert(min_(x), fdt)
+        hi_t = convert(max_(x), fdt)
+        same = equal(lo_t, hi_t)
+        lo_t = where_(same, subtract(lo_t, 0.5), lo_t)
+        hi_t = where_(same, add(hi_t, 0.5), hi_t)
+        steps = convert(arange(nb + 1), fdt)
+        edges = add(lo_t, multiply(subtract(hi_t, lo_t), divide(steps, float(nb))))
+        return where_(equal(steps, float(nb)), hi_t, edges)
     e = _op(bins)
     if aval_of(e).ndim != 1:
         raise ValueError("histogram: `bins` must be 1d, when an array")
@@ -569,7 +578,7 @@ def histogram(a: Any, bins: Any = 10, range: Any = None, density: Any = None,  #
     or a 1-d array of edges; the data may be traced.
     Example: ``hist, edges = histogram(x, bins=5, range=(0, 1))``.
     """
-    x = fnp.ravel(_op(a))
+    x = ravel(_op(a))
     if not isinstance(x, Tracer) and range is None and isinstance(bins, (int, np.integer)):
         host = np.asarray(x)
         if host.size and not np.all(np.isfinite([host.min(), host.max()])):
@@ -577,21 +586,21 @@ def histogram(a: Any, bins: Any = 10, range: Any = None, density: Any = None,  #
                              " is not finite")
     edges = histogram_bin_edges(x, bins, range)
     nb = aval_of(edges).shape[0] - 1
-    idx = fnp.searchsorted(edges, x, side="right") - 1
-    idx = fnp.where(fnp.equal(x, edges[-1]), nb - 1, idx)       # the last bin is closed
-    inside = fnp.logical_and(fnp.greater_equal(idx, 0), fnp.less(idx, nb))
-    idx = fnp.where(inside, idx, nb)                             # nb: dropped
+    idx = searchsorted(edges, x, side="right") - 1
+    idx = where_(equal(x, edges[-1]), nb - 1, idx)       # the last bin is closed
+    inside = logical_and(greater_equal(idx, 0), less(idx, nb))
+    idx = where_(inside, idx, nb)                             # nb: dropped
     if weights is None:
-        vals: Any = fnp.ones(aval_of(x).shape, dtypes.int64)
+        vals: Any = ones(aval_of(x).shape, dtypes.int64)
     else:
-        w = fnp.ravel(_op(weights))
+        w = ravel(_op(weights))
         if aval_of(w).shape != aval_of(x).shape:
             raise ValueError("histogram: weights should have the same shape as a")
         vals = w
-    hist = fnp.zeros(nb, aval_of(vals).dtype).at[idx].add(vals, mode="drop")
+    hist = zeros(nb, aval_of(vals).dtype).at[idx].add(vals, mode="drop")
     if density:
-        widths = fnp.diff(edges)
-        hist = fnp.divide(fnp.divide(hist, widths), fnp.sum(hist))
+        widths = diff(edges)
+        hist = divide(divide(hist, widths), sum_(hist))
     return hist, edges
 
 
@@ -614,8 +623,8 @@ def bincount(x: Any, weights: Any = None, minlength: int = 0, *,
         if host.size and host.min() < 0:
             raise ValueError("bincount: x must be non-negative")
         length = max(int(host.max()) + 1 if host.size else 0, int(minlength))
-    vals = fnp.ones(aval_of(v).shape, dtypes.int64) if weights is None else convert(
-        fnp.ravel(_op(weights)), dtypes.default_float() if not dtypes.is_inexact(
+    vals = ones(aval_of(v).shape, dtypes.int64) if weights is None else convert(
+        ravel(_op(weights)), dtypes.default_float() if not dtypes.is_inexact(
             aval_of(_op(weights)).dtype) else aval_of(_op(weights)).dtype)
-    return fnp.zeros(int(length), aval_of(vals).dtype).at[v].add(vals, mode="drop")
+    return zeros(int(length), aval_of(vals).dtype).at[v].add(vals, mode="drop")
 

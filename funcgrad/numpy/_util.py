@@ -17,6 +17,7 @@ from funcgrad.config import memoize
 from funcgrad.core import ShapedArray, Tracer
 from funcgrad.errors import UnsupportedError
 from funcgrad.ir import Literal
+from funcgrad.numpy._nested import from_python
 from funcgrad.primitives import convert_element_type_p
 
 _PY_SCALARS = (bool, int, float, complex)
@@ -37,8 +38,7 @@ def asarray_operand(x: Any) -> Any:
             return Literal.of(x)
         return from_numpy(x)
     if isinstance(x, (list, tuple)):
-        from funcgrad.numpy._creation import array
-        return array(x)
+        return from_python(x, None)
     aval = core.get_aval(x)     # raises a clear TypeError for non-arrays
     return from_numpy(np.asarray(x, aval.dtype))
 
@@ -60,9 +60,8 @@ def ufunc_operand(x: Any, fname: str) -> Any:
                             f"not numeric; {_OPERAND_HINT}")
         return asarray_operand(x)
     if isinstance(x, (list, tuple)):
-        from funcgrad.numpy._creation import array
         try:
-            return array(x)
+            return from_python(x, None)
         except OverflowError:
             raise
         except (TypeError, ValueError):

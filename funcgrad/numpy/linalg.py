@@ -19,9 +19,15 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-import funcgrad.numpy as fnp
 from funcgrad import dtypes
 from funcgrad import primitives as P
+from funcgrad.numpy._advanced import take_along_axis
+from funcgrad.numpy._contract import matmul as matmul_, outer as outer_, tensordot as tensordot_
+from funcgrad.numpy._extras import cross as cross_, diagonal as diagonal_, flip, trace as trace_
+from funcgrad.numpy._reductions import _keep, any as any_
+from funcgrad.numpy._shape import broadcast_to, expand_dims, moveaxis
+from funcgrad.numpy._sorting import argsort
+from funcgrad.numpy._ufuncs import copysign
 from funcgrad.numpy._util import (asarray_operand, aval_of, convert, normalize_axes,
                                   promote_inexact, reject)
 
@@ -92,8 +98,7 @@ def _mH(x: Any) -> Any:
 
 
 def _matmul(a: Any, b: Any) -> Any:
-    from funcgrad.numpy._contract import matmul
-    return matmul(a, b)
+    return matmul_(a, b)
 
 
 def _eye_like(x: Any, n: int) -> Any:
@@ -116,7 +121,6 @@ def _broadcast_batch(x: Any, batch: tuple[int, ...]) -> Any:
     shape = (*batch, *av.shape[-2:])
     if av.shape == shape:
         return x
-    from funcgrad.numpy._shape import broadcast_to
     return broadcast_to(x, shape)
 
 
@@ -176,15 +180,15 @@ def _svd_hermitian(x: Any, compute_uv: bool) -> Any:
     s = P.abs_p.bind(w)
     n = aval_of(x).shape[-1]
     if n:
-        order = fnp.flip(fnp.argsort(s, axis=-1), axis=-1)
-        s = fnp.take_along_axis(s, order, axis=-1)
+        order = flip(argsort(s, axis=-1), axis=-1)
+        s = take_along_axis(s, order, axis=-1)
     if not compute_uv:
         return s
-    sgn = fnp.copysign(convert(1, aval_of(w).dtype), w)
+    sgn = copysign(convert(1, aval_of(w).dtype), w)
     if n:
-        sgn = fnp.take_along_axis(sgn, order, axis=-1)
-        v = fnp.take_along_axis(v, fnp.expand_dims(order, -2), axis=-1)
-    vh = _mH(P.mul_p.bind(v, convert(fnp.expand_dims(sgn, -2), aval_of(v).dtype)))
+        sgn = take_along_axis(sgn, order, axis=-1)
+        v = take_along_axis(v, expand_dims(order, -2), axis=-1)
+    vh = _mH(P.mul_p.bind(v, convert(expand_dims(sgn, -2), aval_of(v).dtype)))
     return SVDResult(v, s, vh)
 
 
@@ -210,7 +214,6 @@ def qr(a: Any, mode: str = "reduced") -> Any:
 
 def _lu_solve(lu: Any, perm: Any, b: Any) -> Any:
     """Solve a x = b for x given a's LU factors (P a = L U); b is (..., n, k)."""
-    from funcgrad.numpy._advanced import take_along_axis
     if aval_of(lu).shape[-1] == 0:      # 0 x 0 systems: the (empty) answer is b itself
         return b
     pb = take_along_axis(b, P.expand_dims_p.bind(perm, dimensions=(aval_of(perm).ndim,)),
@@ -238,7 +241,6 @@ def solve(a: Any, b: Any) -> Any:
     batch = tuple(np.broadcast_shapes(av.shape[:-2], bv.shape[:-2]))
     lu, _, perm = P.lu_p.bind(x)
     lu = _broadcast_batch(lu, batch)
-    from funcgrad.numpy._shape import broadcast_to
     perm = broadcast_to(perm, (*batch, n)) if aval_of(perm).shape[:-1] != batch else perm
     y = _broadcast_batch(y, batch)
     out = _lu_solve(lu, perm, y)
@@ -489,7 +491,6 @@ def _root_of_squares(a: Any, axes: Sequence[int]) -> Any:
 
 
 def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any = 2) -> Any:  # noqa: A002
-    from funcgrad.numpy._reductions import _keep
     (v,) = promote_inexact(asarray_operand(x))
     v = asarray_operand(v)
     av = aval_of(v)
@@ -545,7 +546,6 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     r, c = axes
     if r == c:
         raise ValueError("Duplicate axes given.")
-    from funcgrad.numpy._reductions import _keep
     a = _abs(v)
     if ord in (None, "fro"):
         out = _root_of_squares(a, axes)
@@ -559,7 +559,6 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
         out = (_max(row, ax) if ord == np.inf else
                _min(row, ax, "the matrix norm with ord=-inf"))
     elif ord in (2, -2, "nuc"):
-        from funcgrad.numpy._shape import moveaxis
         m = moveaxis(v, (r, c), (-2, -1))
         s = svd(m, compute_uv=False)
         last = (aval_of(s).ndim - 1,)
@@ -607,7 +606,6 @@ def matrix_rank(A: Any, tol: Any = None, hermitian: bool = False, *,
     x = asarray_operand(A)
     av = aval_of(x)
     if av.ndim < 2:
-        from funcgrad.numpy._reductions import any as any_
         return convert(any_(P.ne_p.bind(x, convert(0, av.dtype))), dtypes.int64)
     s = svd(x, compute_uv=False, hermitian=hermitian)
     sv = aval_of(s)
@@ -671,19 +669,18 @@ def _stacked(x: Any, fname: str) -> Any:
 
 def diagonal(x: Any, /, *, offset: int = 0) -> Any:
     """The `offset` diagonal of each matrix in the stack (the last two axes)."""
-    return fnp.diagonal(_stacked(x, "diagonal"), offset, -2, -1)
+    return diagonal_(_stacked(x, "diagonal"), offset, -2, -1)
 
 
 def trace(x: Any, /, *, offset: int = 0, dtype: Any = None) -> Any:
     """The sum of each matrix's `offset` diagonal, with NumPy's accumulation dtype (bools
     and small integers sum as the platform int, int64 / uint64)."""
-    return fnp.trace(_stacked(x, "trace"), offset, -2, -1, dtype)
+    return trace_(_stacked(x, "trace"), offset, -2, -1, dtype)
 
 
 def outer(x1: Any, x2: Any, /) -> Any:
     """The outer product of two vectors; NumPy 2 requires both to be 1-d here (the
     top-level `outer` flattens instead)."""
-    from funcgrad.numpy._contract import outer as outer_
     a, b = asarray_operand(x1), asarray_operand(x2)
     if aval_of(a).ndim != 1 or aval_of(b).ndim != 1:
         raise ValueError(f"outer: input arrays must be one-dimensional, got shapes "
@@ -702,7 +699,7 @@ def cross(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
     if na != 3 or nb != 3:
         raise ValueError(f"cross: both inputs must be (arrays of) 3-dimensional vectors along "
                          f"axis {axis}, got shapes {sa} and {sb}")
-    return fnp.cross(a, b, axis=axis)
+    return cross_(a, b, axis=axis)
 
 
 def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
@@ -713,18 +710,18 @@ def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
     if not sa or not sb:
         raise ValueError(f"vecdot: needs arrays of at least 1 dimension, got shapes {sa} and "
                          f"{sb}")
-    a = fnp.moveaxis(a, normalize_axes(axis, len(sa))[0], -1)
-    b = fnp.moveaxis(b, normalize_axes(axis, len(sb))[0], -1)
+    a = moveaxis(a, normalize_axes(axis, len(sa))[0], -1)
+    b = moveaxis(b, normalize_axes(axis, len(sb))[0], -1)
     if aval_of(a).shape[-1] != aval_of(b).shape[-1]:
         raise ValueError(f"vecdot: the inputs' sizes along axis {axis} differ: shapes {sa} "
                          f"and {sb}")
-    out = _matmul(fnp.expand_dims(_conj(a), -2), fnp.expand_dims(b, -1))
+    out = _matmul(expand_dims(_conj(a), -2), expand_dims(b, -1))
     nd = aval_of(out).ndim
     return P.squeeze_p.bind(out, dimensions=(nd - 2, nd - 1))
 
 
 def tensordot(x1: Any, x2: Any, /, *, axes: Any = 2) -> Any:
-    return fnp.tensordot(x1, x2, axes=axes)
+    return tensordot_(x1, x2, axes=axes)
 
 
 def tensorinv(a: Any, ind: int = 2) -> Any:

@@ -9,7 +9,9 @@ op family (the same families every rule table uses):
 - `linalg`: cholesky, triangular_solve, lu, eigh, svd, qr;
 - `fft`;
 - `control`: jit, cond, while, scan (they carry Programs);
-- `custom`: custom_jvp_call, custom_vjp_call, custom_lin, checkpoint.
+- `custom`: custom_jvp_call, custom_vjp_call, custom_lin, checkpoint;
+- `collectives`: psum, pmax, pmin, all_gather, psum_scatter, all_to_all,
+  ppermute, axis_index (over the named axes of vmap(axis_name=) and shard_map).
 
 Rules take avals and keyword params and return the output aval(s); they raise
 `ShapeError`/`DTypeError` naming the primitive, the operands' shapes and the
@@ -25,6 +27,7 @@ from types import ModuleType
 
 from funcgrad.core import Primitive
 from funcgrad.primitives import (
+    collectives,
     control,
     custom,
     elementwise,
@@ -32,9 +35,11 @@ from funcgrad.primitives import (
     indexing,
     linalg,
     reductions,
+    sharding,
     structural,
 )
 from funcgrad.primitives._shapes import broadcast_shapes
+from funcgrad.primitives.sharding import shard_map_p, sharding_constraint_p
 from funcgrad.primitives.elementwise import (
     neg_p, sign_p, floor_p, ceil_p, round_p, is_finite_p, exp_p, exp2_p, log_p, expm1_p,
     log1p_p, sin_p, cos_p, tan_p, asin_p, acos_p, atan_p, sinh_p, cosh_p, tanh_p, asinh_p,
@@ -71,6 +76,10 @@ from funcgrad.primitives.control import (
 from funcgrad.primitives.custom import (
     custom_jvp_call_p, custom_vjp_call_p, custom_lin_p, checkpoint_p,
 )
+from funcgrad.primitives.collectives import (
+    CollectivePrimitive, COLLECTIVES, psum_p, pmax_p, pmin_p, all_gather_p, psum_scatter_p,
+    all_to_all_p, ppermute_p, axis_index_p,
+)
 
 __all__ = [
     "Primitive", "broadcast_shapes", "neg_p", "sign_p", "floor_p", "ceil_p", "round_p",
@@ -92,12 +101,14 @@ __all__ = [
     "gather_p", "scatter_p", "scatter_add_p", "scatter_mul_p", "scatter_min_p",
     "scatter_max_p", "SCATTERS", "sort_p", "cholesky_p", "triangular_solve_p", "lu_p",
     "eigh_p", "svd_p", "qr_p", "FFT_TYPES", "fft_p", "jit_p", "cond_p", "while_p", "scan_p",
-    "custom_jvp_call_p", "custom_vjp_call_p", "custom_lin_p", "checkpoint_p", "FAMILIES",
-    "all_primitives",
+    "custom_jvp_call_p", "custom_vjp_call_p", "custom_lin_p", "checkpoint_p",
+    "CollectivePrimitive", "COLLECTIVES", "psum_p", "pmax_p", "pmin_p", "all_gather_p",
+    "psum_scatter_p", "all_to_all_p", "ppermute_p", "axis_index_p", "sharding_constraint_p",
+    "shard_map_p", "FAMILIES", "all_primitives",
 ]
 
 FAMILIES: tuple[ModuleType, ...] = (elementwise, structural, reductions, indexing, linalg, fft,
-                                    control, custom)
+                                    control, custom, collectives, sharding)
 
 
 def all_primitives() -> list[Primitive]:

@@ -14,22 +14,22 @@ from typing import Any
 from funcgrad import core, dtypes, primitives as P
 from funcgrad.core import ShapedArray
 from funcgrad.ir import Literal, Program
-from funcgrad.transforms.batching.interpreter import (Dim, batch_program, batch_rules, call_batch,
-                                                      move_bdim)
+from funcgrad.transforms.batching.interpreter import (BatchAxis, Dim, axis_rule, batch_program,
+                                                      call_batch, move_bdim)
 from funcgrad.transforms.programs import (cached_programs, carry_fixed_point, join_branches,
                                           split_list, stage)
 from funcgrad.transforms.staging import eval_program
 
 
-batch_rules[P.jit_p] = call_batch(P.jit_p)
+axis_rule(P.jit_p, call_batch(P.jit_p))
 
 
-def _batch_body(program: Program, dims: tuple[Dim, ...], axis_size: int,
+def _batch_body(program: Program, dims: tuple[Dim, ...], axis: BatchAxis,
                 force: tuple[bool, ...] | None) -> tuple[tuple[Program, list[Dim]], list[Any]]:
     """`batch_program` for bodies, which need one layout: every batched output at
     axis 0, and those marked in `force` batched even where they would not be."""
     prog, consts, out_dims = batch_program(
-        program, dims, axis_size, (False,) * len(program.outvars) if force is None else force)
+        program, dims, axis, (False,) * len(program.outvars) if force is None else force)
     return (prog, out_dims), consts
 
 
@@ -52,29 +52,30 @@ def _select_lanes(which: Any, cases: Sequence[Any]) -> Any:
     return P.select_n_p.bind(w, *cases)
 
 
-def _cond_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *,
+def _cond_batch(axis: BatchAxis, args: Sequence[Any], dims: Sequence[Dim], *,
                 branches: tuple[Program, ...]) -> tuple[list[Any], list[Dim]]:
+    axis_size = axis.size
     (index, *ops), (idim, *odims) = _to_front(axis_size, args, dims)
     odims_t = tuple(odims)
     if idim is None:
-        first = [_batch_body(b, odims_t, axis_size, None)[0][1] for b in branches]
+        first = [_batch_body(b, odims_t, axis, None)[0][1] for b in branches]
         force = tuple(any(d is not None for d in col) for col in zip(*first, strict=True))
 
         def build() -> tuple[tuple[Program, ...], list[Any]]:
             staged = []
             for b in branches:
-                (prog, _), consts = _batch_body(b, odims_t, axis_size, force)
+                (prog, _), consts = _batch_body(b, odims_t, axis, force)
                 staged.append((prog, consts))
             return join_branches(staged)
 
-        progs, consts = cached_programs(("cond_batch", branches, odims_t, axis_size, force), build)
+        progs, consts = cached_programs(("cond_batch", branches, odims_t, axis, force), build)
         outs = P.cond_p.bind(index, *consts, *ops, branches=progs)
         return list(outs), [0 if f else None for f in force]
     # NB: a batched predicate or index runs every branch and selects per lane.
     force_all = (True,) * len(branches[0].outvars)
     results = []
     for b in branches:
-        (prog, _), consts = _batch_body(b, odims_t, axis_size, force_all)
+        (prog, _), consts = _batch_body(b, odims_t, axis, force_all)
         results.append(eval_program(prog, [*consts, *ops]))
     if core.get_aval(index).dtype != dtypes.bool_:
         index = P.max_p.bind(P.min_p.bind(index, _i32(len(branches) - 1)), _i32(0))
@@ -86,9 +87,10 @@ def _i32(v: int) -> Literal:
     return Literal(dtypes.int32.type(v), ShapedArray((), dtypes.int32, False))
 
 
-def _while_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *,
+def _while_batch(axis: BatchAxis, args: Sequence[Any], dims: Sequence[Dim], *,
                  cond_program: Program, body_program: Program, cond_nconsts: int,
                  body_nconsts: int) -> tuple[list[Any], list[Dim]]:
+    axis_size = axis.size
     args, dims_t = _to_front(axis_size, args, dims)
     cc, bc, init = split_list(args, cond_nconsts, body_nconsts)
     ccd, bcd, initd = (tuple(x) for x in split_list(dims_t, cond_nconsts, body_nconsts))
@@ -98,17 +100,17 @@ def _while_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *,
 
     carry_b = carry_fixed_point(
         lambda c: [d is not None for d in
-                   _batch_body(body_program, bcd + as_dims(c), axis_size, None)[0][1]],
+                   _batch_body(body_program, bcd + as_dims(c), axis, None)[0][1]],
         [d is not None for d in initd])
-    (_, pred_dims), _ = _batch_body(cond_program, ccd + as_dims(carry_b), axis_size, None)
+    (_, pred_dims), _ = _batch_body(cond_program, ccd + as_dims(carry_b), axis, None)
     pred_batched = pred_dims[0] is not None
     if pred_batched:
         carry_b = (True,) * len(init)
     cdims = as_dims(carry_b)
     init = [_materialize(axis_size, x, d, b) for x, d, b in zip(init, initd, carry_b,
                                                                 strict=True)]
-    (cprog, _), cconsts = _batch_body(cond_program, ccd + cdims, axis_size, None)
-    (bprog, _), bconsts = _batch_body(body_program, bcd + cdims, axis_size, carry_b)
+    (cprog, _), cconsts = _batch_body(cond_program, ccd + cdims, axis, None)
+    (bprog, _), bconsts = _batch_body(body_program, bcd + cdims, axis, carry_b)
     if not pred_batched:
         outs = P.while_p.bind(*cconsts, *cc, *bconsts, *bc, *init, cond_program=cprog,
                               body_program=bprog, cond_nconsts=len(cconsts) + len(cc),
@@ -144,9 +146,10 @@ def _while_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *,
     return list(outs), [0] * len(outs)
 
 
-def _scan_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *, body: Program,
+def _scan_batch(axis: BatchAxis, args: Sequence[Any], dims: Sequence[Dim], *, body: Program,
                 num_consts: int, num_carry: int, length: int, reverse: bool,
                 unroll: int) -> tuple[list[Any], list[Dim]]:
+    axis_size = axis.size
     consts, init, xs = split_list(args, num_consts, num_carry)
     cd, initd, xd = split_list(dims, num_consts, num_carry)
     consts, cdims = _to_front(axis_size, consts, cd)
@@ -160,12 +163,12 @@ def _scan_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *, bod
 
     carry_b = carry_fixed_point(
         lambda c: [d is not None for d in _batch_body(
-            body, cdims + dims_of(c) + slice_dims, axis_size, None)[0][1][:num_carry]],
+            body, cdims + dims_of(c) + slice_dims, axis, None)[0][1][:num_carry]],
         [d is not None for d in initdims])
     init = [_materialize(axis_size, x, d, b) for x, d, b in zip(init, initdims, carry_b,
                                                                 strict=True)]
     (prog, out_dims), bconsts = _batch_body(body, cdims + dims_of(carry_b) + slice_dims,
-                                               axis_size, carry_b + (False,) * ny)
+                                               axis, carry_b + (False,) * ny)
     outs = P.scan_p.bind(*bconsts, *consts, *init, *xs, body=prog,
                          num_consts=len(bconsts) + num_consts, num_carry=num_carry,
                          length=length, reverse=reverse, unroll=unroll)
@@ -173,6 +176,6 @@ def _scan_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *, bod
     return list(outs), [*dims_of(carry_b), *y_dims]
 
 
-batch_rules[P.cond_p] = _cond_batch
-batch_rules[P.while_p] = _while_batch
-batch_rules[P.scan_p] = _scan_batch
+axis_rule(P.cond_p, _cond_batch)
+axis_rule(P.while_p, _while_batch)
+axis_rule(P.scan_p, _scan_batch)

@@ -8,13 +8,13 @@ from funcgrad import core, primitives as P
 from funcgrad.config import memoize
 from funcgrad.core import Primitive, ShapedArray
 from funcgrad.ir import Program
-from funcgrad.transforms.batching.interpreter import (BatchTrace, BatchTracer, Dim,
-                                                      batch_program, batch_rules, call_batch,
+from funcgrad.transforms.batching.interpreter import (BatchAxis, BatchTrace, BatchTracer, Dim,
+                                                      axis_rule, batch_program, call_batch,
                                                       move_bdim)
 from funcgrad.transforms.programs import named
 
 
-batch_rules[P.checkpoint_p] = call_batch(P.checkpoint_p)
+axis_rule(P.checkpoint_p, call_batch(P.checkpoint_p))
 
 
 # User-defined derivative rules are Python functions over flat lists of arrays;
@@ -23,9 +23,9 @@ batch_rules[P.checkpoint_p] = call_batch(P.checkpoint_p)
 # axis 0). A cotangent for an unbatched input sums over the lanes.
 
 
-def _run_batched(fun: Callable[..., Any], axis_size: int, groups: Sequence[Sequence[Any]],
+def _run_batched(fun: Callable[..., Any], axis: BatchAxis, groups: Sequence[Sequence[Any]],
                  group_dims: Sequence[Sequence[Dim]]) -> tuple[Any, BatchTrace]:
-    trace = BatchTrace(core.current_trace(), axis_size)
+    trace = BatchTrace(core.current_trace(), axis.size, axis.name)
     with core.new_trace(trace):
         wrapped = [[x if d is None or x is None else BatchTracer(trace, x, d)
                     for x, d in zip(g, gd, strict=True)]
@@ -43,20 +43,24 @@ def _at_zero(axis_size: int, xs: Sequence[tuple[Any, Dim]]) -> list[Any]:
 
 @memoize("batched custom rules")
 def _batched_jvp_rule(jvp: Callable[..., Any], dims: tuple[Dim, ...],
-                      axis_size: int) -> Callable[..., Any]:
+                      axis: BatchAxis) -> Callable[..., Any]:
+    axis_size = axis.size
+
     def jvp_batched(primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
         # a tangent is laid out like its primal: batched at the same axis, or not at all
-        (p_out, t_out), trace = _run_batched(jvp, axis_size, (primals, tangents), (dims, dims))
+        (p_out, t_out), trace = _run_batched(jvp, axis, (primals, tangents), (dims, dims))
         p_out, t_out = _unpack_all(trace, p_out), _unpack_all(trace, t_out)
         return _at_zero(axis_size, p_out), _at_zero(axis_size, t_out)
     return jvp_batched
 
 
 def _batched_bwd(bwd: Callable[..., Any], res_dims: tuple[Dim, ...], in_dims: tuple[Dim, ...],
-                 axis_size: int) -> Callable[..., Any]:
+                 axis: BatchAxis) -> Callable[..., Any]:
     """`bwd` (residuals, output cotangents at axis 0) -> input cotangents at `in_dims`."""
+    axis_size = axis.size
+
     def bwd_batched(res: Sequence[Any], cts: Sequence[Any]) -> list[Any]:
-        cts_in, trace = _run_batched(bwd, axis_size, (res, cts), (res_dims, [0] * len(cts)))
+        cts_in, trace = _run_batched(bwd, axis, (res, cts), (res_dims, [0] * len(cts)))
         out: list[Any] = []
         for (v, d), want in zip(_unpack_all(trace, cts_in), in_dims, strict=True):
             if v is None:
@@ -71,12 +75,12 @@ def _batched_bwd(bwd: Callable[..., Any], res_dims: tuple[Dim, ...], in_dims: tu
 
 @memoize("batched custom rules")
 def _batched_fwd_rule(fwd: Callable[..., Any], dims: tuple[Dim, ...],
-                      axis_size: int) -> Callable[..., Any]:
+                      axis: BatchAxis) -> Callable[..., Any]:
     def fwd_batched(primals: Sequence[Any]) -> tuple[list[Any], list[Any], Any]:
-        (outs, res, bwd), trace = _run_batched(fwd, axis_size, (primals,), (dims,))
+        (outs, res, bwd), trace = _run_batched(fwd, axis, (primals,), (dims,))
         res_unpacked = _unpack_all(trace, res)
-        outs_b = _at_zero(axis_size, _unpack_all(trace, outs))
-        bwd_b = _batched_bwd(bwd, tuple(d for _, d in res_unpacked), dims, axis_size)
+        outs_b = _at_zero(axis.size, _unpack_all(trace, outs))
+        bwd_b = _batched_bwd(bwd, tuple(d for _, d in res_unpacked), dims, axis)
         return outs_b, [r for r, _ in res_unpacked], bwd_b
     return fwd_batched
 
@@ -86,29 +90,26 @@ def _custom_call_batch(prim: Primitive, rule_param: str,
                        ) -> Callable[..., tuple[list[Any], list[Dim]]]:
     """Batch a custom_jvp/custom_vjp call: its Program, and the user's rule (batched
     by `batch_rule`), which is carried in the param `rule_param`."""
-    def rule(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *, call: Program,
+    def rule(axis: BatchAxis, args: Sequence[Any], dims: Sequence[Dim], *, call: Program,
              num_consts: int, **params: Any) -> tuple[list[Any], list[Dim]]:
-        batched, consts, out_dims = batch_program(call, dims, axis_size,
-                                                 (True,) * len(call.outvars))
-        user_rule = batch_rule(params[rule_param], tuple(dims[num_consts:]), axis_size)
+        batched, consts, out_dims = batch_program(call, dims, axis, (True,) * len(call.outvars))
+        user_rule = batch_rule(params[rule_param], tuple(dims[num_consts:]), axis)
         outs = prim.bind(*consts, *args, call=batched, **{rule_param: user_rule},
                          num_consts=len(consts) + num_consts)
         return list(outs), list(out_dims)
     return named(rule, f"_{prim.name}_batch")
 
 
-def _custom_lin_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *, num_res: int,
+def _custom_lin_batch(axis: BatchAxis, args: Sequence[Any], dims: Sequence[Dim], *, num_res: int,
                       bwd: Callable[..., Any],
                       out_avals: tuple[ShapedArray, ...]) -> tuple[list[Any], list[Dim]]:
     # still a linear map known only through its transpose: batch that transpose
-    bwd_b = _batched_bwd(bwd, tuple(dims[:num_res]), tuple(dims[num_res:]), axis_size)
-    avals = tuple(a.update(shape=(axis_size, *a.shape)) for a in out_avals)
+    bwd_b = _batched_bwd(bwd, tuple(dims[:num_res]), tuple(dims[num_res:]), axis)
+    avals = tuple(a.update(shape=(axis.size, *a.shape)) for a in out_avals)
     outs = P.custom_lin_p.bind(*args, num_res=num_res, bwd=bwd_b, out_avals=avals)
     return list(outs), [0] * len(outs)
 
 
-batch_rules[P.custom_jvp_call_p] = _custom_call_batch(P.custom_jvp_call_p, "jvp",
-                                                      _batched_jvp_rule)
-batch_rules[P.custom_vjp_call_p] = _custom_call_batch(P.custom_vjp_call_p, "fwd",
-                                                      _batched_fwd_rule)
-batch_rules[P.custom_lin_p] = _custom_lin_batch
+axis_rule(P.custom_jvp_call_p, _custom_call_batch(P.custom_jvp_call_p, "jvp", _batched_jvp_rule))
+axis_rule(P.custom_vjp_call_p, _custom_call_batch(P.custom_vjp_call_p, "fwd", _batched_fwd_rule))
+axis_rule(P.custom_lin_p, _custom_lin_batch)

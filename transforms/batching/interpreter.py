@@ -13,6 +13,21 @@ the parent:
 unbatched; `outs`/`out_dims` are lists, one entry per result (None marks a
 result that is the same for every lane).
 
+Named axes: ``vmap(f, axis_name="i")`` gives its trace a name, and the
+trace's `BatchAxis` (size, name) says which named axis it maps. A collective
+naming that axis (psum, all_gather, axis_index, ...) is computed here, across
+the lanes of the batch axis, even where its operands are unbatched (they are
+then the same in every lane); one naming only other axes is bound again on
+the batched operands, for an enclosing trace to compute. The rules of the
+primitives in `AXIS_RULES` -- the collectives, and the primitives carrying
+Programs, which batch their Programs over the same named axis -- take the
+`BatchAxis` in place of the size:
+
+    rule(axis: BatchAxis, args, dims, **params) -> (outs, out_dims)
+
+and they run even with every operand unbatched when their Programs use the
+trace's axis name (`axis_names_used`).
+
 Invariants: rules move a batch axis only when the primitive needs it
 somewhere else (elementwise operands are aligned, reductions and contractions
 shift their axes around it, `dot_general` folds it into its batch or free
@@ -22,13 +37,13 @@ Programs (`batch_program`) and stay one call.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, NamedTuple, Protocol
 
 from funcgrad import core, primitives as P
 from funcgrad.config import LRUCache
 from funcgrad.core import Primitive, ShapedArray, Trace, Tracer
-from funcgrad.ir import Program
+from funcgrad.ir import Program, subprograms
 from funcgrad.transforms.programs import cached, named, no_tracers
 from funcgrad.transforms.staging import eval_program, hoist_consts, trace_to_program
 
@@ -45,7 +60,24 @@ class BatchRule(Protocol):
                  **params: Any) -> tuple[list[Any], list[Dim]]: ...
 
 
+class BatchAxis(NamedTuple):
+    """The axis a `BatchTrace` maps over: its size, and the name
+    ``vmap(axis_name=...)`` gave it (None for an unnamed axis)."""
+    size: int
+    name: Hashable | None = None
+
+
 batch_rules: dict[Primitive, Callable[..., tuple[list[Any], list[Dim]]]] = {}
+
+# Primitives whose rule takes the `BatchAxis` in place of the batch size (the
+# collectives, and the primitives carrying Programs); `axis_rule` registers one.
+AXIS_RULES: set[Primitive] = set()
+
+
+def axis_rule(prim: Primitive, rule: Callable[..., tuple[list[Any], list[Dim]]]) -> None:
+    """Register `rule`, which takes the `BatchAxis`, as the batching rule of `prim`."""
+    batch_rules[prim] = rule
+    AXIS_RULES.add(prim)
 
 # Primitives without a rule, each with the reason (the coverage test reads this).
 NO_RULE: dict[Primitive, str] = {
@@ -73,17 +105,29 @@ class BatchTracer(Tracer):
 
 
 class BatchTrace(Trace):
-    __slots__ = ("axis_size",)
+    __slots__ = ("axis_size", "axis_name", "axis")
     kind = "vmap"
 
-    def __init__(self, parent: Trace | None, axis_size: int):
+    def __init__(self, parent: Trace | None, axis_size: int, axis_name: Hashable | None = None):
         super().__init__(parent)
         self.axis_size = axis_size
+        self.axis_name = axis_name
+        self.axis = BatchAxis(axis_size, axis_name)
 
     def unpack(self, x: Any) -> tuple[Any, Dim]:
         if self.is_own(x):
             return x.val, x.batch_dim
         return x, None
+
+    def names_own_axis(self, prim: Primitive, params: dict[str, Any]) -> bool:
+        """Whether `prim` acts across this trace's named axis: a collective naming
+        it, or a primitive whose Programs hold one."""
+        name = self.axis_name
+        if name is None or prim not in AXIS_RULES:
+            return False
+        if isinstance(prim, P.CollectivePrimitive):
+            return name in params["axis_name"]
+        return any(name in axis_names_used(p) for p in subprograms(params))
 
     def process_primitive(self, prim: Primitive, args: Sequence[Any],
                           params: dict[str, Any]) -> list[Any]:
@@ -94,7 +138,7 @@ class BatchTrace(Trace):
             dims.append(d)
         parent = self.parent
         assert parent is not None
-        if all(d is None for d in dims):
+        if all(d is None for d in dims) and not self.names_own_axis(prim, params):
             with core.set_trace(parent):
                 out = prim.bind(*vals, **params)
             return list(out) if prim.multiple_results else [out]
@@ -102,9 +146,27 @@ class BatchTrace(Trace):
         if rule is None:
             raise NotImplementedError(f"vmap: the primitive {prim.name} has no batching rule")
         with core.set_trace(parent):
-            outs, out_dims = rule(self.axis_size, vals, dims, **params)
+            outs, out_dims = rule(self.axis if prim in AXIS_RULES else self.axis_size,
+                                  vals, dims, **params)
         return [o if d is None else BatchTracer(self, o, d)
                 for o, d in zip(outs, out_dims, strict=True)]
+
+
+_axis_names_cache = LRUCache("axis names of programs")
+
+
+def axis_names_used(program: Program) -> frozenset[Hashable]:
+    """The axis names the collectives of `program` (sub-Programs included) name."""
+    def build() -> tuple[frozenset[Hashable], bool]:
+        names: set[Hashable] = set()
+        for eqn in program.eqns:
+            if isinstance(eqn.prim, P.CollectivePrimitive):
+                names.update(eqn.params["axis_name"])
+            for sub in subprograms(eqn.params):
+                names |= axis_names_used(sub)
+        return frozenset(names), True
+    result: frozenset[Hashable] = cached(_axis_names_cache, program, build)
+    return result
 
 
 # ---------------------------------------------------------------------------
@@ -186,9 +248,10 @@ def batched_aval(a: ShapedArray, d: Dim, axis_size: int) -> ShapedArray:
     return a if d is None else a.update(shape=(*a.shape[:d], axis_size, *a.shape[d:]))
 
 
-def batch_program(program: Program, dims: Sequence[Dim], axis_size: int,
+def batch_program(program: Program, dims: Sequence[Dim], axis: BatchAxis,
                   force: Sequence[bool] | None = None) -> tuple[Program, list[Any], list[Dim]]:
-    """The Program computing `program` over inputs batched at `dims`.
+    """The Program computing `program` over inputs batched at `dims` along `axis`
+    (its collectives naming the axis computed across the lanes).
 
     Returns it (constants as leading inputs), its constants and its outputs'
     batch axes. With `force` None an output keeps the batch axis it gets (None
@@ -199,6 +262,7 @@ def batch_program(program: Program, dims: Sequence[Dim], axis_size: int,
     """
     dims = tuple(dims)
     force_t = None if force is None else tuple(force)
+    axis_size = axis.size
 
     def build() -> tuple[tuple[Program, list[Any], list[Dim]], bool]:
         in_avals = [batched_aval(a, d, axis_size)
@@ -206,7 +270,7 @@ def batch_program(program: Program, dims: Sequence[Dim], axis_size: int,
         out_dims: list[Dim] = []
 
         def batched(*xs: Any) -> list[Any]:
-            trace = BatchTrace(core.current_trace(), axis_size)
+            trace = BatchTrace(core.current_trace(), axis_size, axis.name)
             with core.new_trace(trace):
                 args = [x if d is None else BatchTracer(trace, x, d)
                         for x, d in zip(xs, dims, strict=True)]
@@ -223,7 +287,7 @@ def batch_program(program: Program, dims: Sequence[Dim], axis_size: int,
         staged, consts = trace_to_program(batched, in_avals, name=name, kind="vmap")
         return (hoist_consts(staged), consts, out_dims), no_tracers(consts)
 
-    return cached(_batch_cache, (program, dims, axis_size, force_t), build)
+    return cached(_batch_cache, (program, dims, axis, force_t), build)
 
 
 # ---------------------------------------------------------------------------
@@ -242,10 +306,11 @@ def elementwise_batch(prim: Primitive) -> BatchRule:
 
 
 def call_batch(prim: Primitive) -> Callable[..., tuple[list[Any], list[Dim]]]:
-    """jit and checkpoint: their `program` batched, other params unchanged."""
-    def rule(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *, program: Program,
+    """jit and checkpoint (register with `axis_rule`): their `program` batched,
+    other params unchanged."""
+    def rule(axis: BatchAxis, args: Sequence[Any], dims: Sequence[Dim], *, program: Program,
              **params: Any) -> tuple[list[Any], list[Dim]]:
-        batched, consts, out_dims = batch_program(program, dims, axis_size)
+        batched, consts, out_dims = batch_program(program, dims, axis)
         outs = prim.bind(*consts, *args, program=batched, **params)
         return list(outs), list(out_dims)
     return named(rule, f"_{prim.name}_batch")

@@ -1,7 +1,8 @@
 """Forward mode. Importing this package gives the whole JVP table: the
 interpreter, then one file of rules per op family, each filling `jvp_rules`."""
-from funcgrad.transforms.jvp import (control, custom, elementwise, fft,  # noqa: F401
-                                     indexing, linalg, reductions, structural)
+from funcgrad.transforms.jvp import (collectives, control, custom,  # noqa: F401
+                                     elementwise, fft, indexing, linalg, reductions, sharding,
+                                     structural)
 from funcgrad.transforms.jvp.interpreter import (NO_RULE, JVPRule, JVPTrace, JVPTracer,
                                                  jvp_call, jvp_program, jvp_rules)
 

@@ -2,8 +2,9 @@
 interpreter, then one file of rules per op family, each filling
 `transpose_rules`. A primitive has a transpose rule exactly when it is linear
 in some operand."""
-from funcgrad.transforms.transpose import (control, custom, elementwise, fft,  # noqa: F401
-                                           indexing, linalg, reductions, structural)
+from funcgrad.transforms.transpose import (collectives, control, custom,  # noqa: F401
+                                           elementwise, fft, indexing, linalg, reductions,
+                                           sharding, structural)
 from funcgrad.transforms.transpose.interpreter import (TransposeRule, backward_pass,
                                                        transpose_linear_flat, transpose_program,
                                                        transpose_rules)

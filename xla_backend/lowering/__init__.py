@@ -5,7 +5,8 @@ that writes into it. `emitter` holds the table, the rule signature
 (`LowerRule`), the context rules emit through and the module builder; one file
 per op family holds that family's rules (the families every rule table of
 funcgrad uses): `elementwise` (with `special_values`), `structural`,
-`reductions`, `indexing`, `linalg`, `fft`, `control`, `custom`. Importing the
+`reductions`, `indexing`, `linalg`, `fft`, `control`, `custom`, `sharding`,
+`collectives`. Importing the
 package imports every family, so the table is whole before anything lowers.
 Primitives deliberately left unlowered sit in `NOT_LOWERED` with a reason.
 
@@ -13,6 +14,7 @@ Like the rest of `xla_backend`, it knows the IR and the primitives, and
 nothing of the interpreters.
 """
 from funcgrad.xla_backend.lowering import (  # noqa: F401  (each fills lowering_rules)
+    collectives,
     control,
     custom,
     elementwise,
@@ -20,6 +22,7 @@ from funcgrad.xla_backend.lowering import (  # noqa: F401  (each fills lowering_
     indexing,
     linalg,
     reductions,
+    sharding,
     structural,
 )
 from funcgrad.xla_backend.lowering.emitter import (

@@ -24,6 +24,7 @@ import numpy as np
 from funcgrad import dtypes
 from funcgrad.core import Primitive, ShapedArray
 from funcgrad.ir import Eqn, Literal, Program, Var
+from funcgrad.sharding import Mesh, NamedSharding
 
 
 class LowerRule(Protocol):
@@ -226,7 +227,8 @@ def compare(ctx: LoweringContext, direction: str, x: str, y: str) -> str:
 
 
 class ModuleBuilder:
-    """One MLIR module: a public @main and a private function per called Program."""
+    """One MLIR module: a public @main and a private function per called Program,
+    and the Shardy meshes its shardings name (one symbol per mesh)."""
 
     def __init__(self, name: str):
         self.name = name
@@ -235,9 +237,39 @@ class ModuleBuilder:
         # Programs are keyed by id(): keep each alive until the module is built,
         # so no id is reused by a new Program meanwhile.
         self.keep: list[Program] = []
+        self.meshes: dict[Mesh, str] = {}
+        # the mesh whose axes are manual where lowering is now (inside a shard_map
+        # body): collectives there name its axes
+        self.manual: Mesh | None = None
+        self.channels = 0
+
+    def channel(self) -> str:
+        """A fresh device-to-device channel handle for one collective."""
+        self.channels += 1
+        return f"#stablehlo.channel_handle<handle = {self.channels}, type = 1>"
+
+    def mesh_symbol(self, mesh: Mesh) -> str:
+        """The module-level symbol of `mesh` (declared once). Devices are numbered
+        in mesh order, which is the order the program is compiled for."""
+        sym = self.meshes.get(mesh)
+        if sym is None:
+            sym = self.meshes[mesh] = "@mesh" if not self.meshes else f"@mesh_{len(self.meshes)}"
+        return sym
+
+    def sharding_attr(self, sharding: NamedSharding, ndim: int) -> str:
+        """``#sdy.sharding<@mesh, [{"x"}, {}]>``: every dimension closed (exactly as given)."""
+        return f"#sdy.sharding{self.tensor_sharding(sharding, ndim)}"
+
+    def tensor_sharding(self, sharding: NamedSharding, ndim: int) -> str:
+        """``<@mesh, [{"x"}, {}]>``, the form shardings take inside Shardy ops."""
+        dims = ", ".join("{" + ", ".join(f'"{a}"' for a in sharding.spec.axes(d)) + "}"
+                         for d in range(ndim))
+        return f"<{self.mesh_symbol(sharding.mesh)}, [{dims}]>"
 
     def function(self, program: Program, name: str | None = None,
-                 public: bool = False) -> str:
+                 public: bool = False,
+                 shardings: tuple[Sequence[NamedSharding], Sequence[NamedSharding | None] | None]
+                 | None = None) -> str:
         key = id(program)
         if key in self.names and not public:
             return self.names[key]
@@ -248,8 +280,19 @@ class ModuleBuilder:
         args = [ctx.bind(f"%arg{i}", v.aval)
                 for i, v in enumerate((*program.constvars, *program.invars))]
         outs = ctx.lower_eqns(program, args)
-        sig = ", ".join(f"{a}: {ctx.types[a]}" for a in args)
-        out_t = ", ".join(tensor_type(a) for a in program.out_avals)
+        in_attrs = [""] * len(args)
+        out_attrs = [""] * len(program.out_avals)
+        if shardings is not None:
+            ins, outs_sh = shardings
+            in_attrs = [f" {{sdy.sharding = {self.sharding_attr(sh, v.aval.ndim)}}}"
+                        for sh, v in zip(ins, (*program.constvars, *program.invars), strict=True)]
+            outs_sh = outs_sh or (None,) * len(program.out_avals)
+            for i, (sh, a) in enumerate(zip(outs_sh, program.out_avals, strict=True)):
+                if sh is not None:
+                    out_attrs[i] = f" {{sdy.sharding = {self.sharding_attr(sh, a.ndim)}}}"
+        sig = ", ".join(f"{a}: {ctx.types[a]}{at}" for a, at in zip(args, in_attrs, strict=True))
+        out_t = ", ".join(tensor_type(a) + at
+                          for a, at in zip(program.out_avals, out_attrs, strict=True))
         ret = (f"    return {', '.join(outs)} : {', '.join(ctx.types[o] for o in outs)}"
                if outs else "    return")
         vis = "public" if public else "private"
@@ -260,8 +303,15 @@ class ModuleBuilder:
 
     def text(self) -> str:
         body = "\n".join(self.functions)
-        return (f"module @{_sanitize(self.name)} attributes {{mhlo.num_partitions = 1 : i32, "
-                f"mhlo.num_replicas = 1 : i32}} {{\n{body}\n}}\n")
+        meshes = "".join(f"  sdy.mesh {sym} = <[{_mesh_axes(m)}]>\n"
+                         for m, sym in self.meshes.items())
+        parts = max([m.size for m in self.meshes] or [1])
+        return (f"module @{_sanitize(self.name)} attributes {{mhlo.num_partitions = {parts} : "
+                f"i32, mhlo.num_replicas = 1 : i32}} {{\n{meshes}{body}\n}}\n")
+
+
+def _mesh_axes(mesh: Mesh) -> str:
+    return ", ".join(f'"{n}"={k}' for n, k in mesh.shape.items())
 
 
 def _sanitize(name: str) -> str:
@@ -269,10 +319,15 @@ def _sanitize(name: str) -> str:
     return out if out and not out[0].isdigit() else f"f_{out}"
 
 
-def lower_program(program: Program, name: str | None = None) -> str:
-    """The StableHLO module whose public @main computes `program`."""
+def lower_program(program: Program, name: str | None = None,
+                  shardings: tuple[Sequence[NamedSharding], Sequence[NamedSharding | None] | None]
+                  | None = None) -> str:
+    """The StableHLO module whose public @main computes `program`. `shardings`: the
+    layout of each input and, where not None, of each output, over one mesh."""
     mb = ModuleBuilder(f"jit_{name or program.name}")
-    mb.function(program, "main", public=True)
+    if shardings is not None and shardings[0]:
+        mb.mesh_symbol(shardings[0][0].mesh)
+    mb.function(program, "main", public=True, shardings=shardings)
     return mb.text()
 
 
