@@ -124,18 +124,6 @@ def initialize_distributed(coordinator_address: str, num_processes: int, process
                                 local_device_ids=local_device_ids)
 
 
-_multi: bool | None = None
-
-
-def multiple_devices() -> bool:
-    """Whether the default backend has more than one device (then caches key on
-    the device an executable runs on)."""
-    global _multi
-    if _multi is None:
-        _multi = len(client().devices()) > 1
-    return _multi
-
-
 def platform() -> str:
     return client().platform
 
@@ -246,12 +234,6 @@ def is_deleted(buf: Buffer) -> bool:
 
 def buffer_device(buf: Buffer) -> Device:
     return next(iter(buf.devices()))
-
-
-def copy_to_device(buf: Buffer, device: Device) -> Buffer:
-    if buffer_device(buf) == device:
-        return buf
-    return to_device(to_host(buf), device)
 
 
 def block_until_ready(buf: Buffer) -> Buffer:

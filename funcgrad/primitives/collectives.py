@@ -161,20 +161,26 @@ def _psum_scatter_rule(x: ShapedArray, *, axis_name: tuple[Hashable, ...],
     check_kind("psum_scatter", x.dtype, "num")
     sd = scatter_dimension
     _check_position("psum_scatter", "scatter_dimension", sd, x.ndim)
-    n = x.shape[sd]
+    block = _block_size("psum_scatter", "scatter_dimension", sd, x, axis_size, axis_name, tiled)
     if tiled:
-        if axis_size == 0 or n % axis_size:
-            raise shape_error("psum_scatter", f"scatter_dimension {sd} of the operand "
-                              f"{x.shape} has size {n}, which does not split into "
-                              f"{axis_size} equal blocks (the size of the axes {axis_name!r})")
-        shape = (*x.shape[:sd], n // axis_size, *x.shape[sd + 1:])
-    else:
-        if n != axis_size:
-            raise shape_error("psum_scatter", f"scatter_dimension {sd} of the operand "
-                              f"{x.shape} has size {n}, but it must equal {axis_size}, the "
-                              f"size of the axes {axis_name!r} (or pass tiled=True)")
-        shape = (*x.shape[:sd], *x.shape[sd + 1:])
-    return x.update(shape=shape)
+        return x.update(shape=(*x.shape[:sd], block, *x.shape[sd + 1:]))
+    return x.update(shape=(*x.shape[:sd], *x.shape[sd + 1:]))
+
+
+def _block_size(prim: str, what: str, d: int, x: ShapedArray, axis_size: int,
+                axis_name: tuple[Hashable, ...], tiled: bool) -> int:
+    """The size of one lane's block when dimension `d` of `x` is split over the lanes
+    (`tiled`: into equal blocks; else it must have one entry per lane)."""
+    n = x.shape[d]
+    if tiled and (axis_size == 0 or n % axis_size):
+        raise shape_error(prim, f"{what} {d} of the operand {x.shape} has size {n}, which "
+                          f"does not split into {axis_size} equal blocks (the size of the "
+                          f"axes {axis_name!r})")
+    if not tiled and n != axis_size:
+        raise shape_error(prim, f"{what} {d} of the operand {x.shape} has size {n}, but it "
+                          f"must equal {axis_size}, the size of the axes {axis_name!r} (or "
+                          "pass tiled=True)")
+    return n // axis_size if axis_size else 0
 
 
 all_to_all_p = CollectivePrimitive("all_to_all")
@@ -186,20 +192,12 @@ def _all_to_all_rule(x: ShapedArray, *, axis_name: tuple[Hashable, ...], split_a
     _check_size("all_to_all", axis_size)
     _check_position("all_to_all", "split_axis", split_axis, x.ndim)
     _check_position("all_to_all", "concat_axis", concat_axis, x.ndim)
-    n = x.shape[split_axis]
+    block = _block_size("all_to_all", "split_axis", split_axis, x, axis_size, axis_name, tiled)
     if tiled:
-        if axis_size == 0 or n % axis_size:
-            raise shape_error("all_to_all", f"split_axis {split_axis} of the operand "
-                              f"{x.shape} has size {n}, which does not split into "
-                              f"{axis_size} equal blocks (the size of the axes {axis_name!r})")
         shape = list(x.shape)
-        shape[split_axis] //= axis_size
+        shape[split_axis] = block
         shape[concat_axis] *= axis_size
         return x.update(shape=tuple(shape))
-    if n != axis_size:
-        raise shape_error("all_to_all", f"split_axis {split_axis} of the operand {x.shape} "
-                          f"has size {n}, but it must equal {axis_size}, the size of the "
-                          f"axes {axis_name!r} (or pass tiled=True)")
     rest = [d for i, d in enumerate(x.shape) if i != split_axis]
     rest.insert(concat_axis, axis_size)
     return x.update(shape=tuple(rest))
