@@ -157,8 +157,10 @@ class Jitted:
             bufs = []
             for a in args:
                 t = type(a)
-                if t is Array and a._sh is None:
-                    key.append(a.aval)
+                if t is Array:
+                    sh = a._sh
+                    # one device: its aval; split over a mesh: aval and sharding
+                    key.append(a.aval if sh is None else (a.aval, sh))
                     bufs.append(a._buf)
                 elif t is float or t is int:
                     aval = _scalar_aval(a)
@@ -277,9 +279,10 @@ class Jitted:
             return staged.out_tree.unflatten(outs)
         device = self._placement(dyn_args, leaves, avals)
         # the hot path's key where it applies, so that one cache serves both paths
-        fast = device is None and self._simple and not dyn_kwargs and all(
-            type(a) in _FAST_TYPES for a in dyn_args)
-        ckey = tuple(avals) if fast else (key, device)
+        ckey = self._hot_key(dyn_args, dyn_kwargs, avals, device)
+        fast = ckey is not None
+        if ckey is None:
+            ckey = (key, device)
         entry = self._entries.lookup(ckey)
         if entry is None and fast:     # one that moves its inputs is never on the hot path
             entry = self._entries.lookup((key, device))
@@ -294,6 +297,23 @@ class Jitted:
             if entry.key is None:
                 entry.key = ckey
         return entry.call(leaves, avals)
+
+    def _hot_key(self, dyn_args: tuple[Any, ...], dyn_kwargs: dict[str, Any],
+                 avals: list[ShapedArray], device: Placement) -> tuple[Any, ...] | None:
+        """The key `__call__` builds for these arguments, where its hot path applies:
+        plain positional Arrays and scalars on the default device, or Arrays all
+        split over one mesh (each keyed with its sharding, which is its input
+        sharding); None elsewhere."""
+        if not self._simple or dyn_kwargs:
+            return None
+        if device is None:
+            if all(type(a) in _FAST_TYPES for a in dyn_args):
+                return tuple(avals)
+            return None
+        if type(device) is Partitioned and all(
+                type(a) is Array and type(a._sh) is NamedSharding for a in dyn_args):
+            return tuple((a.aval, a._sh) for a in dyn_args)
+        return None
 
     def _placement(self, dyn_args: tuple[Any, ...], leaves: list[Any],
                    avals: list[ShapedArray]) -> Placement:

@@ -168,7 +168,7 @@ class NamedSharding(Sharding):
     """An array split over `mesh` as `spec` says, replicated over the axes `spec` does
     not name."""
 
-    __slots__ = ("mesh", "spec", "_key", "device_set")
+    __slots__ = ("mesh", "spec", "_key", "_hash", "device_set")
 
     def __init__(self, mesh: Mesh, spec: PartitionSpec | Sequence[Any] | None = None):
         if type(mesh) is not Mesh:
@@ -193,13 +193,15 @@ class NamedSharding(Sharding):
         self.mesh = mesh
         self.spec = spec
         self._key = (mesh, spec.normalized())
+        self._hash = hash(self._key)
         self.device_set = frozenset(mesh.devices.flat)
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is NamedSharding and other._key == self._key
+        return other is self or (type(other) is NamedSharding and other._hash == self._hash
+                                 and other._key == self._key)
 
     def __hash__(self) -> int:
-        return hash(self._key)
+        return self._hash
 
     def __repr__(self) -> str:
         return f"NamedSharding(mesh={self.mesh!r}, spec={self.spec!r})"
