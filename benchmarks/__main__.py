@@ -24,6 +24,7 @@ MODULES = {
     "batching": "issue 4: vmap",
     "control_flow": "issue 5: control flow",
     "sharding": "issue 12: scale out",
+    "linalg": "issue 13: linear algebra",
 }
 
 

@@ -23,7 +23,7 @@ jax.config.update("jax_enable_x64", True)
 settings.register_profile("dev", max_examples=8, deadline=None, derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow,
                                                  HealthCheck.data_too_large])
-settings.register_profile("ci", max_examples=20, deadline=None, derandomize=True,
+settings.register_profile("ci", max_examples=14, deadline=None, derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow,
                                                  HealthCheck.data_too_large])
 settings.load_profile(os.environ.get("FUNCGRAD_HYPOTHESIS_PROFILE", "dev"))

@@ -1470,6 +1470,69 @@ _row(P.qr_p, "qr_full_square", _qr_fun(True), _qr_ref(True), lambda: _matrix_arg
      (DEFAULT_DOMAIN,), (0,), tol=_LINALG_TOL, project=_separated_singular)
 
 
+def _eig_basis(n: int, cplx: bool) -> np.ndarray:
+    """A fixed, well-conditioned, non-orthogonal basis (columns of unit norm)."""
+    rng = np.random.default_rng(100 + n)
+    t = np.eye(n) + 0.3 * rng.standard_normal((n, n))
+    if cplx:
+        t = t + 0.3j * rng.standard_normal((n, n))
+    return t / np.linalg.norm(t, axis=0)
+
+
+def _separated_general(a: np.ndarray) -> tuple[np.ndarray, ...]:
+    """T (diag(3, 6, ...) + a small part of `a`) T^-1 with a fixed non-orthogonal T:
+    eigenvalues stay distinct and apart (real ones for a real operand, complex ones
+    for a complex operand), eigenvectors near T's columns."""
+    n = a.shape[-1]
+    cplx = a.dtype.kind == "c"
+    t = _eig_basis(n, cplx)
+    spectrum = _spectrum(n) * (1 + 0.5j) if cplx else _spectrum(n)
+    return ((t @ (np.diag(spectrum) + _SMALL * a) @ np.linalg.inv(t)).astype(a.dtype),)
+
+
+def _eig_fun(compute_eigenvectors: bool) -> Callable[..., Any]:
+    """eig's results in a fixed order (ascending real part) and gauge: each eigenvector's
+    phase (a sign for a real operand) turned so that it points the way of the basis
+    column the projection started from."""
+    def f(a: Any) -> Any:
+        outs = P.eig_p.bind(a, compute_eigenvectors=compute_eigenvectors)
+        w = outs[0]
+        order = fnp.argsort(fnp.real(w), axis=-1)
+        w = fnp.take_along_axis(w, order, axis=-1)
+        if not compute_eigenvectors:
+            return [w]
+        v = outs[1]
+        v = fnp.take_along_axis(v, fnp.broadcast_to(fnp.expand_dims(order, -2), v.shape),
+                                axis=-1)
+        ref = fnp.asarray(_eig_basis(a.shape[-1], a.dtype.kind == "c").astype(v.dtype))
+        s = fnp.sum(fnp.conj(ref) * v, axis=-2, keepdims=True)
+        return [w, v * fnp.conj(s) / fnp.abs(s)]
+    return f
+
+
+def _eig_ref(compute_eigenvectors: bool) -> Callable[..., tuple[np.ndarray, ...]]:
+    def ref(a: np.ndarray) -> tuple[np.ndarray, ...]:
+        cdt = C64 if a.dtype in (F32, C64) else C128
+        w, v = np.linalg.eig(a.astype(C128))
+        order = np.argsort(w.real, axis=-1)
+        w = np.take_along_axis(w, order, axis=-1)
+        if not compute_eigenvectors:
+            return (w.astype(cdt),)
+        v = np.take_along_axis(v, order[..., None, :], axis=-1)
+        s = np.sum(np.conj(_eig_basis(a.shape[-1], a.dtype.kind == "c")) * v, axis=-2,
+                   keepdims=True)
+        return w.astype(cdt), (v * np.conj(s) / np.abs(s)).astype(cdt)
+    return ref
+
+
+# NB: eig is lowered on CPU only; distinct eigenvalues (its derivative assumes them)
+_row(P.eig_p, "eig", _eig_fun(True), _eig_ref(True), lambda: _matrix_args((F64, F32, C128)),
+     (DEFAULT_DOMAIN,), (0,), tol=_LINALG_TOL, project=_separated_general)
+_row(P.eig_p, "eig_values_only", _eig_fun(False), _eig_ref(False),
+     lambda: _matrix_args((F64, F32, C128)), (DEFAULT_DOMAIN,), (0,), tol=_LINALG_TOL,
+     project=_separated_general)
+
+
 def _check_table() -> None:
     names = [s.name for s in SPECS]
     dup = {n for n in names if names.count(n) > 1}
@@ -1508,3 +1571,8 @@ UNTESTED.update({
     "sharding_constraint": "its param is a sharding over a mesh; tests/test_sharding.py",
     "shard_map": "carries a per-device Program and a mesh; tests/test_shard_map.py",
 })
+# linear_solve carries the matvec/solve Programs of lax.custom_linear_solve: a row
+# would stage them per drawn shape; tests/test_linear_solve.py checks it against
+# NumPy solves, finite differences and direct solves, under jit and vmap.
+UNTESTED["linear_solve"] = ("carries matvec/solve Programs (lax.custom_linear_solve); "
+                            "tests/test_linear_solve.py")

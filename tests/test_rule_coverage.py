@@ -29,14 +29,16 @@ LINEAR = {P.neg_p, P.real_p, P.imag_p, P.conj_p, P.add_p, P.sub_p, P.mul_p, P.di
           P.scatter_p, P.scatter_add_p, P.scatter_mul_p, P.triangular_solve_p, P.fft_p,
           P.jit_p, P.checkpoint_p, P.cond_p, P.scan_p, P.custom_lin_p,
           P.psum_p, P.all_gather_p, P.psum_scatter_p, P.all_to_all_p, P.ppermute_p,
-          P.sharding_constraint_p, P.shard_map_p}
+          P.sharding_constraint_p, P.shard_map_p,
+          P.linear_solve_p}
 
 
 def _carries_programs(prim: P.Primitive) -> bool:
     return prim.multiple_results and prim in {P.jit_p, P.checkpoint_p, P.cond_p, P.while_p,
                                                P.shard_map_p,
                                                P.scan_p, P.custom_jvp_call_p,
-                                               P.custom_vjp_call_p}
+                                               P.custom_vjp_call_p,
+                                               P.linear_solve_p}
 
 
 @pytest.mark.parametrize("kind", sorted(TABLES))

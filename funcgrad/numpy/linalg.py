@@ -2,7 +2,7 @@
 the rest like NumPy.
 
 Built on the factorization primitives (`cholesky_p`, `lu_p`, `eigh_p`, `svd_p`,
-`qr_p`) and `triangular_solve_p`; everything else (solve, inv, det, slogdet,
+`qr_p`, `eig_p`) and `triangular_solve_p`; everything else (solve, inv, det, slogdet,
 lstsq, pinv, norm, matrix_power, matrix_rank) is a composition of those, so
 it is differentiable wherever the factorizations are.
 
@@ -35,6 +35,11 @@ LinAlgError = np.linalg.LinAlgError
 
 
 class EighResult(NamedTuple):
+    eigenvalues: Any
+    eigenvectors: Any
+
+
+class EigResult(NamedTuple):
     eigenvalues: Any
     eigenvectors: Any
 
@@ -158,6 +163,28 @@ def eigh(a: Any, UPLO: str = "L") -> EighResult:
 
 def eigvalsh(a: Any, UPLO: str = "L") -> Any:
     return eigh(a, UPLO).eigenvalues
+
+
+def eig(a: Any) -> EigResult:
+    """Eigenvalues and right eigenvectors (columns, unit 2-norm, largest component real)
+    of a general square matrix, batched; ``a @ v == v * w[..., None, :]``.
+
+    NB: both results are always complex (complex64 for float32/complex64 input,
+    complex128 otherwise), like JAX: NumPy returns real arrays for a real matrix whose
+    eigenvalues all happen to be real, which only the values tell, and jit does not
+    have them. The order of the eigenvalues is LAPACK's (not sorted). CPU only.
+    Derivatives assume distinct eigenvalues; an eigenvector's derivative keeps its unit
+    norm and its largest component real (the gauge LAPACK picks)."""
+    x = _matrix(a, "eig")
+    w, v = P.eig_p.bind(x, compute_eigenvectors=True)
+    return EigResult(w, v)
+
+
+def eigvals(a: Any) -> Any:
+    """The eigenvalues of a general square matrix, batched: always complex, in LAPACK's
+    order (see `eig`)."""
+    x = _matrix(a, "eigvals")
+    return P.eig_p.bind(x, compute_eigenvectors=False)[0]
 
 
 def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
@@ -762,7 +789,8 @@ def tensorsolve(a: Any, b: Any, axes: Any = None) -> Any:
     return P.reshape_p.bind(sol, new_sizes=tuple(old))
 
 
-__all__ = ["LinAlgError", "cholesky", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh",
+__all__ = ["LinAlgError", "cholesky", "cond", "cross", "det", "diagonal", "eig", "eigh",
+           "eigvals", "eigvalsh",
            "inv", "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_rank",
            "matrix_transpose", "multi_dot", "norm", "outer", "pinv", "qr", "slogdet", "solve",
            "svd", "svdvals", "tensordot", "tensorinv", "tensorsolve", "trace", "vecdot",

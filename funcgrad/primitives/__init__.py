@@ -6,10 +6,11 @@ op family (the same families every rule table uses):
 - `structural`: broadcast_in_dim, reshape, transpose, slices, pad, iota, ...;
 - `reductions`: reduce_*, argmax/argmin, cumulative scans, dot_general;
 - `indexing`: gather, the scatters, sort;
-- `linalg`: cholesky, triangular_solve, lu, eigh, svd, qr;
+- `linalg`: cholesky, triangular_solve, lu, eigh, svd, qr, eig;
 - `fft`;
 - `control`: jit, cond, while, scan (they carry Programs);
 - `custom`: custom_jvp_call, custom_vjp_call, custom_lin, checkpoint;
+- `linear_solve`: linear_solve (lax.custom_linear_solve; carries Programs);
 - `collectives`: psum, pmax, pmin, all_gather, psum_scatter, all_to_all,
   ppermute, axis_index (over the named axes of vmap(axis_name=) and shard_map).
 
@@ -34,6 +35,7 @@ from funcgrad.primitives import (
     fft,
     indexing,
     linalg,
+    linear_solve,
     reductions,
     sharding,
     structural,
@@ -65,8 +67,9 @@ from funcgrad.primitives.indexing import (
     scatter_max_p, SCATTERS, sort_p,
 )
 from funcgrad.primitives.linalg import (
-    cholesky_p, triangular_solve_p, lu_p, eigh_p, svd_p, qr_p,
+    cholesky_p, triangular_solve_p, lu_p, eigh_p, svd_p, qr_p, eig_p,
 )
+from funcgrad.primitives.linear_solve import linear_solve_p
 from funcgrad.primitives.fft import (
     FFT_TYPES, fft_p,
 )
@@ -100,15 +103,17 @@ __all__ = [
     "ScatterDimensionNumbers", "GATHER_MODES", "SCATTER_MODES", "default_fill_value",
     "gather_p", "scatter_p", "scatter_add_p", "scatter_mul_p", "scatter_min_p",
     "scatter_max_p", "SCATTERS", "sort_p", "cholesky_p", "triangular_solve_p", "lu_p",
-    "eigh_p", "svd_p", "qr_p", "FFT_TYPES", "fft_p", "jit_p", "cond_p", "while_p", "scan_p",
+    "eigh_p", "svd_p", "qr_p", "eig_p", "FFT_TYPES", "fft_p", "jit_p", "cond_p", "while_p",
+    "scan_p",
     "custom_jvp_call_p", "custom_vjp_call_p", "custom_lin_p", "checkpoint_p",
     "CollectivePrimitive", "COLLECTIVES", "psum_p", "pmax_p", "pmin_p", "all_gather_p",
     "psum_scatter_p", "all_to_all_p", "ppermute_p", "axis_index_p", "sharding_constraint_p",
     "shard_map_p", "FAMILIES", "all_primitives",
 ]
+__all__ += ["linear_solve_p"]
 
 FAMILIES: tuple[ModuleType, ...] = (elementwise, structural, reductions, indexing, linalg, fft,
-                                    control, custom, collectives, sharding)
+                                    control, custom, collectives, sharding, linear_solve)
 
 
 def all_primitives() -> list[Primitive]:

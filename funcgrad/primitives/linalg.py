@@ -1,9 +1,9 @@
 """Linear-algebra primitives: factorizations over the last two axes, batched
-over the rest (cholesky, triangular_solve, lu, eigh, svd, qr).
+over the rest (cholesky, triangular_solve, lu, eigh, svd, qr, eig).
 
-They are lowered to LAPACK (CPU) / cuSOLVER (GPU) custom calls by xla_backend,
-except triangular_solve, which is a StableHLO op. Operands are float32/64 or
-complex64/128.
+They are lowered to LAPACK (CPU) / cuSOLVER (GPU) custom calls by xla_backend
+(triangular_solve is a StableHLO op off CPU; eig has no GPU lowering). Operands
+are float32/64 or complex64/128.
 """
 from __future__ import annotations
 
@@ -105,3 +105,19 @@ def _qr_rule(a: ShapedArray, *, full_matrices: bool) -> list[ShapedArray]:
     k = m if full_matrices else min(m, n)
     batch = a.shape[:-2]
     return [ShapedArray((*batch, m, k), a.dtype), ShapedArray((*batch, k, n), a.dtype)]
+
+
+eig_p = Primitive("eig", multiple_results=True)   # (w, v) or (w,): complex, unordered
+
+
+@eig_p.def_abstract_eval
+def _eig_rule(a: ShapedArray, *, compute_eigenvectors: bool) -> list[ShapedArray]:
+    """Eigenvalues w (..., n) and right eigenvectors v (..., n, n) of a general square
+    matrix, both complex whatever the operand's dtype (a real matrix may have complex
+    eigenvalues, which only its values tell). Columns of v have unit 2-norm and their
+    largest component real (LAPACK's geev)."""
+    _check_matrix("eig", a)
+    cdt = dtypes.complex64 if a.dtype in (dtypes.float32, dtypes.complex64) else \
+        dtypes.complex128
+    w = ShapedArray(a.shape[:-1], cdt)
+    return [w, ShapedArray(a.shape, cdt)] if compute_eigenvectors else [w]

@@ -1,10 +1,12 @@
 """funcgrad.scipy: the parts of SciPy that scientific code reaches for, over funcgrad arrays.
 
-``funcgrad.scipy.special`` (logsumexp, erf, gammaln, digamma, expit, ...) and
-``funcgrad.scipy.stats.norm``; everything is differentiable and batchable.
+``funcgrad.scipy.special`` (logsumexp, erf, gammaln, digamma, expit, ...),
+``funcgrad.scipy.stats.norm``, ``funcgrad.scipy.linalg`` (solve, lu, qr, svd,
+eigh, expm, ...) and ``funcgrad.scipy.sparse.linalg`` (cg, gmres, bicgstab,
+differentiated implicitly); everything is differentiable and batchable.
 """
 from __future__ import annotations
 
-from funcgrad.scipy import special, stats
+from funcgrad.scipy import linalg, sparse, special, stats
 
-__all__ = ["special", "stats"]
+__all__ = ["linalg", "sparse", "special", "stats"]

@@ -12,6 +12,10 @@ primitives themselves (triangular solves instead of inverses):
 - eigh  A = V diag(w) V^H:  w' = diag(V^H A' V),  V' = V (F * V^H A' V),
   F_ij = 1 / (w_j - w_i) off the diagonal (infinite for repeated eigenvalues, like JAX).
 - svd (reduced)  and  qr (reduced, M >= N): as in Townsend's / Walter's notes.
+- eig  A V = V diag(w) (distinct eigenvalues):  with M = V^-1 A' V,  w' = diag(M),
+  V' = V (F * M) + V diag(c);  F as for eigh. c_k keeps LAPACK's normalisation
+  (unit 2-norm, largest component real): Re c_k = -Re(v_k^H (V (F * M))_k) and
+  Im c_k undoes the imaginary part that column's largest component would get.
 - fft is linear; FFT/IFFT are symmetric, RFFT/IRFFT transpose through their
 """
 from __future__ import annotations
@@ -313,3 +317,59 @@ def _qr_jvp(primals: Sequence[Any], tangents: Sequence[Any], *,
 
 
 jvp_rules[P.qr_p] = _qr_jvp
+
+
+# ---------------------------------------------------------------------------
+# eig
+
+
+def _general_solve(a: Any, b: Any) -> Any:
+    """a^-1 b for square, invertible a (LU with partial pivoting)."""
+    lu, _, perm = P.lu_p.bind(a)
+    la = aval(lu)
+    nd = la.ndim
+    rows = P.broadcast_in_dim_p.bind(perm, shape=aval(b).shape,
+                                     broadcast_dimensions=tuple(range(nd - 1)))
+    y = _solve(lu, take_along(b, rows, nd - 2), lower=True, unit_diagonal=True)
+    return _solve(lu, y, lower=False)
+
+
+def _eig_jvp(primals: Sequence[Any], tangents: Sequence[Any], *,
+             compute_eigenvectors: bool) -> tuple[list[Any], list[Any]]:
+    (a,), (a_dot,) = primals, tangents
+    outs = list(P.eig_p.bind(a, compute_eigenvectors=compute_eigenvectors))
+    if type(a_dot) is Zero or aval(a).size == 0:
+        return outs, [_zero_like(o) for o in outs]
+    w, v = outs if compute_eigenvectors else P.eig_p.bind(a, compute_eigenvectors=True)
+    va = aval(v)
+    dt, rdt, n, nd = va.dtype, dtypes.real_dtype(va.dtype), va.shape[-1], va.ndim
+    m = _general_solve(v, _mm(convert(a_dot, dt), v))               # V^-1 A' V
+    w_dot = _diag(m)
+    if not compute_eigenvectors:
+        return outs, [w_dot]
+    gaps = P.sub_p.bind(P.expand_dims_p.bind(w, dimensions=(nd - 2,)),
+                        P.expand_dims_p.bind(w, dimensions=(nd - 1,)))   # (i, j): w_j - w_i
+    eye = _eye(n, dt)
+    f = P.sub_p.bind(P.div_p.bind(weak_scalar(1, dt), P.add_p.bind(gaps, eye)), eye)
+    u = _mm(v, P.mul_p.bind(f, m))
+    # the gauge LAPACK fixes: unit norm ...
+    re_c = P.neg_p.bind(_real(P.reduce_sum_p.bind(P.mul_p.bind(_conj(v), u), axes=(nd - 2,))))
+    # ... and the largest component of each column real
+    mag = _real(P.mul_p.bind(v, _conj(v)))
+    top = P.argmax_p.bind(mag, axis=nd - 2, index_dtype=np.dtype(np.int32))
+    lanes = P.iota_p.bind(dtype=dtypes.int32, shape=va.shape, dimension=nd - 2)
+    top = P.broadcast_in_dim_p.bind(top, shape=va.shape, broadcast_dimensions=(
+        *range(nd - 2), nd - 1))
+    is_top = P.eq_p.bind(lanes, top)
+
+    def pick(x: Any) -> Any:
+        picked = P.select_n_p.bind(is_top, weak_scalar(0, aval(x).dtype), x)
+        return P.reduce_sum_p.bind(picked, axes=(nd - 2,))
+
+    im_c = P.neg_p.bind(P.div_p.bind(P.imag_p.bind(pick(u)), _real(pick(v))))
+    c = P.complex_p.bind(convert(re_c, rdt), convert(im_c, rdt))
+    v_dot = P.add_p.bind(u, P.mul_p.bind(v, P.expand_dims_p.bind(c, dimensions=(nd - 2,))))
+    return outs, [w_dot, v_dot]
+
+
+jvp_rules[P.eig_p] = _eig_jvp

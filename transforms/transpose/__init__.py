@@ -5,6 +5,7 @@ in some operand."""
 from funcgrad.transforms.transpose import (collectives, control, custom,  # noqa: F401
                                            elementwise, fft, indexing, linalg, reductions,
                                            sharding, structural)
+from funcgrad.transforms.transpose import linear_solve  # noqa: F401
 from funcgrad.transforms.transpose.interpreter import (TransposeRule, backward_pass,
                                                        transpose_linear_flat, transpose_program,
                                                        transpose_rules)

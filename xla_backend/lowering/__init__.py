@@ -21,6 +21,7 @@ from funcgrad.xla_backend.lowering import (  # noqa: F401  (each fills lowering_
     fft,
     indexing,
     linalg,
+    linear_solve,
     reductions,
     sharding,
     structural,

@@ -1,5 +1,5 @@
 """Lowering rules of the linear-algebra primitives: cholesky, triangular_solve, lu,
-eigh, svd and qr (DESIGN.md, decision 2).
+eigh, svd, qr and eig (DESIGN.md, decision 2).
 
 Factorizations become the custom calls jaxlib registers: LAPACK (``lapack_*_ffi``)
 on CPU, cuSOLVER (``cusolver_*_ffi``) on GPU, with typed-FFI attributes
@@ -11,7 +11,10 @@ dimensions lead and the kernels loop over them.
 Conventions shared by the rules: a factorization that fails (``info != 0``:
 not positive definite, no convergence) yields NaNs, like JAX (NumPy would
 raise); `lu`'s pivots are 0-based and its permutation is built from them with a
-``stablehlo.while`` loop. `triangular_solve` is the StableHLO op.
+``stablehlo.while`` loop. `triangular_solve` is LAPACK's ``trsm`` on CPU (XLA's
+own expansion of ``stablehlo.triangular_solve`` there is a large blocked loop nest,
+slow to compile) and the StableHLO op elsewhere. `eig` (LAPACK's ``geev``) has no
+GPU lowering: it raises ``NotImplementedError`` there.
 """
 from __future__ import annotations
 
@@ -37,7 +40,7 @@ def _is_gpu() -> bool:
 
 def _target(base: str, dtype: np.dtype) -> str:
     """The custom-call target for `base` ("potrf", "getrf", "syevd", "gesdd", "geqrf",
-    "orgqr") on this platform and dtype."""
+    "orgqr", "trsm", "geev") on this platform and dtype."""
     if _is_gpu():
         if base == "gesdd":
             base = "gesvdj"
@@ -59,13 +62,22 @@ def _layout(aval: ShapedArray, matrix: bool) -> str:
 
 def _custom_call(ctx: LoweringContext, target: str, operands: Sequence[str],
                  matrix_in: Sequence[bool], out_avals: Sequence[ShapedArray],
-                 matrix_out: Sequence[bool], config: str) -> list[str]:
+                 matrix_out: Sequence[bool], config: str,
+                 aliases: dict[int, int] | None = None) -> list[str]:
+    """`aliases` maps a result's index to the operand whose buffer it may reuse."""
     in_l = ", ".join(_layout(ctx.avals[o], mat)
                      for o, mat in zip(operands, matrix_in, strict=True))
     out_l = ", ".join(_layout(a, mat) for a, mat in zip(out_avals, matrix_out, strict=True))
     attrs = (f'api_version = 4 : i32, call_target_name = "{target}", '
              f"backend_config = {{{config}}}, operand_layouts = [{in_l}], "
              f"result_layouts = [{out_l}]")
+    if aliases:
+        one = len(out_avals) == 1
+        pairs = ", ".join(
+            "#stablehlo.output_operand_alias<output_tuple_indices = "
+            f"[{'' if one else r}], operand_index = {o}, operand_tuple_indices = []>"
+            for r, o in aliases.items())
+        attrs += f", output_operand_aliases = [{pairs}]"
     return ctx.op("stablehlo.custom_call", list(operands), list(out_avals), attrs)
 
 
@@ -133,7 +145,7 @@ def _cholesky_lower(ctx: LoweringContext, x: str) -> list[str]:
     config = "lower = true" if _is_gpu() else f"uplo = {_L} : ui8"
     x = _real_diagonal(ctx, x)
     fac, info = _custom_call(ctx, _target("potrf", a.dtype), [x], [True], [a, _info_aval(a)],
-                             [True, False], config)
+                             [True, False], config, aliases={0: 0})
     ok = _ok_mask(ctx, info, a.shape, a.ndim - 2)
     return [_nan_unless(ctx, ok, _triangle(ctx, fac, lower=True))]
 
@@ -142,16 +154,28 @@ def _triangular_solve_lower(ctx: LoweringContext, a: str, b: str, *, left_side: 
                             lower: bool, transpose_a: bool, conjugate_a: bool,
                             unit_diagonal: bool) -> list[str]:
     out = ctx.avals_out[0]
+    if out.size == 0:
+        return [b]
+    cplx = dtypes.is_complex(out.dtype)
     if conjugate_a and not transpose_a:
-        if dtypes.is_complex(out.dtype):
+        if cplx:
             a = ctx.op1("chlo.conj", [a], ctx.avals[a])
         conjugate_a = False
-    kind = ("NO_TRANSPOSE" if not transpose_a else
-            "ADJOINT" if conjugate_a and dtypes.is_complex(out.dtype) else "TRANSPOSE")
-    return [ctx.op1("stablehlo.triangular_solve", [a, b], out,
-                    f"left_side = {_flag(left_side)}, lower = {_flag(lower)}, "
-                    f"unit_diagonal = {_flag(unit_diagonal)}, "
-                    f"transpose_a = #stablehlo<transpose {kind}>")]
+    adjoint = transpose_a and conjugate_a and cplx
+    if runtime.platform() != "cpu":
+        kind = "NO_TRANSPOSE" if not transpose_a else "ADJOINT" if adjoint else "TRANSPOSE"
+        return [ctx.op1("stablehlo.triangular_solve", [a, b], out,
+                        f"left_side = {_flag(left_side)}, lower = {_flag(lower)}, "
+                        f"unit_diagonal = {_flag(unit_diagonal)}, "
+                        f"transpose_a = #stablehlo<transpose {kind}>")]
+    # LAPACK's trsm, batched over the leading dims by the kernel; the solution takes
+    # b's buffer (the kernel works in place).
+    trans = ord("C") if adjoint else ord("T") if transpose_a else _N
+    config = (f"diag = {ord('U') if unit_diagonal else _N} : ui8, "
+              f"side = {_L if left_side else ord('R')} : ui8, trans_x = {trans} : ui8, "
+              f"uplo = {_L if lower else _U} : ui8")
+    return _custom_call(ctx, _target("trsm", out.dtype), [a, b], [True, True], [out], [True],
+                        config, aliases={0: 1})
 
 
 def _pivots_to_permutation(ctx: LoweringContext, piv: str, m: int) -> str:
@@ -320,8 +344,43 @@ def _qr_lower(ctx: LoweringContext, x: str, *, full_matrices: bool) -> list[str]
     return [q, r]
 
 
+def _eig_lower(ctx: LoweringContext, x: str, *, compute_eigenvectors: bool) -> list[str]:
+    a = ctx.avals_in[0].strong()
+    outs_aval = ctx.avals_out
+    if runtime.platform() != "cpu":
+        raise NotImplementedError(f"eig (a general, non-symmetric eigendecomposition) is "
+                                  f"implemented on CPU only, not on {runtime.platform()}; "
+                                  "for a Hermitian matrix use eigh")
+    if a.size == 0:
+        return [ctx.constant(0, o.dtype, o.shape) for o in outs_aval]
+    w_aval = outs_aval[0]
+    v_aval = ShapedArray(a.shape, w_aval.dtype)
+    nb = a.ndim - 2
+    # LAPACK geev: left eigenvectors not computed (but their buffer is still an output);
+    # a real operand gets the real and imaginary parts of w apart, its eigenvectors
+    # already unpacked from LAPACK's conjugate-pair storage into complex columns.
+    config = (f"compute_left = {_N} : ui8, "
+              f"compute_right = {_V if compute_eigenvectors else _N} : ui8")
+    if dtypes.is_complex(a.dtype):
+        w, _vl, vr, info = _custom_call(
+            ctx, _target("geev", a.dtype), [x], [True], [w_aval, v_aval, v_aval, _info_aval(a)],
+            [False, True, True, False], config)
+    else:
+        part = ShapedArray(w_aval.shape, a.dtype)
+        wr, wi, _vl, vr, info = _custom_call(
+            ctx, _target("geev", a.dtype), [x], [True],
+            [part, part, v_aval, v_aval, _info_aval(a)], [False, False, True, True, False],
+            config)
+        w = ctx.op1("stablehlo.complex", [wr, wi], w_aval)
+    outs = [_nan_unless(ctx, _ok_mask(ctx, info, w_aval.shape, nb), w)]
+    if compute_eigenvectors:
+        outs.append(_nan_unless(ctx, _ok_mask(ctx, info, v_aval.shape, nb), vr))
+    return outs
+
+
 lowering_rules.update({
     P.cholesky_p: _cholesky_lower, P.triangular_solve_p: _triangular_solve_lower,
     P.lu_p: _lu_lower, P.eigh_p: _eigh_lower, P.svd_p: _svd_lower, P.qr_p: _qr_lower,
+    P.eig_p: _eig_lower,
 })
 
