@@ -379,7 +379,11 @@ def cholesky(a: Any, lower: bool = False, overwrite_a: bool = False,
     (default), or L with a = L L^H for ``lower=True``. Only that triangle of `a` (and
     the real part of its diagonal) is read; the other triangle of the result is zero.
     A matrix that is not positive definite gives NaNs (SciPy raises LinAlgError)."""
-    fname = "cholesky"
+    return _checked_cholesky("cholesky", a, lower, overwrite_a, check_finite)
+
+
+def _checked_cholesky(fname: str, a: Any, lower: bool, overwrite_a: bool,
+                      check_finite: bool) -> Any:
     _no_overwrite(fname, overwrite_a=overwrite_a)
     lower = _static_bool(fname, "lower", lower)
     (x,) = _operands(fname, a)
@@ -393,13 +397,8 @@ def cho_factor(a: Any, lower: bool = False, overwrite_a: bool = False,
     """``(c, lower)`` for `cho_solve`: c is the Cholesky factor of `cholesky`. SciPy
     leaves arbitrary values in c's other triangle; here it holds zeros (`cho_solve`
     reads only the factor's triangle either way)."""
-    fname = "cho_factor"
-    _no_overwrite(fname, overwrite_a=overwrite_a)
-    lower = _static_bool(fname, "lower", lower)
-    (x,) = _operands(fname, a)
-    _check_square(fname, x)
-    _check_finite(fname, check_finite, a=a)
-    return _cholesky_core(x, lower), lower
+    lower = _static_bool("cho_factor", "lower", lower)
+    return _checked_cholesky("cho_factor", a, lower, overwrite_a, check_finite), lower
 
 
 @eager_jit(static_argnames=("lower",))
