@@ -8,6 +8,13 @@ log-determinant from the factor's diagonal, under
 
 - first call (trace + autodiff + lower + XLA compile + one run): target 1.0x JAX's;
 - steady state: target 1.05x JAX's (same LAPACK kernels underneath).
+
+Then the iterative and matrix-function workloads, steady state under ``jit``:
+
+- ``scipy.sparse.linalg.cg`` on a 1000 x 1000 SPD system (tol 1e-10), and the
+  gradient of a loss of its solution with respect to the matrix and the
+  right-hand side (implicit differentiation: one more cg): target 1.05x JAX's;
+- ``scipy.linalg.expm`` of a 64 x 64 matrix and its VJP: target 1.05x JAX's.
 """
 from __future__ import annotations
 
@@ -81,7 +88,7 @@ def _first_call(quick: bool, ours: Side, jx: Side) -> Result:
         return call
 
     _check(name, cold(ours)(0), cold(jx)(0))
-    t_ours, t_jax = one_shot(cold(ours), cold(jx), repeats=2 if quick else 7)
+    t_ours, t_jax = one_shot(cold(ours), cold(jx), repeats=1 if quick else 7)
     return Result(name, "JAX", t_ours, t_jax, FIRST_CALL_TARGET,
                   note="trace + autodiff + lower + XLA compile + one run; a fresh program "
                        "each repetition")
@@ -100,16 +107,96 @@ def _steady(quick: bool, ours: Side, jx: Side) -> Result:
     return Result(name, "JAX", t_ours, t_jax, STEADY_TARGET)
 
 
+def _scipy(side: Side) -> tuple[Any, Any]:
+    """Each library's (scipy.linalg, scipy.sparse.linalg)."""
+    if side.name == "JAX":
+        import jax.scipy.linalg as jsla
+        import jax.scipy.sparse.linalg as jspla
+        return jsla, jspla
+    import funcgrad.scipy.linalg as sla
+    import funcgrad.scipy.sparse.linalg as spla
+    return sla, spla
+
+
+def _spd_system(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """An SPD matrix with condition number about 100, and a right-hand side."""
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    a = (q * np.geomspace(1.0, 100.0, n)) @ q.T
+    return (a + a.T) / 2, rng.standard_normal(n)
+
+
+def _steady_pair(name: str, ours: Side, jx: Side, make: Callable[[Side], Callable[..., Any]],
+                 inputs: tuple[np.ndarray, ...], quick: bool, rtol: float) -> Result:
+    fns = {s.name: s.jit(make(s)) for s in (ours, jx)}
+    args = {s.name: tuple(s.asarray(a) for a in inputs) for s in (ours, jx)}
+    f_o, f_j = fns[ours.name], fns[jx.name]
+    a_o, a_j = args[ours.name], args[jx.name]
+    got, want = f_o(*a_o), f_j(*a_j)
+    for g, w in zip(*((x if isinstance(x, tuple) else (x,)) for x in (got, want)), strict=True):
+        check_close(name, g, w, rtol=rtol, atol=rtol)
+    t_ours, t_jax = per_call(lambda: ours.block(f_o(*a_o)), lambda: jx.block(f_j(*a_j)),
+                             number=3 if quick else 10, repeats=2 if quick else 20)
+    return Result(name, "JAX", t_ours, t_jax, STEADY_TARGET)
+
+
+def _cg_solve(side: Side) -> Callable[[Any, Any], Any]:
+    _, spla = _scipy(side)
+    return lambda a, b: spla.cg(a, b, tol=1e-10)[0]
+
+
+def _cg(quick: bool, ours: Side, jx: Side) -> Result:
+    n = 100 if quick else 1000
+    return _steady_pair(f"cg, {n}x{n} SPD, tol 1e-10", ours, jx, _cg_solve, _spd_system(n),
+                        quick, 1e-7)
+
+
+def _cg_grad(quick: bool, ours: Side, jx: Side) -> Result:
+    n = 100 if quick else 1000
+
+    def make(side: Side) -> Callable[..., Any]:
+        solve = _cg_solve(side)
+        return side.grad(lambda a, b: side.np.sum(solve(a, b) ** 2), argnums=(0, 1))
+
+    return _steady_pair(f"grad of cg (wrt A and b), {n}x{n} SPD", ours, jx, make,
+                        _spd_system(n), quick, 1e-6)
+
+
+def _expm_data(n: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(1)
+    return rng.standard_normal((n, n)) * 3.0 / np.sqrt(n), rng.standard_normal((n, n))
+
+
+def _expm(quick: bool, ours: Side, jx: Side) -> Result:
+    n = 16 if quick else 64
+    return _steady_pair(f"expm, {n}x{n}", ours, jx, lambda s: _scipy(s)[0].expm,
+                        _expm_data(n)[:1], quick, 1e-9)
+
+
+def _expm_vjp(quick: bool, ours: Side, jx: Side) -> Result:
+    n = 16 if quick else 64
+
+    def make(side: Side) -> Callable[..., Any]:
+        expm = _scipy(side)[0].expm
+        return side.grad(lambda a, w: side.np.sum(expm(a) * w))
+
+    return _steady_pair(f"VJP of expm, {n}x{n}", ours, jx, make, _expm_data(n), quick, 1e-8)
+
+
 WORKLOADS = {
     "first call jit(value_and_grad(gp_nll)), n=200": (_first_call, FIRST_CALL_TARGET),
     "jit(value_and_grad(gp_nll)), n=200, f64": (_steady, STEADY_TARGET),
+    "cg, 1000x1000 SPD, tol 1e-10": (_cg, STEADY_TARGET),
+    "grad of cg (wrt A and b), 1000x1000 SPD": (_cg_grad, STEADY_TARGET),
+    "expm, 64x64": (_expm, STEADY_TARGET),
+    "VJP of expm, 64x64": (_expm_vjp, STEADY_TARGET),
 }
 
 
 def compare(quick: bool, ours: Side, jx: Side) -> list[Result]:
     results: list[Result] = []
     for name, (bench, target) in WORKLOADS.items():
-        why = not_available(ours, ("value_and_grad",))
+        why = not_available(ours, ("value_and_grad", "grad"))
         if why:
             results.append(skipped(name, "JAX", why, target))
             continue

@@ -1,11 +1,11 @@
 """Test configuration: hypothesis profiles, IR checks after every transform, and
 eight CPU devices.
 
-Profiles: ``dev`` (quick, the default) and ``ci`` (more examples); pick with
-``FUNCGRAD_HYPOTHESIS_PROFILE=ci``. The whole suite runs with eight CPU devices
-(``FUNCGRAD_NUM_CPU_DEVICES``, read when the client starts), so that sharded
-tests have a mesh; everything else runs on the default device, device 0, as it
-does on a one-device machine.
+Profiles: ``dev`` (quick, the default), ``ci`` (more examples) and ``smoke``
+(fewest, for CI's lowest-versions job); pick with ``FUNCGRAD_HYPOTHESIS_PROFILE=ci``.
+The whole suite runs with eight CPU devices (``FUNCGRAD_NUM_CPU_DEVICES``, read
+when the client starts), so that sharded tests have a mesh; everything else runs
+on the default device, device 0, as it does on a one-device machine.
 """
 from __future__ import annotations
 
@@ -23,7 +23,11 @@ jax.config.update("jax_enable_x64", True)
 settings.register_profile("dev", max_examples=8, deadline=None, derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow,
                                                  HealthCheck.data_too_large])
-settings.register_profile("ci", max_examples=14, deadline=None, derandomize=True,
+settings.register_profile("ci", max_examples=10, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow,
+                                                 HealthCheck.data_too_large])
+# the lowest-dependency-versions job of .ci/run: each property on a few examples
+settings.register_profile("smoke", max_examples=4, deadline=None, derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow,
                                                  HealthCheck.data_too_large])
 settings.load_profile(os.environ.get("FUNCGRAD_HYPOTHESIS_PROFILE", "dev"))

@@ -257,6 +257,37 @@ def test_gradient_of_cg_is_a_solve_not_unrolled_iterations():
     assert top.count(P.linear_solve_p) == 2 and P.while_p not in top
 
 
+def _unrolled_cg(a, b, steps=3 * N):
+    """Plain conjugate gradients for a fixed number of steps, differentiated through."""
+    x = fnp.zeros_like(b)
+    r = b - a @ x
+    p = r
+    for _ in range(steps):
+        ap = a @ p
+        alpha = (r @ r) / (p @ ap)
+        x, r_new = x + alpha * p, r - alpha * ap
+        p = r_new + (r_new @ r_new) / (r @ r) * p
+        r = r_new
+    return x
+
+
+def test_implicit_gradients_match_differentiating_the_unrolled_iterations():
+    a, b = fnp.asarray(SPD), fnp.asarray(B)
+    implicit = fg.grad(loss_of(lambda a, b: sla.cg(a, b, tol=1e-14)[0]), argnums=(0, 1))(a, b)
+    unrolled = fg.grad(loss_of(_unrolled_cg), argnums=(0, 1))(a, b)
+    for u, v in zip(implicit, unrolled, strict=True):
+        close(u, v, 1e-8)
+
+    def newton_sqrt(p, steps=30):                 # the same root, iterations unrolled
+        x = fnp.ones_like(p)
+        for _ in range(steps):
+            x = x - (x * x - p) / (2 * x)
+        return x
+
+    ps = fnp.asarray([0.5, 2.0, 7.0])
+    close(fg.vmap(fg.grad(sqrt_by_newton))(ps), fg.vmap(fg.grad(newton_sqrt))(ps), 1e-10)
+
+
 def test_cg_with_preconditioner_pytree_and_x0_under_jit():
     d = np.diag(SPD)
 

@@ -29,7 +29,7 @@ LINEAR = {P.neg_p, P.real_p, P.imag_p, P.conj_p, P.add_p, P.sub_p, P.mul_p, P.di
           P.scatter_p, P.scatter_add_p, P.scatter_mul_p, P.triangular_solve_p, P.fft_p,
           P.jit_p, P.checkpoint_p, P.cond_p, P.scan_p, P.custom_lin_p,
           P.psum_p, P.all_gather_p, P.psum_scatter_p, P.all_to_all_p, P.ppermute_p,
-          P.sharding_constraint_p, P.shard_map_p,
+          P.sharding_constraint_p, P.shard_map_p, P.tridiagonal_solve_p,
           P.linear_solve_p}
 
 

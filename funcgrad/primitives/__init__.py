@@ -11,6 +11,7 @@ op family (the same families every rule table uses):
 - `control`: jit, cond, while, scan (they carry Programs);
 - `custom`: custom_jvp_call, custom_vjp_call, custom_lin, checkpoint;
 - `linear_solve`: linear_solve (lax.custom_linear_solve; carries Programs);
+- `tridiagonal`: tridiagonal_solve, tridiagonal (LAPACK's sytrd/hetrd reduction);
 - `collectives`: psum, pmax, pmin, all_gather, psum_scatter, all_to_all,
   ppermute, axis_index (over the named axes of vmap(axis_name=) and shard_map).
 
@@ -39,6 +40,7 @@ from funcgrad.primitives import (
     reductions,
     sharding,
     structural,
+    tridiagonal,
 )
 from funcgrad.primitives._shapes import broadcast_shapes
 from funcgrad.primitives.sharding import shard_map_p, sharding_constraint_p
@@ -67,9 +69,11 @@ from funcgrad.primitives.indexing import (
     scatter_max_p, SCATTERS, sort_p,
 )
 from funcgrad.primitives.linalg import (
-    cholesky_p, triangular_solve_p, lu_p, eigh_p, svd_p, qr_p, eig_p,
+    cholesky_p, triangular_solve_p, lu_p, eigh_p, svd_p, qr_p, eig_p, schur_p, hessenberg_p,
+    householder_product_p,
 )
 from funcgrad.primitives.linear_solve import linear_solve_p
+from funcgrad.primitives.tridiagonal import tridiagonal_solve_p, tridiagonal_p
 from funcgrad.primitives.fft import (
     FFT_TYPES, fft_p,
 )
@@ -110,10 +114,12 @@ __all__ = [
     "psum_scatter_p", "all_to_all_p", "ppermute_p", "axis_index_p", "sharding_constraint_p",
     "shard_map_p", "FAMILIES", "all_primitives",
 ]
-__all__ += ["linear_solve_p"]
+__all__ += ["linear_solve_p", "schur_p", "hessenberg_p", "householder_product_p"]
+__all__ += ["tridiagonal_solve_p", "tridiagonal_p"]
 
 FAMILIES: tuple[ModuleType, ...] = (elementwise, structural, reductions, indexing, linalg, fft,
-                                    control, custom, collectives, sharding, linear_solve)
+                                    control, custom, collectives, sharding, linear_solve,
+                                    tridiagonal)
 
 
 def all_primitives() -> list[Primitive]:

@@ -1,9 +1,10 @@
 """Linear-algebra primitives: factorizations over the last two axes, batched
-over the rest (cholesky, triangular_solve, lu, eigh, svd, qr, eig).
+over the rest (cholesky, triangular_solve, lu, eigh, svd, qr, eig, schur,
+hessenberg, householder_product).
 
 They are lowered to LAPACK (CPU) / cuSOLVER (GPU) custom calls by xla_backend
-(triangular_solve is a StableHLO op off CPU; eig has no GPU lowering). Operands
-are float32/64 or complex64/128.
+(triangular_solve is a StableHLO op off CPU; eig, schur and hessenberg have no
+GPU lowering). Operands are float32/64 or complex64/128.
 """
 from __future__ import annotations
 
@@ -121,3 +122,48 @@ def _eig_rule(a: ShapedArray, *, compute_eigenvectors: bool) -> list[ShapedArray
         dtypes.complex128
     w = ShapedArray(a.shape[:-1], cdt)
     return [w, ShapedArray(a.shape, cdt)] if compute_eigenvectors else [w]
+
+
+schur_p = Primitive("schur", multiple_results=True)   # (t, vs) or (t,)
+
+
+@schur_p.def_abstract_eval
+def _schur_rule(a: ShapedArray, *, compute_schur_vectors: bool) -> list[ShapedArray]:
+    """a = vs t vs^H with vs unitary and t upper triangular, or, for a real operand,
+    quasi-upper-triangular (the real Schur form: 2 x 2 diagonal blocks hold complex
+    conjugate eigenvalue pairs, so t and vs stay real). Eigenvalues are not sorted."""
+    _check_matrix("schur", a)
+    return [a.strong(), a.strong()] if compute_schur_vectors else [a.strong()]
+
+
+hessenberg_p = Primitive("hessenberg", multiple_results=True)   # (packed, taus)
+
+
+@hessenberg_p.def_abstract_eval
+def _hessenberg_rule(a: ShapedArray) -> list[ShapedArray]:
+    """LAPACK's gehrd: the upper Hessenberg h in the upper triangle and first
+    subdiagonal of `packed`, the Householder vectors of q (a = q h q^H) below it, and
+    their n - 1 scale factors `taus` (none for n = 0)."""
+    _check_matrix("hessenberg", a)
+    return [a.strong(), ShapedArray((*a.shape[:-2], max(a.shape[-1] - 1, 0)), a.dtype)]
+
+
+householder_product_p = Primitive("householder_product")
+
+
+@householder_product_p.def_abstract_eval
+def _householder_product_rule(a: ShapedArray, taus: ShapedArray) -> ShapedArray:
+    """The first n columns of H_1 ... H_k, H_i = I - taus_i v_i v_i^H, where v_i is
+    column i of `a` below the diagonal with a unit diagonal entry (LAPACK's
+    orgqr/ungqr): the q of qr and hessenberg from their packed reflectors."""
+    _check_matrix("householder_product", a, square=False)
+    same_dtype("householder_product", (a, taus))
+    m, n = a.shape[-2:]
+    if m < n:
+        raise shape_error("householder_product", f"needs a with at least as many rows as "
+                                                 f"columns, got shape {a.shape}")
+    if taus.ndim != a.ndim - 1 or taus.shape[:-1] != a.shape[:-2] or taus.shape[-1] > n:
+        raise shape_error("householder_product", f"needs taus of shape (..., k) with the "
+                                                 f"batch dimensions of a {a.shape} and "
+                                                 f"k <= {n}, got {taus.shape}")
+    return a.strong()

@@ -4,6 +4,7 @@ from funcgrad.transforms.batching import (collectives, control, custom,  # noqa:
                                           elementwise, fft, indexing, linalg, reductions,
                                           sharding, structural)
 from funcgrad.transforms.batching import linear_solve  # noqa: F401
+from funcgrad.transforms.batching import tridiagonal  # noqa: F401
 from funcgrad.transforms.batching.interpreter import (AXIS_RULES, NO_RULE, BatchAxis, BatchRule,
                                                       BatchTrace, BatchTracer, Dim, axis_rule,
                                                       batch_program, batch_rules, move_bdim)

@@ -13,3 +13,7 @@ batch_rules[P.eigh_p] = trailing_op_batch(P.eigh_p, lambda **_: 2)
 batch_rules[P.svd_p] = trailing_op_batch(P.svd_p, lambda **_: 2)
 batch_rules[P.qr_p] = trailing_op_batch(P.qr_p, lambda **_: 2)
 batch_rules[P.eig_p] = trailing_op_batch(P.eig_p, lambda **_: 2)
+batch_rules[P.schur_p] = trailing_op_batch(P.schur_p, lambda **_: 2)
+batch_rules[P.hessenberg_p] = trailing_op_batch(P.hessenberg_p, lambda **_: 2)
+batch_rules[P.householder_product_p] = trailing_op_batch(P.householder_product_p,
+                                                         lambda **_: 2)

@@ -4,6 +4,7 @@ from funcgrad.transforms.jvp import (collectives, control, custom,  # noqa: F401
                                      elementwise, fft, indexing, linalg, reductions, sharding,
                                      structural)
 from funcgrad.transforms.jvp import linear_solve  # noqa: F401
+from funcgrad.transforms.jvp import tridiagonal  # noqa: F401
 from funcgrad.transforms.jvp.interpreter import (NO_RULE, JVPRule, JVPTrace, JVPTracer,
                                                  jvp_call, jvp_program, jvp_rules)
 

@@ -16,6 +16,15 @@ primitives themselves (triangular solves instead of inverses):
   V' = V (F * M) + V diag(c);  F as for eigh. c_k keeps LAPACK's normalisation
   (unit 2-norm, largest component real): Re c_k = -Re(v_k^H (V (F * M))_k) and
   Im c_k undoes the imaginary part that column's largest component would get.
+- schur  A = Vs T Vs^H (T upper triangular):  with C = Vs^H A' Vs and Omega = Vs^H Vs',
+  skew-Hermitian with a zero diagonal (the gauge), T' = C + T Omega - Omega T must be
+  upper triangular; that fixes Omega's strict lower part one subdiagonal at a time, from
+  the bottom-left corner up (a scan). NaN where T has 2 x 2 blocks.
+- householder_product  Q = H_1 ... H_k E = E - V T V_top^H (compact WY, E the first n
+  columns of I): T = (I + D S)^-1 D with D = diag(taus), S = strict upper part of V^H V,
+  so differentiating needs only products and unit-triangular solves.
+- hessenberg has none (listed in NO_RULE): the derivative of its packed reflectors is not
+  implemented, as in JAX.
 - fft is linear; FFT/IFFT are symmetric, RFFT/IRFFT transpose through their
 """
 from __future__ import annotations
@@ -26,9 +35,12 @@ from typing import Any
 import numpy as np
 
 from funcgrad import dtypes, primitives as P
-from funcgrad.transforms.jvp.interpreter import jvp_rules
-from funcgrad.transforms.programs import (Zero, add_tangents, aval, convert, take_along,
-                                          tangent_aval, weak_scalar)
+from funcgrad.core import ShapedArray
+from funcgrad.ir import Program
+from funcgrad.transforms.jvp.interpreter import NO_RULE, jvp_rules
+from funcgrad.transforms.programs import (Zero, add_tangents, aval, cached_programs, convert,
+                                          full, instantiate, stage, strong_scalar, take_along,
+                                          tangent_aval, weak_scalar, zeros)
 
 
 # ---------------------------------------------------------------------------
@@ -373,3 +385,127 @@ def _eig_jvp(primals: Sequence[Any], tangents: Sequence[Any], *,
 
 
 jvp_rules[P.eig_p] = _eig_jvp
+
+
+# ---------------------------------------------------------------------------
+# schur
+
+
+def _schur_omega_step(t: Any, c: Any, f: Any, d: Any, low: Any) -> list[Any]:
+    """Fill subdiagonal `d` of Omega's strict lower part `low` (deeper ones are done):
+    Omega_ij (t_ii - t_jj) = -C_ij - (T low - low T)_ij there, f = 1 / (t_ii - t_jj)."""
+    r = P.sub_p.bind(_mm(low, t), P.add_p.bind(c, _mm(t, low)))
+    n = aval(t).shape[-1]
+    rows = P.iota_p.bind(dtype=dtypes.int32, shape=(n, n), dimension=0)
+    cols = P.iota_p.bind(dtype=dtypes.int32, shape=(n, n), dimension=1)
+    on_d = P.eq_p.bind(P.sub_p.bind(rows, cols), d)
+    low = P.add_p.bind(low, P.select_n_p.bind(on_d, weak_scalar(0, aval(t).dtype),
+                                              P.mul_p.bind(r, f)))
+    return [P.sub_p.bind(d, weak_scalar(1, dtypes.int32)), low]
+
+
+def _schur_omega_body(t_aval: ShapedArray) -> tuple[Program, list[Any]]:
+    i32 = ShapedArray((), dtypes.int32)
+    return cached_programs(("schur_omega", t_aval), lambda: stage(
+        _schur_omega_step, [t_aval, t_aval, t_aval, i32, t_aval], "schur_omega_step",
+        "control flow"))
+
+
+def _schur_jvp(primals: Sequence[Any], tangents: Sequence[Any], *,
+               compute_schur_vectors: bool) -> tuple[list[Any], list[Any]]:
+    """Assumes t upper triangular: true for a complex operand, and for a real one whose
+    eigenvalues are all real. A real operand with complex eigenvalues (2 x 2 blocks in
+    t) gets NaN tangents; repeated eigenvalues non-finite ones (Omega is not determined).
+
+    NB: for a complex operand, vs (and t's off-diagonal part) are defined only up to
+    the phases of vs's columns; the tangents take Omega's diagonal zero, which need not
+    be LAPACK's choice. Functions invariant under that gauge (t's diagonal,
+    vs g(t) vs^H, ...) get exact derivatives."""
+    (a,), (a_dot,) = primals, tangents
+    outs = list(P.schur_p.bind(a, compute_schur_vectors=compute_schur_vectors))
+    ta = aval(a)
+    n, nd = ta.shape[-1], ta.ndim
+    if type(a_dot) is Zero or ta.size == 0:
+        return outs, [_zero_like(o) for o in outs]
+    t, vs = outs if compute_schur_vectors else P.schur_p.bind(a, compute_schur_vectors=True)
+    dt = ta.dtype
+    c = _mm(_mH(vs), _mm(convert(a_dot, dt), vs))
+    low = zeros(aval(c).strong())
+    if n > 1:
+        w = _diag(t)
+        gaps = P.sub_p.bind(P.expand_dims_p.bind(w, dimensions=(nd - 1,)),
+                            P.expand_dims_p.bind(w, dimensions=(nd - 2,)))  # t_ii - t_jj
+        eye = _eye(n, dt)
+        f = P.sub_p.bind(P.div_p.bind(weak_scalar(1, dt), P.add_p.bind(gaps, eye)), eye)
+        body, consts = _schur_omega_body(aval(t).strong())
+        _, low = P.scan_p.bind(*consts, t, c, f, strong_scalar(n - 1, dtypes.int32), low,
+                               body=body, num_consts=len(consts) + 3, num_carry=2,
+                               length=n - 1, reverse=False, unroll=1)
+    omega = P.sub_p.bind(low, _mH(low))
+    t_dot = _triu(P.add_p.bind(c, P.sub_p.bind(_mm(t, omega), _mm(omega, t))))
+    vs_dot = _mm(vs, omega)
+    if not dtypes.is_complex(dt) and n > 1:      # NaN where t has a 2 x 2 block
+        sub = P.abs_p.bind(_triu(_tril(t, -1), -1))
+        blocks = P.gt_p.bind(P.reduce_max_p.bind(sub, axes=(nd - 2, nd - 1)),
+                             weak_scalar(0, dt))
+        scale_aval = aval(blocks).update(dtype=dt)
+        scale = P.select_n_p.bind(blocks, full(1, scale_aval), full(np.nan, scale_aval))
+        scale = P.expand_dims_p.bind(scale, dimensions=(nd - 2, nd - 1))
+        t_dot, vs_dot = P.mul_p.bind(t_dot, scale), P.mul_p.bind(vs_dot, scale)
+    return outs, [t_dot, vs_dot] if compute_schur_vectors else [t_dot]
+
+
+jvp_rules[P.schur_p] = _schur_jvp
+
+
+# ---------------------------------------------------------------------------
+# householder_product
+
+
+def _slice_last2(x: Any, rows: int, cols: int) -> Any:
+    a = aval(x)
+    return P.slice_p.bind(x, start_indices=(0,) * a.ndim,
+                          limit_indices=(*a.shape[:-2], rows, cols), strides=(1,) * a.ndim)
+
+
+def _householder_product_jvp(primals: Sequence[Any],
+                             tangents: Sequence[Any]) -> tuple[Any, Any]:
+    (a, taus), (a_dot, taus_dot) = primals, tangents
+    q = P.householder_product_p.bind(a, taus)
+    la = aval(a)
+    m, n = la.shape[-2:]
+    k, nd, dt = aval(taus).shape[-1], la.ndim, la.dtype
+    if (type(a_dot) is Zero and type(taus_dot) is Zero) or k == 0 or n == 0:
+        return q, _zero_like(q)
+    rows = P.iota_p.bind(dtype=dtypes.int32, shape=(m, k), dimension=0)
+    cols = P.iota_p.bind(dtype=dtypes.int32, shape=(m, k), dimension=1)
+    unit = convert(P.eq_p.bind(rows, cols), dt)
+    v = P.add_p.bind(_tril(_slice_last2(a, m, k), -1), unit)      # unit lower trapezoidal
+    dv = _tril(_slice_last2(convert(instantiate(a_dot), dt), m, k), -1)
+    taus_dot = convert(instantiate(taus_dot), dt)
+
+    def diag_of(x: Any) -> Any:      # (..., k) -> (..., k, k)
+        return P.mul_p.bind(P.expand_dims_p.bind(x, dimensions=(nd - 2,)), _eye(k, dt))
+
+    def rows_times(x: Any, mat: Any) -> Any:     # diag(x) @ mat
+        return P.mul_p.bind(P.expand_dims_p.bind(x, dimensions=(nd - 1,)), mat)
+
+    s = _triu(_mm(_mH(v), v), 1)
+    ds = _triu(P.add_p.bind(_mm(_mH(dv), v), _mm(_mH(v), dv)), 1)
+    taus_s = rows_times(taus, s)      # D S; with unit_diagonal the solves read I + D S
+    t_mat = _solve(taus_s, diag_of(taus), lower=False, unit_diagonal=True)
+    dw = P.add_p.bind(rows_times(taus_dot, s), rows_times(taus, ds))     # (I + D S)'
+    dt_mat = _solve(taus_s, P.sub_p.bind(diag_of(taus_dot), _mm(dw, t_mat)), lower=False,
+                    unit_diagonal=True)
+    v_top, dv_top = _slice_last2(v, n, k), _slice_last2(dv, n, k)
+    dq = P.add_p.bind(_mm(dv, _mm(t_mat, _mH(v_top))),
+                      P.add_p.bind(_mm(v, _mm(dt_mat, _mH(v_top))),
+                                   _mm(v, _mm(t_mat, _mH(dv_top)))))
+    return q, P.neg_p.bind(dq)
+
+
+jvp_rules[P.householder_product_p] = _householder_product_jvp
+
+# beside the table, like the rules: the coverage test reads it
+NO_RULE[P.hessenberg_p] = ("the derivative of gehrd's packed Householder reflectors and "
+                           "taus is not implemented (JAX has none either)")

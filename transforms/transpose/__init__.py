@@ -6,6 +6,7 @@ from funcgrad.transforms.transpose import (collectives, control, custom,  # noqa
                                            elementwise, fft, indexing, linalg, reductions,
                                            sharding, structural)
 from funcgrad.transforms.transpose import linear_solve  # noqa: F401
+from funcgrad.transforms.transpose import tridiagonal  # noqa: F401
 from funcgrad.transforms.transpose.interpreter import (TransposeRule, backward_pass,
                                                        transpose_linear_flat, transpose_program,
                                                        transpose_rules)

@@ -6,7 +6,7 @@ that writes into it. `emitter` holds the table, the rule signature
 per op family holds that family's rules (the families every rule table of
 funcgrad uses): `elementwise` (with `special_values`), `structural`,
 `reductions`, `indexing`, `linalg`, `fft`, `control`, `custom`, `sharding`,
-`collectives`. Importing the
+`collectives`, `tridiagonal`. Importing the
 package imports every family, so the table is whole before anything lowers.
 Primitives deliberately left unlowered sit in `NOT_LOWERED` with a reason.
 
@@ -25,6 +25,7 @@ from funcgrad.xla_backend.lowering import (  # noqa: F401  (each fills lowering_
     reductions,
     sharding,
     structural,
+    tridiagonal,
 )
 from funcgrad.xla_backend.lowering.emitter import (
     NOT_LOWERED,

@@ -13,8 +13,9 @@ not positive definite, no convergence) yields NaNs, like JAX (NumPy would
 raise); `lu`'s pivots are 0-based and its permutation is built from them with a
 ``stablehlo.while`` loop. `triangular_solve` is LAPACK's ``trsm`` on CPU (XLA's
 own expansion of ``stablehlo.triangular_solve`` there is a large blocked loop nest,
-slow to compile) and the StableHLO op elsewhere. `eig` (LAPACK's ``geev``) has no
-GPU lowering: it raises ``NotImplementedError`` there.
+slow to compile) and the StableHLO op elsewhere. `eig` (LAPACK's ``geev``), `schur`
+(``gees``, unsorted) and `hessenberg` (``gehrd``) have no GPU lowering: they raise
+``NotImplementedError`` there. `householder_product` is ``orgqr``/``ungqr``, as in `qr`.
 """
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def _is_gpu() -> bool:
 
 def _target(base: str, dtype: np.dtype) -> str:
     """The custom-call target for `base` ("potrf", "getrf", "syevd", "gesdd", "geqrf",
-    "orgqr", "trsm", "geev") on this platform and dtype."""
+    "orgqr", "trsm", "geev", "gees", "gehrd") on this platform and dtype."""
     if _is_gpu():
         if base == "gesdd":
             base = "gesvdj"
@@ -344,13 +345,17 @@ def _qr_lower(ctx: LoweringContext, x: str, *, full_matrices: bool) -> list[str]
     return [q, r]
 
 
+def _cpu_only(what: str, hint: str = "") -> None:
+    if runtime.platform() != "cpu":
+        raise NotImplementedError(f"{what} is implemented on CPU only, not on "
+                                  f"{runtime.platform()}{hint}")
+
+
 def _eig_lower(ctx: LoweringContext, x: str, *, compute_eigenvectors: bool) -> list[str]:
     a = ctx.avals_in[0].strong()
     outs_aval = ctx.avals_out
-    if runtime.platform() != "cpu":
-        raise NotImplementedError(f"eig (a general, non-symmetric eigendecomposition) is "
-                                  f"implemented on CPU only, not on {runtime.platform()}; "
-                                  "for a Hermitian matrix use eigh")
+    _cpu_only("eig (a general, non-symmetric eigendecomposition)",
+              "; for a Hermitian matrix use eigh")
     if a.size == 0:
         return [ctx.constant(0, o.dtype, o.shape) for o in outs_aval]
     w_aval = outs_aval[0]
@@ -378,9 +383,54 @@ def _eig_lower(ctx: LoweringContext, x: str, *, compute_eigenvectors: bool) -> l
     return outs
 
 
+def _schur_lower(ctx: LoweringContext, x: str, *, compute_schur_vectors: bool) -> list[str]:
+    a = ctx.avals_in[0].strong()
+    _cpu_only("schur (LAPACK's gees)")
+    if a.size == 0:
+        return [x] * len(ctx.avals_out)
+    # gees returns t (in a's buffer), vs (written only in mode V), the eigenvalues (a real
+    # operand's as real and imaginary parts), the number of selected eigenvalues
+    # (always 0: no sorting) and info.
+    w_avals = [ShapedArray(a.shape[:-1], a.dtype)] * (1 if dtypes.is_complex(a.dtype) else 2)
+    config = f"mode = {_V if compute_schur_vectors else _N} : ui8, sort = {_N} : ui8"
+    t, vs, *_, info = _custom_call(
+        ctx, _target("gees", a.dtype), [x], [True],
+        [a, a, *w_avals, _info_aval(a), _info_aval(a)],
+        [True, True, *[False] * len(w_avals), False, False], config, aliases={0: 0})
+    ok = _ok_mask(ctx, info, a.shape, a.ndim - 2)
+    return [_nan_unless(ctx, ok, r) for r in ([t, vs] if compute_schur_vectors else [t])]
+
+
+def _hessenberg_lower(ctx: LoweringContext, x: str) -> list[str]:
+    a = ctx.avals_in[0].strong()
+    tau_aval = ctx.avals_out[1]
+    _cpu_only("hessenberg (LAPACK's gehrd)")
+    if a.shape[-1] <= 1 or a.size == 0:      # already Hessenberg; no reflectors
+        return [x, ctx.constant(0, tau_aval.dtype, tau_aval.shape)]
+    # low/high: LAPACK's 1-based ilo/ihi; the whole matrix is reduced
+    config = f"high = {a.shape[-1]} : i32, low = 1 : i32"
+    packed, taus, info = _custom_call(ctx, _target("gehrd", a.dtype), [x], [True],
+                                      [a, tau_aval, _info_aval(a)], [True, False, False],
+                                      config, aliases={0: 0})
+    nb = a.ndim - 2
+    return [_nan_unless(ctx, _ok_mask(ctx, info, a.shape, nb), packed),
+            _nan_unless(ctx, _ok_mask(ctx, info, tau_aval.shape, nb), taus)]
+
+
+def _householder_product_lower(ctx: LoweringContext, x: str, taus: str) -> list[str]:
+    out = ctx.avals_out[0]
+    if out.size == 0:
+        return [x]
+    if ctx.avals[taus].shape[-1] == 0:     # no reflectors: the identity's first columns
+        return [_identity(ctx, out)]
+    return _custom_call(ctx, _target("orgqr", out.dtype), [x, taus], [True, False], [out],
+                        [True], "")
+
+
 lowering_rules.update({
     P.cholesky_p: _cholesky_lower, P.triangular_solve_p: _triangular_solve_lower,
     P.lu_p: _lu_lower, P.eigh_p: _eigh_lower, P.svd_p: _svd_lower, P.qr_p: _qr_lower,
-    P.eig_p: _eig_lower,
+    P.eig_p: _eig_lower, P.schur_p: _schur_lower, P.hessenberg_p: _hessenberg_lower,
+    P.householder_product_p: _householder_product_lower,
 })
 

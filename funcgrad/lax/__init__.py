@@ -11,6 +11,9 @@ is its own: a collective's derivative is the same collective of the tangents
 (pmax/pmin: of the winning lanes), and reverse mode transposes psum to psum,
 all_gather to psum_scatter, all_to_all to itself with the axes swapped and
 ppermute to the inverse permutation.
+
+``funcgrad.lax.linalg`` holds the linear-algebra primitives (cholesky, qr, svd,
+eigh, eig, lu, triangular_solve, ...).
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ import funcgrad.numpy as fnp
 from funcgrad import core, dtypes, tree
 from funcgrad import primitives as P
 from funcgrad.api import device_put
+from funcgrad.lax import linalg  # noqa: F401
 from funcgrad.core import Tracer, shape_error
 from funcgrad.sharding import NamedSharding, Sharding
 from funcgrad.numpy._util import asarray_operand, aval_of
