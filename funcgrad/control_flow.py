@@ -65,15 +65,35 @@ _stage_cache = LRUCache("control flow bodies")
 _join_cache = LRUCache("control flow branches")
 
 
+_global_names: dict[types.CodeType, tuple[str, ...]] = {}
+
+
+def _names_read(code: types.CodeType) -> tuple[str, ...]:
+    """The global (and attribute) names `code` and the code nested in it mention."""
+    names = _global_names.get(code)
+    if names is None:
+        found = set(code.co_names)
+        for c in code.co_consts:
+            if isinstance(c, types.CodeType):
+                found.update(_names_read(c))
+        names = _global_names[code] = tuple(sorted(found))
+    return names
+
+
 def _fun_key(fun: Any, keep: list[Any], depth: int = 0) -> Any:
-    """What identifies a body's behaviour: for a plain function its code, globals
-    and the identities of what it closes over (so a lambda re-created on every call
-    with the same closure still hits); else the object's identity. Objects whose
-    ids enter the key are appended to `keep`, so those ids stay unique."""
+    """What identifies a body's behaviour: for a plain function its code and the
+    identities of what it closes over and of the globals it reads (so a lambda
+    re-created on every call with the same closure still hits, and one that reads a
+    global loop variable misses when the variable changes); else the object's
+    identity. Objects whose ids enter the key are appended to `keep`, so those ids
+    stay unique."""
     keep.append(fun)
     if depth < 4 and type(fun) is types.FunctionType:
         cells = tuple(_cell_key(c.cell_contents, keep, depth) if _cell_full(c) else None
                       for c in fun.__closure__ or ())
+        env = fun.__globals__
+        cells += tuple((n, _cell_key(env[n], keep, depth)) for n in _names_read(fun.__code__)
+                       if n in env)
         defaults = tuple(id(d) for d in fun.__defaults__ or ())
         keep.append(fun.__defaults__)
         kw = tuple(sorted((k, id(v)) for k, v in (fun.__kwdefaults__ or {}).items()))

@@ -532,3 +532,20 @@ def test_reverse_mode_through_while_loop_suggests_fori_or_scan() -> None:
         linearize_flat(f, [fnp.asarray(1.5)])
     # forward mode still works
     close(_jvp(lambda x: f(x)[0], np.float64(1.5), np.float64(1.0)), (1.5 ** 4, 4 * 1.5 ** 3))
+
+
+# A loop variable at module level (a notebook's `for k in ...:`) is a global of the
+# bodies that read it: a body re-created with another value must not reuse the
+# program staged for the last one.
+STEPS = 0
+
+
+def test_bodies_reading_a_changed_global_are_staged_again() -> None:
+    global STEPS
+    x = fnp.asarray(np.ones((2, 2)))
+    for STEPS in (2, 1, 3):     # noqa: B023 below: reading the changing global is the point
+        f = fg.jit(lambda a: lax.while_loop(lambda c: c[0] < STEPS,  # noqa: B023
+                                            lambda c: (c[0] + 1, c[1] * 2.0), (0, a))[1])
+        close(f(x), np.full((2, 2), 2.0 ** STEPS))
+        close(lax.fori_loop(0, 2, lambda i, c: c * STEPS, 1.0), float(STEPS) ** 2)  # noqa: B023
+        close(lax.cond(True, lambda c: c + STEPS, lambda c: c, 1.0), 1.0 + STEPS)  # noqa: B023
