@@ -180,7 +180,8 @@ def _triangular_solve_lower(ctx: LoweringContext, a: str, b: str, *, left_side: 
 
 
 def _pivots_to_permutation(ctx: LoweringContext, piv: str, m: int) -> str:
-    """perm = arange(m); for i in range(k): swap perm[i], perm[piv[i]] — as a while loop."""
+    """perm = arange(m); for i in range(k): swap perm[i], perm[piv[i]] — as a while loop
+    (for a stack of matrices, each step masks whole rows, as pivots differ per matrix)."""
     pa = ctx.avals[piv]
     batch, k = pa.shape[:-1], pa.shape[-1]
     i32 = dtypes.int32
@@ -193,6 +194,18 @@ def _pivots_to_permutation(ctx: LoweringContext, piv: str, m: int) -> str:
 
     def cond(i: str, perm: str, pv: str) -> list[str]:
         return [compare(ctx, "LT", i, ctx.constant(k, i32))]
+
+    one = ShapedArray((1,), i32)
+
+    def swap(i: str, perm: str, pv: str) -> list[str]:
+        """One matrix: swap two entries by scalar slices and updates, O(1) a step."""
+        j = ctx.op1("stablehlo.reshape", [ctx.op1("stablehlo.dynamic_slice", [pv, i], one,
+                                                  "slice_sizes = array<i64: 1>")], scalar)
+        p_i = ctx.op1("stablehlo.dynamic_slice", [perm, i], one, "slice_sizes = array<i64: 1>")
+        p_j = ctx.op1("stablehlo.dynamic_slice", [perm, j], one, "slice_sizes = array<i64: 1>")
+        perm = ctx.op1("stablehlo.dynamic_update_slice", [perm, p_j, i], perm_aval)
+        perm = ctx.op1("stablehlo.dynamic_update_slice", [perm, p_i, j], perm_aval)
+        return [ctx.op1("stablehlo.add", [i, ctx.constant(1, i32)], scalar), perm, pv]
 
     def body(i: str, perm: str, pv: str) -> list[str]:
         zeros = [ctx.constant(0, i32) for _ in batch]
@@ -225,7 +238,7 @@ def _pivots_to_permutation(ctx: LoweringContext, piv: str, m: int) -> str:
 
     states = [scalar, perm_aval, pa]
     cond_r = ctx.region(states, cond)
-    body_r = ctx.region(states, body)
+    body_r = ctx.region(states, body if batch else swap)
     outs = ctx.op("stablehlo.while", [i0, perm0, piv], states, "", [cond_r, body_r])
     return outs[1]
 
