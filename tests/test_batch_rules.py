@@ -47,7 +47,7 @@ def _other_lane(data: st.DataObject, spec: PrimSpec, i: int, a: np.ndarray) -> n
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=spec_ids(SPECS))
-@settings(max_examples=6)
+@settings(max_examples=4)
 @given(data=st.data())
 def test_vmap_matches_loop(spec: PrimSpec, data: st.DataObject) -> None:
     args = draw_args(spec, data)

@@ -75,7 +75,7 @@ def _restricted(spec: PrimSpec, args: tuple[np.ndarray, ...]) -> tuple[Any, tupl
 
 
 @pytest.mark.parametrize("spec", DIFF_SPECS, ids=[s.name for s in DIFF_SPECS])
-@settings(max_examples=3)
+@settings(max_examples=2)
 @given(data=st.data())
 def test_grads_match_finite_differences(spec: PrimSpec, data: st.DataObject) -> None:
     args = draw_args(spec, data)
