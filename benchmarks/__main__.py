@@ -25,6 +25,8 @@ MODULES = {
     "control_flow": "issue 5: control flow",
     "sharding": "issue 12: scale out",
     "linalg": "issue 13: linear algebra",
+    "convolution": "issue 15: lax.conv_general_dilated",
+    "pooling": "issue 15: lax.reduce_window (max-pool)",
 }
 
 

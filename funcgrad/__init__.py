@@ -24,7 +24,15 @@ from funcgrad.api import (block_until_ready, cache_info, checkpoint, clear_cache
                           make_mesh, process_count, process_index, remat, stop_gradient,
                           value_and_grad, vjp, vmap)
 from funcgrad.array import Array
+from funcgrad.callbacks import CallbackError, io_callback, pure_callback
+from funcgrad.shape_dtype import ShapeDtypeStruct
+from funcgrad.api import jacobian
+from funcgrad.scopes import disable_jit, ensure_compile_time_eval, named_scope
+from funcgrad.shape_eval import eval_shape
 from funcgrad.shard_map import shard_map
+from funcgrad.api import closure_convert, custom_gradient
+import funcgrad.checkpoint_policies as checkpoint_policies  # noqa: F401
+import funcgrad.ad_checkpoint as ad_checkpoint  # noqa: F401
 from funcgrad.config import config
 import funcgrad.numpy as numpy  # noqa: F401
 import funcgrad.lax as lax  # noqa: F401
@@ -32,6 +40,9 @@ import funcgrad.random as random  # noqa: F401
 import funcgrad.scipy as scipy  # noqa: F401
 import funcgrad.sharding as sharding  # noqa: F401
 import funcgrad.distributed as distributed  # noqa: F401
+import funcgrad.tree_util as tree_util  # noqa: F401
+import funcgrad.debug as debug  # noqa: F401
+import funcgrad.nn as nn  # noqa: F401
 
 __version__ = "0.1.0"
 
@@ -43,3 +54,8 @@ __all__ = ["Array", "block_until_ready", "cache_info", "checkpoint", "clear_cach
            "make_mesh", "numpy", "process_count", "process_index", "random", "remat",
            "scipy", "shard_map", "sharding", "stop_gradient", "tree", "value_and_grad",
            "vjp", "vmap"]
+__all__ += ["CallbackError", "ShapeDtypeStruct", "debug", "io_callback", "pure_callback"]
+__all__ += ["tree_util"]
+__all__ += ["disable_jit", "ensure_compile_time_eval", "eval_shape", "jacobian", "named_scope"]
+__all__ += ["ad_checkpoint", "checkpoint_policies", "closure_convert", "custom_gradient"]
+__all__ += ["nn"]

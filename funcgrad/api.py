@@ -17,17 +17,19 @@ from funcgrad import core, dtypes, tree
 from funcgrad.array import Array, from_numpy, put_sharded
 from funcgrad.core import ShapedArray
 from funcgrad.sharding import Mesh, NamedSharding, Sharding
-from funcgrad.autodiff import (grad, hessian, jacfwd, jacrev, jvp, linear_transpose, linearize,
-                               stop_gradient, value_and_grad, vjp)
+from funcgrad.autodiff import (grad, hessian, jacfwd, jacobian, jacrev, jvp, linear_transpose,
+                               linearize, stop_gradient, value_and_grad, vjp)
 from funcgrad.config import cache_info, clear_caches
-from funcgrad.custom_rules import checkpoint, custom_jvp, custom_vjp, remat
+from funcgrad.custom_rules import closure_convert, custom_gradient, custom_jvp, custom_vjp
+from funcgrad.remat import checkpoint, remat
 from funcgrad.jit import jit, make_ir
 from funcgrad.vmap import vmap
 from funcgrad.xla_backend import runtime
 
 __all__ = ["jit", "make_ir", "grad", "value_and_grad", "jvp", "vjp", "linearize",
-           "linear_transpose", "jacfwd", "jacrev", "hessian", "stop_gradient", "vmap",
-           "custom_jvp", "custom_vjp", "checkpoint", "remat",
+           "linear_transpose", "jacfwd", "jacrev", "jacobian", "hessian", "stop_gradient", "vmap",
+           "custom_jvp", "custom_vjp", "custom_gradient", "closure_convert", "checkpoint",
+           "remat",
            "device_put", "device_get", "devices", "block_until_ready", "clear_caches",
            "cache_info", "make_mesh", "local_devices", "process_index", "process_count",
            "make_array_from_callback", "make_array_from_process_local_data"]

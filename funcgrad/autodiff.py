@@ -1,8 +1,8 @@
 """The public autodiff transformations, with JAX's names and semantics.
 
-grad, value_and_grad, jvp, vjp, linearize, linear_transpose, jacfwd, jacrev,
-hessian, stop_gradient; custom_jvp, custom_vjp and checkpoint/remat live in
-funcgrad.custom_rules and are re-exported here. Each function only deals
+grad, value_and_grad, jvp, vjp, linearize, linear_transpose, jacfwd, jacrev
+(alias jacobian), hessian, stop_gradient (custom rules live in funcgrad.custom_rules,
+checkpoint/remat in funcgrad.remat). Each function only deals
 with pytrees and argument checking; the work is done by the interpreters in
 transforms/ (forward mode, partial evaluation, transposition).
 
@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 
 from funcgrad import core, dtypes, tree
+from funcgrad.config import jit_disabled
 from funcgrad import primitives as P
 from funcgrad.core import ShapedArray
 from funcgrad.ir import Program
 from funcgrad import eager_grad
-from funcgrad.custom_rules import checkpoint, custom_jvp, custom_vjp, remat
 from funcgrad.vmap import vmap
 from funcgrad.transforms.jvp import jvp_call
 from funcgrad.transforms.partial_eval import PartialEvalTrace
@@ -35,8 +35,7 @@ from funcgrad.transforms.staging import eval_program
 from funcgrad.transforms.transpose import transpose_linear_flat
 
 __all__ = ["grad", "value_and_grad", "jvp", "vjp", "linearize", "linear_transpose", "jacfwd",
-           "jacrev", "hessian", "stop_gradient", "custom_jvp", "custom_vjp", "checkpoint",
-           "remat"]
+           "jacrev", "jacobian", "hessian", "stop_gradient"]
 
 Fun = Callable[..., Any]
 
@@ -67,8 +66,13 @@ class Linearized:
 
     def __call__(self, tangents: Sequence[Any]) -> list[Any]:
         """Evaluate the linear map on tangents (one per input; ignored where not in_diff)."""
+        return self.apply(self.residuals, tangents)
+
+    def apply(self, residuals: Sequence[Any], tangents: Sequence[Any]) -> list[Any]:
+        """`__call__` with the residuals given: a `Partial` passes them as its
+        arguments, traced where it crosses a transformation."""
         args = [t for t, d in zip(tangents, self.in_diff, strict=True) if d]
-        outs = iter(eval_program(self.program, [*self.residuals, *args]))
+        outs = iter(eval_program(self.program, [*residuals, *args]))
         return [zeros(tangent_aval(a)) if z else next(outs)
                 for a, z in zip(self.out_avals, self.out_zero, strict=True)]
 
@@ -125,9 +129,14 @@ def _leaf_aval(x: Any, name: str, what: str) -> ShapedArray:
                         "(pytrees of them are fine)") from None
 
 
-def _check_diff_inputs(leaves: Sequence[Any], name: str) -> list[ShapedArray]:
+def _check_diff_inputs(leaves: Sequence[Any], name: str,
+                       holomorphic: bool = False) -> list[ShapedArray]:
     avals = [_leaf_aval(x, name, "a differentiated argument") for x in leaves]
     for a in avals:
+        if holomorphic and not dtypes.is_complex(a.dtype):
+            raise TypeError(f"{name} with holomorphic=True requires inputs with complex dtype, "
+                            f"but got {a.dtype.name} ({a.str_short()}). Pass complex "
+                            "arguments (e.g. x.astype(complex)), or drop holomorphic=True.")
         if not differentiable(a):
             raise TypeError(
                 f"{name} requires floating-point (or complex) inputs, but got an input of "
@@ -190,7 +199,8 @@ def _zeros_for(aval: ShapedArray) -> Any:
 # reverse mode
 
 
-def _check_output(out_aval: ShapedArray, box: dict[str, Any], name: str) -> None:
+def _check_output(out_aval: ShapedArray, box: dict[str, Any], name: str,
+                  holomorphic: bool = False) -> None:
     if box["n_out"] != 1 or box["out_tree"] != tree.structure(0):
         raise TypeError(f"{name} needs a function with a scalar output, but it returned "
                         f"a pytree with {box['n_out']} leaves ({box['out_tree']}). Use "
@@ -200,18 +210,35 @@ def _check_output(out_aval: ShapedArray, box: dict[str, Any], name: str) -> None
         raise TypeError(f"{name} needs a function with a scalar output, but the output has "
                         f"shape {out_aval.shape}. Use fg.vjp or fg.jacrev for non-scalar "
                         "outputs, or reduce the output (e.g. with fnp.sum or fnp.mean).")
-    if not dtypes.is_float(out_aval.dtype):
+    _check_output_dtype(out_aval, name, holomorphic)
+
+
+def _check_output_dtype(out_aval: ShapedArray, name: str, holomorphic: bool) -> None:
+    """JAX's rule for reverse mode: a real output, or a complex one with holomorphic."""
+    if holomorphic:
+        if not dtypes.is_complex(out_aval.dtype):
+            raise TypeError(f"{name} with holomorphic=True requires outputs with complex "
+                            f"dtype, but got {out_aval.dtype.name} ({out_aval.str_short()}).")
+    elif dtypes.is_complex(out_aval.dtype):
+        raise TypeError(f"{name} needs a real floating-point output, but the output has "
+                        f"dtype {out_aval.dtype}. For a holomorphic function pass "
+                        f"holomorphic=True (the result is then f'(z)); otherwise compute a "
+                        "real loss (e.g. fnp.abs or .real of the value), or use fg.vjp "
+                        "directly.")
+    elif not dtypes.is_float(out_aval.dtype):
         raise TypeError(f"{name} needs a real floating-point output, but the output has "
                         f"dtype {out_aval.dtype}. Compute a real loss (e.g. fnp.abs or .real "
                         "of a complex value); for integer outputs there is no gradient.")
 
 
 def _value_and_grad_flat(flat: Callable[..., list[Any]], leaves: Sequence[Any],
-                         box: dict[str, Any], name: str) -> tuple[list[Any], list[Any]]:
+                         box: dict[str, Any], name: str,
+                         holomorphic: bool = False) -> tuple[list[Any], list[Any]]:
     """(outputs, gradients) of a flat function whose first output is the scalar loss:
-    linearize, then transpose with a unit cotangent."""
+    linearize, then transpose with a unit cotangent (a complex 1 with
+    `holomorphic`, which gives f'(z) under JAX's convention)."""
     outs, lin = linearize_flat(flat, leaves, name="grad")
-    _check_output(core.get_aval(outs[0]), box, name)
+    _check_output(core.get_aval(outs[0]), box, name, holomorphic)
     cts = [full(1, tangent_aval(core.get_aval(o))) if i == 0 else
            Zero(tangent_aval(core.get_aval(o))) for i, o in enumerate(outs)]
     cts_in = eager_grad.backward(lin.program, lin.residuals,
@@ -222,41 +249,51 @@ def _value_and_grad_flat(flat: Callable[..., list[Any]], leaves: Sequence[Any],
     return outs, grads
 
 
-def value_and_grad(fun: Fun, argnums: int | Sequence[int] = 0,
-                   has_aux: bool = False) -> Callable[..., Any]:
+def value_and_grad(fun: Fun, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+                   holomorphic: bool = False) -> Callable[..., Any]:
     """A function returning ``(fun(*args), gradient)`` (``((out, aux), grad)`` with
     `has_aux`). The gradient has the structure of the argument(s) in `argnums`
     (a tuple of them when `argnums` is a tuple).
+
+    With `holomorphic`, `fun` maps complex inputs to a complex scalar and is
+    promised holomorphic; the gradient is its complex derivative f'(z).
 
     NB: called eagerly (outside any transformation), the function is staged
     and value-and-gradient runs as one compiled call, cached by the staged
     program's structure; Python still runs the function once per call, and may
     ask for traced values (``if x > 0``), which are computed on demand.
 
-    Raises TypeError for a non-scalar or non-real output, or integer/boolean
-    inputs; ValueError for `argnums` out of range. Example::
+    NB: under ``fg.disable_jit()`` it runs op by op instead.
+
+    Raises TypeError for a non-scalar or (without `holomorphic`) non-real output,
+    integer/boolean inputs, or (with `holomorphic`) real inputs or output;
+    ValueError for `argnums` out of range. Example::
 
         val, g = fg.value_and_grad(lambda x: fnp.sum(x ** 2))(fnp.arange(3.0))
+        fg.grad(lambda z: z ** 3, holomorphic=True)(1.0 + 2.0j)     # 3 z**2
     """
     _check_callable(fun, "value_and_grad")
     name = "grad"
     state = {"staged": True}
+    check_output = functools.partial(_check_output, holomorphic=holomorphic)
+    vg_flat = functools.partial(_value_and_grad_flat, holomorphic=holomorphic)
 
     @functools.wraps(fun)
     def value_and_grad_f(*args: Any, **kwargs: Any) -> Any:
         nums = _normalize_argnums(argnums, len(args), name)
         partial_fun, diff_args = _split_args(fun, args, kwargs, nums)
         leaves, in_tree = tree.flatten(diff_args)
-        in_avals = _check_diff_inputs(leaves, name)
+        in_avals = _check_diff_inputs(leaves, name, holomorphic)
         box: dict[str, Any] = {}
         flat = _flat_fun(partial_fun, in_tree, has_aux, box, name)
-        if state["staged"] and core.current_trace() is core.eval_trace:
+        if (state["staged"] and core.current_trace() is core.eval_trace
+                and not jit_disabled()):
             outs, grads, asks = eager_grad.value_and_grad_staged(
-                flat, leaves, in_avals, box, name, _check_output, _value_and_grad_flat)
+                flat, leaves, in_avals, box, name, check_output, vg_flat)
             if asks > eager_grad.MAX_MATERIALIZE:
                 state["staged"] = False
         else:
-            outs, grads = _value_and_grad_flat(flat, leaves, box, name)
+            outs, grads = vg_flat(flat, leaves, box, name)
         g = in_tree.unflatten(grads)
         g = g[0] if isinstance(argnums, int) else g
         out = outs[0]
@@ -265,14 +302,17 @@ def value_and_grad(fun: Fun, argnums: int | Sequence[int] = 0,
     return value_and_grad_f
 
 
-def grad(fun: Fun, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable[..., Any]:
+def grad(fun: Fun, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+         holomorphic: bool = False) -> Callable[..., Any]:
     """The gradient of a scalar-output `fun` with respect to the argument(s) in
-    `argnums` (``(grad, aux)`` with `has_aux`). Example::
+    `argnums` (``(grad, aux)`` with `has_aux`); with `holomorphic`, the complex
+    derivative of a holomorphic `fun` of complex inputs (see `value_and_grad`).
+    Example::
 
         fg.grad(lambda x: fnp.sin(x) * x)(1.0)
     """
     _check_callable(fun, "grad")
-    vg = value_and_grad(fun, argnums, has_aux)
+    vg = value_and_grad(fun, argnums, has_aux, holomorphic)
 
     @functools.wraps(fun)
     def grad_f(*args: Any, **kwargs: Any) -> Any:
@@ -307,26 +347,32 @@ def vjp(fun: Fun, *primals: Any, has_aux: bool = False) -> Any:
     n_out = box["n_out"]
     out_tree = box["out_tree"]
     out_avals = [core.get_aval(o) for o in outs[:n_out]]
+    aux_avals = [core.get_aval(o) for o in outs[n_out:]]
+    program, in_diff, out_zero = lin.program, lin.in_diff, lin.out_zero
 
-    def vjp_fn(ct: Any) -> tuple[Any, ...]:
-        ct_leaves, ct_tree = tree.flatten(ct)
+    # a Partial over the residuals: it crosses jit as an argument (residuals traced)
+    def vjp_fn(residuals: list[Any], *given: Any) -> tuple[Any, ...]:
+        if len(given) != 1:
+            raise TypeError(f"the function returned by vjp takes one cotangent, shaped like "
+                            f"the output, got {len(given)} arguments; pass a tuple for a "
+                            "function that returns a tuple")
+        ct_leaves, ct_tree = tree.flatten(given[0])
         if ct_tree != out_tree:
             raise TypeError(f"vjp: the cotangent has structure {ct_tree}, but the function's "
                             f"output has structure {out_tree}; pass one cotangent per output")
         _check_cts(ct_leaves, out_avals)
-        cts = [*ct_leaves, *(Zero(tangent_aval(core.get_aval(o))) for o in outs[n_out:])]
+        cts = [*ct_leaves, *(Zero(tangent_aval(a)) for a in aux_avals)]
         cts = [Zero(tangent_aval(a)) if not differentiable(a) else c
-               for c, a in zip(cts, [*out_avals, *(core.get_aval(o) for o in outs[n_out:])],
-                               strict=True)]
+               for c, a in zip(cts, [*out_avals, *aux_avals], strict=True)]
         cts_in = iter(eager_grad.backward(
-            lin.program, lin.residuals, [c for c, z in zip(cts, lin.out_zero, strict=True)
-                                         if not z]))
+            program, residuals, [c for c, z in zip(cts, out_zero, strict=True) if not z]))
         grads = [instantiate(next(cts_in)) if d else _zeros_for(a)
-                 for a, d in zip(in_avals, lin.in_diff, strict=True)]
+                 for a, d in zip(in_avals, in_diff, strict=True)]
         return tuple(in_tree.unflatten(grads))
 
     out = out_tree.unflatten(outs[:n_out])
-    return (out, vjp_fn, _aux(box, outs)) if has_aux else (out, vjp_fn)
+    pullback = tree.Partial(vjp_fn, list(lin.residuals))
+    return (out, pullback, _aux(box, outs)) if has_aux else (out, pullback)
 
 
 # ---------------------------------------------------------------------------
@@ -380,8 +426,12 @@ def linearize(fun: Fun, *primals: Any) -> tuple[Any, Callable[..., Any]]:
     box: dict[str, Any] = {}
     flat = _flat_fun(lambda args: fun(*args), in_tree, False, box, "linearize")
     outs, lin = linearize_flat(flat, leaves, name="linearize")
+    out_tree = box["out_tree"]
+    residuals = list(lin.residuals)
+    lin = Linearized(lin.program, [], lin.in_avals, lin.in_diff, lin.out_avals, lin.out_zero)
 
-    def f_jvp(*tangents: Any) -> Any:
+    # a Partial over the residuals: it crosses jit as an argument (residuals traced)
+    def f_jvp(residuals: list[Any], *tangents: Any) -> Any:
         t_leaves, t_tree = tree.flatten(tangents)
         if t_tree != in_tree:
             raise TypeError(f"linearize: f_jvp takes tangents of structure {in_tree}, got "
@@ -391,9 +441,9 @@ def linearize(fun: Fun, *primals: Any) -> tuple[Any, Callable[..., Any]]:
             if differentiable(a) and (ta.shape != a.shape or ta.dtype != a.dtype):
                 raise TypeError(f"linearize: tangent #{i} has type {ta.str_short()}, expected "
                                 f"{a.str_short()}")
-        return box["out_tree"].unflatten(lin(t_leaves))
+        return out_tree.unflatten(lin.apply(residuals, t_leaves))
 
-    return box["out_tree"].unflatten(outs), f_jvp
+    return out_tree.unflatten(outs), tree.Partial(f_jvp, residuals)
 
 
 def linear_transpose(fun: Fun, *primals: Any) -> Callable[..., tuple[Any, ...]]:
@@ -468,11 +518,17 @@ def _split_axis(x: Any, axis: int, shapes: Sequence[tuple[int, ...]]) -> list[An
 
 
 def _jac_setup(fun: Fun, argnums: int | Sequence[int], has_aux: bool, name: str,
-               args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+               args: tuple[Any, ...], kwargs: dict[str, Any], holomorphic: bool) -> Any:
     nums = _normalize_argnums(argnums, len(args), name)
     partial_fun, diff_args = _split_args(fun, args, kwargs, nums)
     leaves, in_tree = tree.flatten(diff_args)
-    in_avals = _check_diff_inputs(leaves, name)
+    in_avals = _check_diff_inputs(leaves, name, holomorphic)
+    if name == "jacfwd" and not holomorphic:
+        for a in in_avals:
+            if dtypes.is_complex(a.dtype):
+                raise TypeError(f"jacfwd needs real floating-point inputs, but got "
+                                f"{a.str_short()}. For a holomorphic function pass "
+                                "holomorphic=True; otherwise use fg.jvp directly.")
     box: dict[str, Any] = {}
     flat = _flat_fun(partial_fun, in_tree, has_aux, box, name)
     return leaves, in_tree, in_avals, box, flat
@@ -487,11 +543,12 @@ def _jac_tree(box: dict[str, Any], in_tree: tree.PyTreeDef, argnums: int | Seque
     return box["out_tree"].unflatten(rows)
 
 
-def jacfwd(fun: Fun, argnums: int | Sequence[int] = 0,
-           has_aux: bool = False) -> Callable[..., Any]:
+def jacfwd(fun: Fun, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+           holomorphic: bool = False) -> Callable[..., Any]:
     """The Jacobian of `fun` by forward mode (one JVP per input component).
     For output leaf of shape S and input leaf of shape T the block has shape
-    S + T. Example::
+    S + T. Inputs are real unless `holomorphic` (complex inputs and outputs,
+    the complex Jacobian of a holomorphic `fun`). Example::
 
         fg.jacfwd(fnp.sin)(x)          # == fnp.diag(fnp.cos(x))
     """
@@ -499,9 +556,12 @@ def jacfwd(fun: Fun, argnums: int | Sequence[int] = 0,
 
     def jacfun(*args: Any, **kwargs: Any) -> Any:
         leaves, in_tree, in_avals, box, flat = _jac_setup(fun, argnums, has_aux, "jacfwd",
-                                                          args, kwargs)
+                                                          args, kwargs, holomorphic)
         outs, lin = linearize_flat(flat, leaves, name="jacfwd")
         n_out = box["n_out"]
+        if holomorphic:
+            for o in outs[:n_out]:
+                _check_output_dtype(core.get_aval(o), "jacfwd", True)
         basis = _std_basis(in_avals)
         # one JVP per input component, batched: each output gets the basis axis last
         cols = vmap(lambda *ts: lin(list(ts))[:n_out], out_axes=-1,
@@ -513,10 +573,11 @@ def jacfwd(fun: Fun, argnums: int | Sequence[int] = 0,
     return jacfun
 
 
-def jacrev(fun: Fun, argnums: int | Sequence[int] = 0,
-           has_aux: bool = False) -> Callable[..., Any]:
+def jacrev(fun: Fun, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+           holomorphic: bool = False) -> Callable[..., Any]:
     """The Jacobian of `fun` by reverse mode (one VJP per output component),
-    with jacfwd's layout. Example::
+    with jacfwd's layout. Outputs are real unless `holomorphic` (complex inputs
+    and outputs, the complex Jacobian of a holomorphic `fun`). Example::
 
         fg.jacrev(lambda x: x @ A)(x)  # == A.T
     """
@@ -524,7 +585,7 @@ def jacrev(fun: Fun, argnums: int | Sequence[int] = 0,
 
     def jacfun(*args: Any, **kwargs: Any) -> Any:
         leaves, in_tree, in_avals, box, flat = _jac_setup(fun, argnums, has_aux, "jacrev",
-                                                          args, kwargs)
+                                                          args, kwargs, holomorphic)
         outs, lin = linearize_flat(flat, leaves, name="jacrev")
         n_out = box["n_out"]
         out_avals = [core.get_aval(o) for o in outs]
@@ -539,6 +600,7 @@ def jacrev(fun: Fun, argnums: int | Sequence[int] = 0,
         for a in out_avals[:n_out]:
             if not differentiable(a):
                 raise TypeError(f"jacrev needs floating-point outputs, got {a.str_short()}")
+            _check_output_dtype(a, "jacrev", holomorphic)
         basis = _std_basis(out_avals[:n_out])
         # one VJP per output component, batched: each input gets the basis axis first
         rows = vmap(lambda *cts: pull(list(cts)),
@@ -551,13 +613,16 @@ def jacrev(fun: Fun, argnums: int | Sequence[int] = 0,
     return jacfun
 
 
-def hessian(fun: Fun, argnums: int | Sequence[int] = 0,
-            has_aux: bool = False) -> Callable[..., Any]:
+def hessian(fun: Fun, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+            holomorphic: bool = False) -> Callable[..., Any]:
     """The Hessian of a scalar `fun`: ``jacfwd(jacrev(fun))``. Example::
 
         fg.hessian(lambda x: fnp.sum(x ** 3))(x)   # == fnp.diag(6 * x)
     """
-    return jacfwd(jacrev(fun, argnums, has_aux), argnums, has_aux)
+    return jacfwd(jacrev(fun, argnums, has_aux, holomorphic), argnums, has_aux, holomorphic)
+
+
+jacobian = jacrev   # JAX's alias
 
 
 # ---------------------------------------------------------------------------

@@ -1,9 +1,12 @@
 """Global switches, read at trace time, and the bounded caches they govern.
 
-Three knobs exist: the default float width (decision 4: float64 unless a
+Four knobs exist: the default float width (decision 4: float64 unless a
 user working on accelerators asks for float32), `enable_checks`, which
 re-verifies every Program a transform produces (the test suite turns it on),
-and `cache_size`, the most entries any one of funcgrad's caches keeps.
+`disable_jit` (JAX's ``jax_disable_jit``: jit-decorated functions run op by
+op, for debugging), and `cache_size`, the most entries any one of funcgrad's
+caches keeps. Two switches are also set per block of code, by the context
+managers of funcgrad.scopes: `jit_disabled_here` and `compile_time_eval`.
 
 Every cache in the library is an `LRUCache` (decision 7): bounded, safe to
 share between threads, and registered here, so that `clear_caches` empties
@@ -17,6 +20,7 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 _DEFAULT_CACHE_SIZE = 1024
@@ -24,15 +28,18 @@ _DEFAULT_CACHE_SIZE = 1024
 _ALLOWED = {
     "default_float": ("float64", "float32"),
     "enable_checks": (False, True),
+    "disable_jit": (False, True),
 }
 
 
 class _Config:
-    __slots__ = ("default_float", "enable_checks", "cache_size", "_on_change")
+    __slots__ = ("default_float", "enable_checks", "disable_jit", "cache_size", "_on_change")
 
     def __init__(self) -> None:
         self.default_float = "float64"
         self.enable_checks = False
+        # jit-decorated functions run op by op (fg.disable_jit() sets it for a block)
+        self.disable_jit = False
         self.cache_size = _DEFAULT_CACHE_SIZE
         self._on_change: list[Callable[[], None]] = []
 
@@ -66,10 +73,27 @@ class _Config:
 
     def __repr__(self) -> str:
         return (f"Config(default_float={self.default_float!r}, "
-                f"enable_checks={self.enable_checks!r}, cache_size={self.cache_size!r})")
+                f"enable_checks={self.enable_checks!r}, disable_jit={self.disable_jit!r}, "
+                f"cache_size={self.cache_size!r})")
 
 
 config = _Config()
+
+
+# ---------------------------------------------------------------------------
+# switches set for a block of code (funcgrad.scopes' context managers): local to
+# a thread or task, like the current trace
+
+# None: as config.disable_jit says; True/False: fg.disable_jit(disable) is in force
+jit_disabled_here: ContextVar[bool | None] = ContextVar("funcgrad_disable_jit", default=None)
+# whether fg.ensure_compile_time_eval() is in force
+compile_time_eval: ContextVar[bool] = ContextVar("funcgrad_compile_time_eval", default=False)
+
+
+def jit_disabled() -> bool:
+    """Whether jit-decorated functions run op by op here."""
+    here = jit_disabled_here.get()
+    return config.disable_jit if here is None else here
 
 
 # ---------------------------------------------------------------------------

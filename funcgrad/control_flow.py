@@ -15,6 +15,10 @@ body that reads a global which later changes is not re-traced.
 
 Structures and avals of branch outputs and loop carries are checked, and a
 mismatch raises `TypeError` naming the function, the leaf and both types.
+
+Under ``fg.disable_jit()`` each function runs its bodies as Python code instead
+(an ``if`` on a concrete predicate, a ``while``, a ``for`` over the scanned
+axis), like JAX; what is not concrete there (under `vmap`) is staged as usual.
 """
 from __future__ import annotations
 
@@ -28,11 +32,13 @@ import numpy as np
 from funcgrad import core, dtypes, tree
 from funcgrad.config import LRUCache
 from funcgrad.config import config as _config
+from funcgrad.config import jit_disabled
+from funcgrad.errors import ConcretizationError
 from funcgrad.array import Array, from_numpy
 from funcgrad.core import ShapedArray, Tracer
 from funcgrad.ir import Literal, Program, Var
-from funcgrad.primitives import (cond_p, convert_element_type_p, max_p, min_p, ne_p, scan_p,
-                                 while_p)
+from funcgrad.primitives import (concatenate_p, cond_p, convert_element_type_p, max_p, min_p, ne_p,
+                                 reshape_p, scan_p, while_p)
 from funcgrad.transforms.staging import hoist_consts, trace_to_program
 
 __all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map"]
@@ -288,6 +294,10 @@ def cond(pred: Any, true_fun: Callable[..., Any], false_fun: Callable[..., Any],
     Example: ``lax.cond(x > 0, lambda x: x, lambda x: -x, x)``
     """
     p = _scalar_operand(pred, "cond", "pred")
+    if jit_disabled():
+        value = _value_now(p)
+        if value is not None:
+            return (true_fun if value else false_fun)(*operands)
     if core.get_aval(p).dtype != dtypes.bool_:
         p = ne_p.bind(p, _operand(np.zeros((), core.get_aval(p).dtype)))
     args, programs, out_tree = _branches("cond", (false_fun, true_fun),
@@ -320,6 +330,10 @@ def switch(index: Any, branches: Sequence[Callable[..., Any]], *operands: Any) -
                         ".astype(int) or use lax.cond for a boolean")
     if len(branches) == 1:
         return branches[0](*operands)
+    if jit_disabled():
+        value = _value_now(i)
+        if value is not None:
+            return branches[int(np.clip(value, 0, len(branches) - 1))](*operands)
     # Clamp before narrowing to int32, so a huge int64 index cannot wrap around.
     lo = _operand(np.zeros((), dt))
     hi = _operand(np.asarray(len(branches) - 1, dt))
@@ -389,6 +403,14 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any],
     for f, n in ((cond_fun, "cond_fun"), (body_fun, "body_fun")):
         if not callable(f):
             raise TypeError(f"while_loop: {n} must be callable, got {type(f).__name__}")
+    if jit_disabled():
+        try:
+            val = tree.map(_as_array, init_val)
+            while cond_fun(val):
+                val = tree.map(_as_array, body_fun(val))
+            return val
+        except ConcretizationError:     # not concrete here (under vmap): staged after all
+            pass
     ops, carry_tree, avals = _operands(init_val, "init_val")
     body, avals = _stage_carry(body_fun, _args_tree, carry_tree, avals, [],
                                lambda s: (s.out_tree, s.out_avals), "while_loop", "body_fun",
@@ -456,6 +478,8 @@ def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None,
     unroll = _static_int(unroll, "scan", "unroll")
     if unroll < 1:
         raise ValueError(f"scan: unroll must be >= 1 (or a bool), got {unroll}")
+    if jit_disabled() and n:    # (no steps: staged, which knows the outputs' shapes)
+        return _scan_in_python(f, init, x_ops, x_tree, n, bool(reverse))
     c_ops, c_tree, c_avals = _operands(init, "init")
     slice_avals = [a.update(shape=a.shape[1:]) for a in x_avals]
     nc = len(c_avals)
@@ -585,3 +609,52 @@ def map(f: Callable[[Any], Any], xs: Any) -> Any:  # noqa: A001 - JAX's public n
         raise TypeError(f"map: f must be callable, got {type(f).__name__}")
     _, ys = scan(functools.partial(_map_body, f), (), xs)
     return ys
+
+
+# ---------------------------------------------------------------------------
+# under fg.disable_jit(): the bodies as Python code
+
+
+def _value_now(x: Any) -> Any:
+    """The value of an operand as a NumPy scalar when it is known now, else None."""
+    if isinstance(x, Tracer):
+        v = x.concrete_value()
+        return None if v is None else np.asarray(v)
+    return np.asarray(x.val if type(x) is Literal else x)
+
+
+def _as_array(x: Any) -> Any:
+    """A loop value as an Array (a Python scalar keeps its weak type), as staged
+    loops would give it."""
+    if type(x) is Array or isinstance(x, Tracer):
+        return x
+    return from_numpy(x, weak_type=core.get_aval(x).weak_type)
+
+
+def _stack(xs: Sequence[Any]) -> Any:
+    ops = [_operand(x) for x in xs]
+    rows = [reshape_p.bind(x, new_sizes=(1, *core.get_aval(x).shape)) for x in ops]
+    return concatenate_p.bind(*rows, dimension=0)
+
+
+def _scan_in_python(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, x_ops: list[Any],
+                    x_tree: tree.PyTreeDef, length: int, reverse: bool) -> tuple[Any, Any]:
+    carry = tree.map(_as_array, init)
+    steps = range(length - 1, -1, -1) if reverse else range(length)
+    ys: list[list[Any]] = []
+    y_tree = None
+    for i in steps:
+        out = f(carry, x_tree.unflatten([x[i] for x in x_ops]))
+        if not (isinstance(out, (tuple, list)) and len(out) == 2):
+            raise TypeError(f"scan: f must return a pair (carry, y), got {type(out).__name__}")
+        carry = tree.map(_as_array, out[0])
+        leaves, t = tree.flatten(out[1])
+        if y_tree is not None and t != y_tree:
+            raise TypeError(f"scan: f returned y of structure {t} at step {i}, but {y_tree} "
+                            "before; y must keep one structure")
+        y_tree = t
+        ys.append(leaves)
+    if reverse:
+        ys.reverse()
+    assert y_tree is not None
+    return carry, y_tree.unflatten([_stack(col) for col in zip(*ys, strict=True)])

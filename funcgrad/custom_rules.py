@@ -1,18 +1,33 @@
-"""User-defined derivatives and rematerialisation: custom_jvp, custom_vjp, checkpoint.
+"""User-defined derivatives: custom_jvp, custom_vjp, custom_gradient, closure_convert.
 
 Each decorated function, called under a transformation, is staged once per
 abstract signature into a Program and bound as a call primitive
-(`custom_jvp_call`, `custom_vjp_call`, `checkpoint`) that holds the Program
-and, for the custom rules, flat wrappers of the user's rule functions. Called
-eagerly outside any transformation it simply runs the Python function.
+(`custom_jvp_call`, `custom_vjp_call`) that holds the Program and flat
+wrappers of the user's rule functions. Called eagerly outside any
+transformation it simply runs the Python function.
 
 - custom_jvp: forward and reverse mode both use the user's JVP rule (reverse
   mode linearizes and transposes it, so the rule's tangent output must be
   linear in the tangents, as in JAX).
 - custom_vjp: reverse mode runs `fwd` and transposes into `bwd`; forward mode
   raises, like JAX.
-- checkpoint: reverse mode keeps only the region's inputs and recomputes the
-  rest during the backward pass.
+
+Closures. A function (or its rules) may close over values of enclosing
+transformations: tracers of a jit being staged, of a vmap, of a grad. Staging
+turns those into the call's leading operands (`num_consts`), and the rule
+wrappers read their current values from those operands: while a user's rule
+runs, a `_SubstituteTrace` replaces each closed-over tracer by the operand's
+value. So a rule keeps working after the trace that made its closure has
+finished (``grad(jit(f))``), under vmap, and when a closed-over value is
+itself differentiated. A custom_jvp function differentiated with respect to a
+value it closes over gets that part of its derivative from its own code
+(NB: JAX raises there); a custom_vjp's rules say nothing about such a value,
+so differentiating with respect to it raises, as in JAX (`closure_convert`
+makes it an argument).
+
+Values. Under an eager ``grad`` (outside jit), the arguments' values are
+known: Python in the function or its rules may ask for them (``if x > 0``),
+as in JAX; staging computes them on demand.
 
 Example::
 
@@ -27,36 +42,33 @@ Example::
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, cast
 
-from funcgrad import core, tree
+import numpy as np
+
+from funcgrad import core, dtypes, tree
 from funcgrad import primitives as P
 from funcgrad.config import LRUCache
-from funcgrad.core import ShapedArray, Tracer
-from funcgrad.errors import UnsupportedError
-from funcgrad.ir import Program, user_value
-from funcgrad.transforms.staging import hoist_consts, trace_to_program
+from funcgrad.core import Primitive, ShapedArray, Trace, Tracer
+from funcgrad.dispatch import run_program
+from funcgrad.ir import Atom, Program, user_value
+from funcgrad.remat import keyable
+from funcgrad.transforms.jvp import JVPTracer
+from funcgrad.transforms.programs import tangent_aval
+from funcgrad.transforms.staging import (Materializer, StagingTrace, StagingTracer,
+                                         eval_program, hoist_consts)
+
+__all__ = ["closure_convert", "custom_gradient", "custom_jvp", "custom_vjp"]
 
 Fun = Callable[..., Any]
 
 
 def _is_eager() -> bool:
     return core.current_trace() is core.eval_trace
-
-
-def _keyable(x: Any) -> bool:
-    """Whether `x` can be part of a cache key: hashable, and not an array (an
-    array's value, not its identity, is what matters)."""
-    if isinstance(x, Tracer) or hasattr(x, "_buf") or hasattr(x, "__array__"):
-        return False
-    try:
-        hash(x)
-    except TypeError:
-        return False
-    return True
 
 
 def _resolve_kwargs(fun: Fun, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
@@ -72,6 +84,150 @@ def _resolve_kwargs(fun: Fun, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
                         "positional parameters; got keyword-only "
                         f"{', '.join(bound.kwargs)}")
     return tuple(bound.args)
+
+
+# ---------------------------------------------------------------------------
+# closure conversion
+
+
+class _SubstituteTrace(Trace):
+    """Runs a user's rule with the tracers it closes over replaced by the values
+    the call received for them; everything else goes to the parent unchanged."""
+
+    __slots__ = ("mapping",)
+    kind = "custom rule"
+    parent: Trace
+
+    def __init__(self, parent: Trace, mapping: dict[int, tuple[Any, Any]]):
+        super().__init__(parent)
+        self.mapping = mapping     # id(closed-over object) -> (the object, its value)
+
+    def process_primitive(self, prim: Primitive, args: Sequence[Any],
+                          params: dict[str, Any]) -> list[Any]:
+        mapping = self.mapping
+        args = [mapping[id(a)][1] if isinstance(a, Tracer) and id(a) in mapping else a
+                for a in args]
+        with core.set_trace(self.parent):
+            out = prim.bind(*args, **params)
+        return out if prim.multiple_results else [out]
+
+
+def _active_substitutions() -> dict[int, tuple[Any, Any]]:
+    """The substitutions of every rule running now, innermost first."""
+    found: dict[int, tuple[Any, Any]] = {}
+    t: Trace | None = core.current_trace()
+    while t is not None:
+        if type(t) is _SubstituteTrace:
+            for k, v in t.mapping.items():
+                found.setdefault(k, v)
+        t = t.parent
+    return found
+
+
+class _ClosureStagingTrace(StagingTrace):
+    """Staging that sees a closed-over tracer through the substitutions of the
+    rules running now (it may belong to a finished trace) and remembers, for
+    each constant, the objects the user's code knows it by."""
+
+    __slots__ = ("subst", "originals")
+
+    def __init__(self, parent: Trace, kind: str, materializer: Materializer | None,
+                 arg_values: Sequence[Any], subst: dict[int, tuple[Any, Any]]):
+        super().__init__(parent, kind, materializer, arg_values)
+        self.subst = subst
+        self.originals: dict[int, list[Any]] = {}
+
+    def to_atom(self, x: Any) -> Atom:
+        if isinstance(x, Tracer) and x._trace is not self and id(x) in self.subst:
+            value = self.subst[id(x)][1]
+            self.originals.setdefault(id(value), []).append(x)
+            x = value
+        return super().to_atom(x)
+
+
+class Closure:
+    """The constants of a staged function that its rules must see by value:
+    tracers (which may die, or carry derivatives) and the objects the user's
+    code knows them by."""
+
+    __slots__ = ("positions", "objects")
+
+    def __init__(self, consts: Sequence[Any], originals: dict[int, list[Any]]):
+        self.positions = [i for i, c in enumerate(consts)
+                          if isinstance(c, Tracer) or id(c) in originals]
+        self.objects = [[consts[i], *originals.get(id(consts[i]), [])] for i in self.positions]
+
+    def __bool__(self) -> bool:
+        return bool(self.positions)
+
+    def pick(self, consts: Sequence[Any]) -> list[Any]:
+        """The values at the positions that need substituting."""
+        return [consts[i] for i in self.positions]
+
+    @contextlib.contextmanager
+    def substituting(self, picked: Sequence[Any]) -> Iterator[None]:
+        """Run the block with each closed-over object standing for its value in
+        `picked` (as given by `pick`)."""
+        if not self.positions:
+            yield
+            return
+        mapping = {id(o): (o, v) for objs, v in zip(self.objects, picked, strict=True)
+                   for o in objs}
+        with core.new_trace(_SubstituteTrace(core.current_trace(), mapping)):
+            yield
+
+
+def _may_have_value(x: Any) -> bool:
+    """Whether Python could be given the value of `x` (without computing it now)."""
+    while isinstance(x, JVPTracer):
+        x = x.primal
+    if isinstance(x, StagingTracer):
+        trace = x._trace
+        return isinstance(trace, StagingTrace) and trace.materializer is not None and trace.alive
+    return not isinstance(x, Tracer)
+
+
+def _concrete(x: Any) -> Any:
+    return x.concrete_value() if isinstance(x, Tracer) else x
+
+
+def _run_on_values(program: Program, args: Sequence[Any]) -> list[Any]:
+    """`program` on the values behind `args` (None outputs when one it reads has none)."""
+    used = {id(a) for e in program.eqns for a in e.inputs}
+    used.update(id(a) for a in program.outvars)
+    vals = []
+    for v, a in zip((*program.constvars, *program.invars), args, strict=True):
+        if id(v) not in used:
+            vals.append(np.zeros(v.aval.shape, v.aval.dtype))
+            continue
+        c = _concrete(a)
+        if c is None:
+            return [None] * len(program.outvars)
+        vals.append(c)
+    return run_program(program, vals)
+
+
+def stage_closed(fun: Fun, avals: Sequence[ShapedArray], values: Sequence[Any] | None,
+                 name: str, kind: str) -> tuple[Program, list[Any], Closure, bool]:
+    """Stage `fun` (flat in, flat out) to a Program: (program, the constants it
+    closes over, their `Closure`, whether Python asked for a value). With
+    `values` (the arguments' own) whose values can be had, Python in `fun` may
+    ask for traced values (computed on demand): the Program then holds for
+    these values only."""
+    asks = [0]
+    materializer = None
+    if values is not None and all(_may_have_value(v) for v in values):
+        def materializer(prog: Program, args: Sequence[Any]) -> Sequence[Any]:
+            asks[0] += 1
+            return _run_on_values(prog, args)
+    trace = _ClosureStagingTrace(core.current_trace(), kind, materializer,
+                                 values if materializer is not None and values else (),
+                                 _active_substitutions())
+    with core.new_trace(trace):
+        tracers = [trace.new_arg(a) for a in avals]
+        outs = fun(*tracers)
+    program = trace.to_program(outs, name)
+    return program, trace.consts, Closure(trace.consts, trace.originals), asks[0] > 0
 
 
 class _Staged:
@@ -132,7 +288,7 @@ class _CustomBase:
         leaves, in_tree = tree.flatten(tuple(diff))
         avals = [core.get_aval(x) for x in leaves]
         key = None
-        if all(_keyable(x) for x in nondiff):
+        if all(keyable(x) for x in nondiff):
             key = (in_tree, tuple(avals), tuple(nondiff))
             hit = self._cache.lookup(key)
             if hit is not None:
@@ -149,15 +305,18 @@ class _CustomBase:
             box.append(out_tree)
             return out_leaves
 
-        program, consts = trace_to_program(flat, avals, name=self.__name__, kind=self.kind)
+        program, consts, closure, asked = stage_closed(flat, avals, leaves, self.__name__,
+                                                       self.kind)
         staged = _Staged(hoist_consts(program), consts,
                          [tree.structure(d) for d in diff], box[0])
-        staged.extra = self._rule(staged, nondiff, in_tree)
-        if key is not None and not any(isinstance(c, Tracer) for c in consts):
+        staged.extra = self._rule(staged, nondiff, in_tree, closure)
+        # a Program staged on values (Python asked for one) holds for those values only
+        if key is not None and not closure and not asked:
             staged = self._cache.put(key, staged)
         return staged, leaves
 
-    def _rule(self, staged: _Staged, nondiff: list[Any], in_tree: tree.PyTreeDef) -> Any:
+    def _rule(self, staged: _Staged, nondiff: list[Any], in_tree: tree.PyTreeDef,
+              closure: Closure) -> Any:
         raise NotImplementedError
 
 
@@ -220,16 +379,18 @@ class custom_jvp(_CustomBase):  # noqa: N801  (JAX's name)
                                  f"{self.__name__}: register one with @{self.__name__}.defjvp")
         return self._bind(P.custom_jvp_call_p, "jvp", _resolve_kwargs(self.fun, args, kwargs))
 
-    def _rule(self, staged: _Staged, nondiff: list[Any], in_tree: tree.PyTreeDef) -> Any:
+    def _rule(self, staged: _Staged, nondiff: list[Any], in_tree: tree.PyTreeDef,
+              closure: Closure) -> Any:
         rule, name = self.jvp, self.__name__
         assert rule is not None
 
-        def jvp_flat(primals: Sequence[Any], tangents: Sequence[Any]
+        def jvp_flat(consts: Sequence[Any], primals: Sequence[Any], tangents: Sequence[Any]
                      ) -> tuple[list[Any], list[Any]]:
             primals = [user_value(p) for p in primals]
             p_tree = tuple(in_tree.unflatten(primals))
             t_tree = tuple(in_tree.unflatten(tangents))
-            res = rule(*nondiff, p_tree, t_tree)
+            with closure.substituting(closure.pick(consts)):
+                res = rule(*nondiff, p_tree, t_tree)
             if not (isinstance(res, (tuple, list)) and len(res) == 2):
                 raise TypeError(f"{name}: the custom_jvp rule must return a pair "
                                 f"(primal_out, tangent_out), got {type(res).__name__}")
@@ -279,15 +440,20 @@ class custom_vjp(_CustomBase):  # noqa: N801  (JAX's name)
                                  f"{self.__name__}.defvjp(fwd, bwd)")
         return self._bind(P.custom_vjp_call_p, "fwd", _resolve_kwargs(self.fun, args, kwargs))
 
-    def _rule(self, staged: _Staged, nondiff: list[Any], in_tree: tree.PyTreeDef) -> Any:
+    def _rule(self, staged: _Staged, nondiff: list[Any], in_tree: tree.PyTreeDef,
+              closure: Closure) -> Any:
         fwd, bwd, name = self.fwd, self.bwd, self.__name__
         assert fwd is not None and bwd is not None
         arg_trees = staged.in_trees
 
-        def fwd_flat(primals: Sequence[Any]) -> tuple[list[Any], list[Any], Any]:
+        def fwd_flat(consts: Sequence[Any], primals: Sequence[Any]
+                     ) -> tuple[list[Any], list[Any], Any]:
             primals = [user_value(p) for p in primals]
             diff = list(in_tree.unflatten(primals))
-            res = fwd(*self._merge(nondiff, diff))
+            # the closed-over values bwd sees travel with the residuals
+            picked = closure.pick(consts)
+            with closure.substituting(picked):
+                res = fwd(*self._merge(nondiff, diff))
             if not (isinstance(res, (tuple, list)) and len(res) == 2):
                 raise TypeError(f"{name}: fwd must return a pair (output, residuals), got "
                                 f"{type(res).__name__}")
@@ -299,8 +465,10 @@ class custom_vjp(_CustomBase):  # noqa: N801  (JAX's name)
             res_leaves, res_tree = tree.flatten(res[1])
 
             def bwd_flat(res_vals: Sequence[Any], cts: Sequence[Any]) -> list[Any]:
-                ct_in = bwd(*nondiff, res_tree.unflatten(res_vals),
-                            staged.out_tree.unflatten(cts))
+                n = len(picked)
+                with closure.substituting(res_vals[:n]):
+                    ct_in = bwd(*nondiff, res_tree.unflatten(res_vals[n:]),
+                                staged.out_tree.unflatten(cts))
                 if not isinstance(ct_in, (tuple, list)) or len(ct_in) != len(arg_trees):
                     raise TypeError(f"{name}: bwd must return a tuple with one cotangent per "
                                     f"differentiable argument ({len(arg_trees)}), got "
@@ -322,70 +490,137 @@ class custom_vjp(_CustomBase):  # noqa: N801  (JAX's name)
                                         f"{core.get_aval(c).shape}, expected {a.shape}")
                 return flat
 
-            return out_leaves, res_leaves, bwd_flat
+            return out_leaves, [*picked, *res_leaves], bwd_flat
 
         return fwd_flat
 
 
+
+
 # ---------------------------------------------------------------------------
-# checkpoint
+# custom_gradient and closure_convert
 
 
-def checkpoint(fun: Fun | None = None, *, prevent_cse: bool = True,
-               static_argnums: int | Sequence[int] = (), policy: Any = None) -> Any:
-    """`fun`, but reverse mode stores only its inputs and recomputes its
-    intermediate values in the backward pass (JAX's ``jax.checkpoint``).
+class _PullbackResiduals:
+    """A custom_gradient's pullback, staged: its Program and the values it closes
+    over (the pytree children, so that they travel as custom_vjp residuals)."""
 
-    `prevent_cse` keeps XLA from merging the recomputation with the forward
-    pass (which would undo the saving). Example::
+    __slots__ = ("program", "consts", "out_tree", "ct_tree")
 
-        layer = fg.checkpoint(lambda w, x: fnp.tanh(x @ w))
+    def __init__(self, program: Program, consts: Sequence[Any], out_tree: tree.PyTreeDef,
+                 ct_tree: tree.PyTreeDef):
+        self.program = program
+        self.consts = list(consts)
+        self.out_tree = out_tree
+        self.ct_tree = ct_tree
+
+
+tree.register_pytree_node(
+    _PullbackResiduals, lambda r: (r.consts, (r.program, r.out_tree, r.ct_tree)),
+    lambda aux, consts: _PullbackResiduals(aux[0], list(consts), aux[1], aux[2]))
+
+
+def custom_gradient(fun: Fun) -> custom_vjp:
+    """`fun` returns ``(value, vjp_fn)``; the result computes `value` and
+    differentiates (reverse mode) through ``vjp_fn(ct) -> input cotangents``
+    (JAX's ``jax.custom_gradient``). `vjp_fn` returns one cotangent per
+    argument: a tuple, or the cotangent alone for a one-argument function.
+
+    Example::
+
+        @fg.custom_gradient
+        def f(x):
+            return x ** 2, lambda g: g * 3 * x      # a deliberately custom gradient
     """
-    if policy is not None:
-        raise UnsupportedError("checkpoint: saving policies are not supported; everything "
-                               "inside the checkpointed function is recomputed")
-    if fun is None:
-        return functools.partial(checkpoint, prevent_cse=prevent_cse,
-                                 static_argnums=static_argnums)
     if not callable(fun):
-        raise TypeError(f"checkpoint expects a callable, got {type(fun).__name__}")
-    statics = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
-    name = getattr(fun, "__name__", "checkpoint")
-    cache = LRUCache("checkpoint programs")
+        raise TypeError(f"custom_gradient expects a callable, got {type(fun).__name__}")
+    name = getattr(fun, "__name__", "custom_gradient")
+
+    def split(out: Any) -> tuple[Any, Fun]:
+        if not (isinstance(out, (tuple, list)) and len(out) == 2 and callable(out[1])):
+            raise TypeError(f"{name}: a custom_gradient function must return a pair "
+                            f"(value, vjp_fn) with vjp_fn callable, got {type(out).__name__}")
+        return out[0], out[1]
 
     @functools.wraps(fun)
-    def remat_fun(*args: Any, **kwargs: Any) -> Any:
-        if _is_eager():
-            return fun(*args, **kwargs)
-        n = len(args)
-        static_pos = {i % n for i in statics if -n <= i < n}
-        static_vals = tuple(args[i] for i in sorted(static_pos))
-        dyn = (tuple(a for i, a in enumerate(args) if i not in static_pos), kwargs)
-        leaves, in_tree = tree.flatten(dyn)
-        avals = [core.get_aval(x) for x in leaves]
-        key = (in_tree, tuple(avals), static_vals) if all(map(_keyable, static_vals)) else None
-        hit = cache.lookup(key) if key is not None else None
-        if hit is None:
-            box: list[tree.PyTreeDef] = []
+    def value(*args: Any) -> Any:
+        return split(fun(*args))[0]
 
-            def flat(*xs: Any) -> list[Any]:
-                dargs, kw = in_tree.unflatten(xs)
-                it = iter(dargs)
-                full = [args[i] if i in static_pos else next(it) for i in range(n)]
-                out_leaves, out_tree = tree.flatten(fun(*full, **kw))
-                box.append(out_tree)
-                return out_leaves
+    def fwd(*args: Any) -> tuple[Any, _PullbackResiduals]:
+        out, vjp_fn = split(fun(*args))
+        out_leaves, out_tree = tree.flatten(out)
+        box: list[tree.PyTreeDef] = []
 
-            program, consts = trace_to_program(flat, avals, name=name, kind="checkpoint")
-            hit = (hoist_consts(program), consts, box[0])
-            if key is not None and not any(isinstance(c, Tracer) for c in consts):
-                hit = cache.put(key, hit)
-        program, consts, out_tree = hit
-        outs = P.checkpoint_p.bind(*consts, *leaves, program=program, name=name,
-                                   prevent_cse=prevent_cse)
-        return out_tree.unflatten(outs)
+        def pullback(*cts: Any) -> list[Any]:
+            ct_in = vjp_fn(out_tree.unflatten(cts))
+            leaves, ct_tree = tree.flatten(ct_in)
+            box.append(ct_tree)
+            return leaves
 
-    return remat_fun
+        avals = [tangent_aval(core.get_aval(o)) for o in out_leaves]
+        program, consts, _, _ = stage_closed(pullback, avals, None, f"{name}_vjp",
+                                             "custom_gradient")
+        return out, _PullbackResiduals(program, consts, out_tree, box[0])
+
+    def bwd(res: _PullbackResiduals, ct: Any) -> tuple[Any, ...]:
+        ct_leaves, ct_tree = tree.flatten(ct)
+        if ct_tree != res.out_tree:
+            raise TypeError(f"{name}: the output cotangent has structure {ct_tree}, but the "
+                            f"function's value has structure {res.out_tree}")
+        ct_in = res.ct_tree.unflatten(eval_program(res.program, [*res.consts, *ct_leaves]))
+        return (ct_in,) if res.ct_tree.node is None else tuple(ct_in)
+
+    f = custom_vjp(value)
+    f.defvjp(fwd, bwd)
+    return f
 
 
-remat = checkpoint
+def _maybe_perturbed(x: Any) -> bool:
+    """Whether a closed-over value might carry a derivative (so must be an argument)."""
+    return isinstance(x, Tracer) and dtypes.is_inexact(core.get_aval(x).dtype)
+
+
+def closure_convert(fun: Fun, *example_args: Any) -> tuple[Fun, list[Any]]:
+    """``(converted, consts)``: `converted(*args, *consts)` computes ``fun(*args)``
+    with the traced values `fun` closes over (those that might be
+    differentiated) passed explicitly as `consts` (JAX's
+    ``jax.closure_convert``). For higher-order custom_vjp functions: pass
+    `converted` and `consts` through the custom_vjp so its rule can give the
+    consts their cotangents. `example_args` fix the arguments' shapes and dtypes.
+
+    Example::
+
+        f_conv, consts = fg.closure_convert(lambda x: x * scale, x0)
+    """
+    if not callable(fun):
+        raise TypeError(f"closure_convert expects a callable, got {type(fun).__name__}")
+    name = getattr(fun, "__name__", "closure_convert")
+    leaves, in_tree = tree.flatten(example_args)
+    avals = [core.get_aval(x) for x in leaves]
+    box: list[tree.PyTreeDef] = []
+
+    def flat(*xs: Any) -> list[Any]:
+        out_leaves, out_tree = tree.flatten(fun(*in_tree.unflatten(xs)))
+        box.append(out_tree)
+        return out_leaves
+
+    program, consts, _, _ = stage_closed(flat, avals, None, name, "closure_convert")
+    out_tree = box[0]
+    perturbed = [_maybe_perturbed(c) for c in consts]
+    hoisted = [c for c, p in zip(consts, perturbed, strict=True) if p]
+    fixed = [c for c, p in zip(consts, perturbed, strict=True) if not p]
+
+    def converted(*args_and_consts: Any) -> Any:
+        n = len(args_and_consts) - len(hoisted)
+        args, given = args_and_consts[:n], args_and_consts[n:]
+        arg_leaves, arg_tree = tree.flatten(tuple(args))
+        if arg_tree != in_tree:
+            raise TypeError(f"{name} (closure-converted): the arguments have structure "
+                            f"{arg_tree}, but the example arguments had {in_tree}; pass "
+                            f"the arguments, then the {len(hoisted)} consts")
+        it_given, it_fixed = iter(given), iter(fixed)
+        all_consts = [next(it_given) if p else next(it_fixed) for p in perturbed]
+        return out_tree.unflatten(eval_program(program, [*all_consts, *arg_leaves]))
+
+    functools.update_wrapper(converted, fun)
+    return converted, hoisted

@@ -167,10 +167,17 @@ def lower(program: Program, name: str, donated: Sequence[int] = (),
           placement: Placement = None) -> str:
     """`program` as StableHLO text, its inputs `donated` marked as buffer donors; for a
     partitioned placement, its inputs and outputs annotated with their shardings."""
+    return lower_module(program, name, donated, placement).text
+
+
+def lower_module(program: Program, name: str, donated: Sequence[int] = (),
+                 placement: Placement = None) -> lowering.Module:
+    """`lower`, with the host callbacks the module calls."""
     shardings = None
     if type(placement) is Partitioned:
         shardings = (placement.in_shardings, placement.out_shardings)
-    return runtime.mark_donated(lowering.lower_program(program, name, shardings), donated)
+    module = lowering.lower_module(program, name, shardings)
+    return module._replace(text=runtime.mark_donated(module.text, donated))
 
 
 def compile_staged(program: Program, name: str, placement: Placement = None, *,
@@ -185,10 +192,11 @@ def compile_staged(program: Program, name: str, placement: Placement = None, *,
         rep = NamedSharding(mesh, PartitionSpec())
         placement = Partitioned(mesh, (rep,) * (len(program.in_avals) - nc))
     placement = replicated_first(placement, nc)     # constants are replicated inputs
-    exe = runtime.compile_text(lower(program, name, (), placement),
+    module = lower_module(program, name, (), placement)
+    exe = runtime.compile_text(module.text,
                                [(a.shape, a.dtype) for a in program.in_avals],
                                [(a.shape, a.dtype) for a in program.out_avals], placement,
-                               [nc + i for i in donated])
+                               [nc + i for i in donated], module.host_callbacks)
     const_bufs = [buffer_for(c, core.get_aval(c), _target(placement, i))
                   for i, c in enumerate(consts)]
     if type(placement) is Partitioned and nc:

@@ -12,7 +12,7 @@ cache miss only; a failing rule raises before anything is compiled or cached.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from funcgrad import core, dispatch
@@ -22,7 +22,11 @@ from funcgrad.dispatch import (Partitioned, arg_buffers, buffer_for, check_alive
                                compile_primitive, placement)
 from funcgrad.ir import Literal
 
-__all__ = ["apply_primitive", "cache_size", "placement"]
+__all__ = ["apply_primitive", "cache_size", "host_impls", "placement"]
+
+# Primitives that run on the host when called eagerly (the host callbacks): their
+# implementation takes the concrete arguments, so no executable is compiled.
+host_impls: dict[Primitive, Callable[..., list[Any]]] = {}
 
 _executables = dispatch.executables
 _get = _executables.get
@@ -32,6 +36,9 @@ _touch = _executables.move_to_end
 def apply_primitive(prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> list[Any]:
     """Run `prim` on concrete `args` (Arrays, Literals, scalars, NumPy arrays);
     the outputs as a list of Arrays."""
+    host = host_impls.get(prim)
+    if host is not None:
+        return host(*args, **params)
     where = placement(args)
     avals = []
     bufs = []

@@ -12,6 +12,11 @@ Policy. Outside every transformation (the current trace is the eval trace):
   so far. A function asking more than `MAX_MATERIALIZE` times per call is
   switched, for good, to op-by-op execution (linearize then transpose, each
   primitive its own cached executable), where asks are free.
+- A custom_jvp/custom_vjp rule runs when the gradient is built, so in the
+  staged form it would see no values: one that asks Python for a value
+  switches the function to op-by-op execution at once, where the rule runs on
+  concrete values, as JAX's eager grad runs it (the call that found out is
+  finished op by op from the Program already staged, so Python runs once).
 - `backward` runs the transpose of a linearized Program as one compiled call
   too (the `vjp`/`linear_transpose` functions returned to the user call it
   eagerly), keyed by the linear Program's structure, which linearize rebuilds
@@ -31,6 +36,7 @@ from funcgrad.dispatch import (compile_program, placement, replicated_first, run
 from funcgrad import primitives as P
 from funcgrad.config import LRUCache
 from funcgrad.core import ShapedArray
+from funcgrad.errors import ConcretizationError
 from funcgrad.transforms.programs import Zero, tangent_aval
 from funcgrad.transforms.staging import eval_program, hoist_consts, hoist_literals, trace_to_program
 from funcgrad.transforms.transpose import transpose_linear_flat, transpose_program
@@ -94,17 +100,24 @@ def value_and_grad_staged(flat: Callable[..., list[Any]], leaves: Sequence[Any],
     device = placement([*consts, *leaves, *(lit.val for lit in lits)])
     key = (ir.structure_key(hoisted), device)
     hit = _staged_cache.lookup(key)
+    inner_box: dict[str, Any] = {"n_out": 1, "out_tree": tree.structure(0)}
     if hit is None:
-        inner_box: dict[str, Any] = {"n_out": 1, "out_tree": tree.structure(0)}
-
         def vg(*args: Any) -> list[Any]:
             fixed, diff, rest = args[:nc], args[nc:nc + nl], args[nc + nl:]
             outs, grads = value_and_grad_flat(
                 lambda *ls: eval_program(hoisted, [*fixed, *ls, *rest]), diff, inner_box, name)
             return [*outs, *grads]
 
-        vg_prog, vg_consts = trace_to_program(vg, [v.aval for v in hoisted.invars],
-                                              name=f"value_and_{name}")
+        try:
+            vg_prog, vg_consts = trace_to_program(vg, [v.aval for v in hoisted.invars],
+                                                  name=f"value_and_{name}")
+        except ConcretizationError:
+            # a custom rule asked Python for a value: finish op by op, on values
+            rest = [lit.val for lit in lits]
+            outs, grads = value_and_grad_flat(
+                lambda *ls: eval_program(hoisted, [*consts, *ls, *rest]), leaves, inner_box,
+                name)
+            return outs, grads, MAX_MATERIALIZE + 1
         where = replicated_first(device, len(vg_consts))
         hit = _staged_cache.put(key, (compile_program(vg_prog, where), vg_consts))
     entry, vg_consts = hit

@@ -3,7 +3,8 @@
 The IR is plain data: `Var` (compared by identity), `Literal` (a scalar
 constant with its aval), `Eqn` (primitive, inputs, params, outputs, the user's
 source line) and `Program`. Sub-programs of higher-order primitives sit in
-their params. `check_program` replays the shape rules; `str(program)` prints it:
+their params. `check_program` replays the shape rules; `str(program)` prints it
+(an equation staged inside ``fg.named_scope("layer1")`` ends with ``# layer1``):
 
     { lambda ; a:f64[3]. let
         b:f64[3] = sin a
@@ -13,6 +14,7 @@ their params. `check_program` replays the shape rules; `str(program)` prints it:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,19 +72,63 @@ def user_value(x: Any) -> Any:
 Atom = Var | Literal
 
 
+# The named scope (fg.named_scope) in force: names joined by "/", "" outside any.
+# Staging a function starts from "" (`reset_scope`), so a Program's equations carry
+# scopes relative to it and a Program reads the same wherever it is used; the
+# lowering prefixes each with the scope of the equation that calls it.
+_scope: ContextVar[str] = ContextVar("funcgrad_named_scope", default="")
+current_scope = _scope.get
+
+
+def join_scopes(outer: str, inner: str) -> str:
+    return f"{outer}/{inner}" if outer and inner else outer or inner
+
+
+class extend_scope:
+    """``with extend_scope(name):`` nests `name` in the current scope for the block."""
+
+    __slots__ = ("name", "token")
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __enter__(self) -> str:
+        full = join_scopes(_scope.get(), self.name)
+        self.token = _scope.set(full)
+        return full
+
+    def __exit__(self, *exc: object) -> None:
+        _scope.reset(self.token)
+
+
+class reset_scope:
+    """``with reset_scope():`` starts from no scope (while staging a new Program)."""
+
+    __slots__ = ("token",)
+
+    def __enter__(self) -> None:
+        self.token = _scope.set("")
+
+    def __exit__(self, *exc: object) -> None:
+        _scope.reset(self.token)
+
+
 class Eqn:
-    """One equation: ``outvars = prim[params] inputs``, with the user's source line.
+    """One equation: ``outvars = prim[params] inputs``, with the user's source line
+    and the named scope it was made in (by default the one in force now, so the
+    equations an interpreter derives while replaying a scoped one inherit it).
     Treated as immutable (a plain slotted class: tracing makes one per primitive)."""
 
-    __slots__ = ("prim", "inputs", "params", "outvars", "source")
+    __slots__ = ("prim", "inputs", "params", "outvars", "source", "scope")
 
     def __init__(self, prim: Primitive, inputs: tuple[Atom, ...], params: dict[str, Any],
-                 outvars: tuple[Var, ...], source: str = ""):
+                 outvars: tuple[Var, ...], source: str = "", scope: str | None = None):
         self.prim = prim
         self.inputs = inputs
         self.params = params
         self.outvars = outvars
         self.source = source
+        self.scope = _scope.get() if scope is None else scope
 
     def __repr__(self) -> str:
         return f"Eqn({self.prim.name}, {len(self.inputs)} inputs, {len(self.outvars)} outputs)"
@@ -97,6 +143,8 @@ class Program:
     eqns: tuple[Eqn, ...]
     outvars: tuple[Atom, ...]
     name: str = field(default="main")
+    # whether running it has effects beyond its outputs (host callbacks); computed once
+    _effects: bool | None = field(default=None, init=False, compare=False, repr=False)
 
     @property
     def in_avals(self) -> list[ShapedArray]:
@@ -111,6 +159,34 @@ class Program:
 
     def __hash__(self) -> int:
         return id(self)
+
+
+# ---------------------------------------------------------------------------
+# Effects: primitives that do something besides computing their outputs (host
+# callbacks that print, log or write). No pass may drop such an equation because
+# its outputs are unused, and the lowering runs them in program order.
+
+effectful: set[Primitive] = set()
+
+
+def eqn_has_effects(eqn: Eqn) -> bool:
+    if eqn.prim in effectful:
+        return True
+    for v in eqn.params.values():
+        for item in (v if type(v) is tuple else (v,)):
+            if type(item) is Program and has_effects(item):
+                return True
+    return False
+
+
+def has_effects(program: Program) -> bool:
+    """Whether `program` (or a sub-Program of one of its equations) has an effectful
+    equation; memoised on the Program, which never changes."""
+    hit = program._effects
+    if hit is None:
+        hit = any(eqn_has_effects(e) for e in program.eqns)
+        object.__setattr__(program, "_effects", hit)
+    return hit
 
 
 def _fmt_scalar(v: Any) -> str:
@@ -178,7 +254,8 @@ def pretty_print(prog: Program, indent: int = 0, namer: _Namer | None = None) ->
             params = "[" + " ".join(f"{k}={_fmt_param(v, namer, indent + 4)}"
                                     for k, v in items) + "]"
         args = " ".join(namer(a) for a in eqn.inputs)
-        lines.append(f"{pad}    {lhs} = {eqn.prim.name}{params} {args}")
+        scope = f"  # {eqn.scope}" if eqn.scope else ""
+        lines.append(f"{pad}    {lhs} = {eqn.prim.name}{params} {args}{scope}")
     outs = ", ".join(namer(v) for v in prog.outvars)
     lines.append(f"{pad}  in ({outs}{',' if len(prog.outvars) == 1 else ''}) }}")
     return "\n".join(lines)

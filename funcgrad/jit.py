@@ -6,27 +6,31 @@ of traced Programs and of compiled signatures (`dispatch.Entry`); compiling
 and running go through funcgrad.dispatch, the one execution path. Inside
 another transformation the staged Program is bound as the `jit` call
 primitive, so grad/vmap treat it like any other primitive and the result
-stays one compiled call.
+stays one compiled call. Under ``fg.disable_jit()`` a jitted function is its
+Python function again, run op by op.
 """
 from __future__ import annotations
 
 import functools
 import inspect
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from funcgrad import core, dispatch, tree
+from funcgrad import core, dispatch, dtypes, tree
 from funcgrad.array import Array
 from funcgrad.config import LRUCache
+from funcgrad.config import config as _config
+from funcgrad.config import jit_disabled, jit_disabled_here
 from funcgrad.core import ShapedArray, Tracer
 from funcgrad.dispatch import Entry, Partitioned, Placement, placement, scalar_buffer
 # dispatch's helpers for Programs built at run time, under the names eager autodiff imports
 from funcgrad.dispatch import compile_program, run_compiled, run_program
 from funcgrad.ir import Program
 from funcgrad.primitives import jit_p, sharding_constraint_p
-from funcgrad.sharding import NamedSharding, Sharding
+from funcgrad.sharding import NamedSharding, Sharding, SingleDeviceSharding
 from funcgrad.transforms.staging import hoist_consts, trace_to_program
 
 __all__ = ["Compiled", "Jitted", "Lowered", "compile_program", "jit", "make_ir", "run_compiled",
@@ -152,7 +156,8 @@ class Jitted:
 
     # -- the hot path -------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self._simple and not kwargs and _current.get() is _eval:
+        if (self._simple and not kwargs and _current.get() is _eval
+                and jit_disabled_here.get() is None and not _config.disable_jit):
             key = []
             bufs = []
             for a in args:
@@ -238,10 +243,16 @@ class Jitted:
             staged = self._staged.put(key, staged)
         return staged
 
-    def _signature(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def _signature(self, args: tuple[Any, ...], kwargs: dict[str, Any],
+                   abstract: bool = False) -> Any:
+        """The cache key and its parts; `abstract` (lowering) also takes anything
+        with a shape and a dtype (a ShapeDtypeStruct) for an array."""
         statics, dyn_args, dyn_kwargs = self._split(args, kwargs)
         leaves, in_tree = tree.flatten((dyn_args, dyn_kwargs))
-        avals = [x.aval if type(x) is Array else core.get_aval(x) for x in leaves]
+        try:
+            avals = [x.aval if type(x) is Array else core.get_aval(x) for x in leaves]
+        except TypeError:
+            avals = [_abstract_aval(x, abstract, self._name) for x in leaves]
         key = (in_tree, tuple(avals), statics)
         return key, statics, dyn_args, dyn_kwargs, leaves, in_tree, avals
 
@@ -268,6 +279,8 @@ class Jitted:
         return tuple(out)
 
     def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if jit_disabled():      # fg.disable_jit(): the Python function, op by op
+            return self._fun(*args, **kwargs)
         key, statics, dyn_args, dyn_kwargs, leaves, in_tree, avals = self._signature(args, kwargs)
         if _current.get() is not _eval:
             staged = self._stage(key, statics, dyn_args, dyn_kwargs, in_tree, avals)
@@ -379,7 +392,14 @@ class Jitted:
 
     # -- ahead of time --------------------------------------------------------
     def lower(self, *args: Any, **kwargs: Any) -> Lowered:
-        key, statics, dyn_args, dyn_kwargs, leaves, in_tree, avals = self._signature(args, kwargs)
+        """The StableHLO for arguments like these: arrays, scalars, or
+        `ShapeDtypeStruct`s (anything with a shape and a dtype) standing for arrays;
+        their shardings, when given, lay the computation out as Arrays with those
+        shardings would."""
+        key, statics, dyn_args, dyn_kwargs, leaves, in_tree, avals = self._signature(
+            args, kwargs, abstract=True)
+        if not all(map(core.is_array_like, leaves)):
+            leaves = _stand_ins(leaves)
         where = self._placement(dyn_args, leaves, avals)
         staged = self._stage(key, statics, dyn_args, dyn_kwargs, in_tree, avals)
         donated = self._donated(args, kwargs)
@@ -390,7 +410,8 @@ class Jitted:
         return Lowered(self, staged, text, donated, where)
 
     def trace(self, *args: Any, **kwargs: Any) -> Program:
-        key, statics, dyn_args, dyn_kwargs, leaves, in_tree, avals = self._signature(args, kwargs)
+        key, statics, dyn_args, dyn_kwargs, leaves, in_tree, avals = self._signature(
+            args, kwargs, abstract=True)
         return self._stage(key, statics, dyn_args, dyn_kwargs, in_tree, avals).program
 
     def __get__(self, obj: Any, objtype: Any = None) -> Any:
@@ -411,8 +432,16 @@ class Lowered:
         self._donated = tuple(donated)
         self._where = where
 
-    def as_text(self) -> str:
-        return self._text
+    def as_text(self, dialect: str | None = None, *, debug_info: bool = False) -> str:
+        """The module's StableHLO text; with `debug_info`, each op of an equation
+        staged in a `named_scope` carries its location, ``loc("scope/op")``.
+
+        Raises ValueError for a `dialect` other than "stablehlo" (the only form
+        funcgrad emits)."""
+        if dialect not in (None, "stablehlo"):
+            raise ValueError(f"as_text: funcgrad lowers to StableHLO only; dialect={dialect!r} "
+                             "is not available (pass None or 'stablehlo')")
+        return self._text if debug_info else _LOCATION.sub("", self._text)
 
     def compile(self) -> Compiled:
         return Compiled(self._jitted._compile(self._staged, self._where, self._donated),
@@ -440,6 +469,43 @@ class Compiled:
 
     def as_text(self) -> str:
         return self._entry.hlo_text()
+
+
+# a location the lowering writes after an op: ` loc("...")`, the string escaped
+_LOCATION = re.compile(r' loc\("(?:[^"\\]|\\[0-9A-F]{2})*"\)')
+
+
+def _abstract_aval(x: Any, abstract: bool, name: str) -> ShapedArray:
+    """The aval of an argument leaf; a ShapeDtypeStruct, or anything else with a
+    shape and a dtype but no data (as in JAX), is one only for lowering."""
+    if core.is_array_like(x) or not (hasattr(x, "shape") and hasattr(x, "dtype")):
+        return core.get_aval(x)
+    if not abstract:
+        raise TypeError(f"jit-compiled function {name} was called with {x!r:.80}, which "
+                        "has a shape and a dtype but no data: pass an array, or use "
+                        "fg.jit(f).lower(...) / fg.eval_shape(f, ...) for shapes alone")
+    return ShapedArray(tuple(int(d) for d in x.shape), dtypes.canonicalize(x.dtype),
+                       bool(getattr(x, "weak_type", False)))
+
+
+def _stand_ins(leaves: list[Any]) -> list[Any]:
+    """`leaves` with each shape-only one (a ShapeDtypeStruct) replaced by what
+    `placement` reads to lay the computation out: None (no sharding given:
+    wherever the others are), or an Array without a buffer carrying the given
+    sharding. Those never leave `lower`."""
+    out: list[Any] = []
+    for x in leaves:
+        sh = getattr(x, "sharding", None)
+        if core.is_array_like(x):
+            out.append(x)
+        elif sh is None:
+            out.append(None)
+        elif isinstance(sh, (NamedSharding, SingleDeviceSharding)):
+            out.append(Array(None, _abstract_aval(x, True, "lower"), sh))
+        else:
+            raise TypeError(f"lower: {x!r} has a sharding of type {type(sh).__name__}; "
+                            "give a NamedSharding, a SingleDeviceSharding or None")
+    return out
 
 
 def _constrained(xs: Sequence[Any], shardings: Sequence[Any]) -> list[Any]:

@@ -452,6 +452,9 @@ binary(P.eq_p, np.equal, (C128,), differentiable=(), name="eq_complex")
 
 # stop_gradient: the identity on values (its derivative is zero, hence no positions)
 unary(P.stop_gradient_p, lambda x: x, (F64, F32, I32), differentiable=False)
+# name (checkpoint_name): the identity, linear, tagging a value for checkpoint policies
+_add(PrimSpec(P.name_p, "name", _bind(P.name_p, name="h"), lambda x: x,
+              _unary_args(FLOATS, None), (DEFAULT_DOMAIN,), (0,), True, {}, _special(FLOATS)))
 # polygamma(n, x): n is an integer-valued float; only x is differentiable
 binary(P.polygamma_p, _via_f64(lambda n, x: scipy.special.polygamma(n.astype(np.int64), x)),
        (F64, F32), (tuple((float(k), float(k)) for k in range(4)), ((0.5, 4.0),)),
@@ -604,6 +607,26 @@ _shape_op(P.rev_p, "rev_last", lambda x: P.rev_p.bind(x, dimensions=(x.ndim - 1,
           lambda x: np.flip(x, x.ndim - 1), min_dims=1)
 
 
+def _split_sizes(n: int) -> tuple[int, ...]:
+    return (n // 2, 0, n - n // 2)
+
+
+def _tile_reps(ndim: int) -> tuple[int, ...]:
+    return tuple(2 - i % 2 for i in range(ndim))
+
+
+_shape_op(P.split_p, "split_first",
+          lambda x: P.split_p.bind(x, sizes=_split_sizes(x.shape[0]), axis=0),
+          lambda x: tuple(np.split(x, np.cumsum(_split_sizes(x.shape[0]))[:-1], axis=0)),
+          min_dims=1)
+_shape_op(P.split_p, "split_last",
+          lambda x: P.split_p.bind(x, sizes=(1, x.shape[-1] - 1), axis=x.ndim - 1),
+          lambda x: (x[..., :1], x[..., 1:]), min_dims=1, min_side=1)
+_shape_op(P.tile_p, "tile", lambda x: P.tile_p.bind(x, reps=_tile_reps(x.ndim)),
+          lambda x: np.tile(x, _tile_reps(x.ndim)).astype(x.dtype))
+_shape_op(P.copy_p, "copy", _bind(P.copy_p), lambda x: x.copy())
+
+
 def _slice_params(shape: Sequence[int]) -> dict[str, tuple[int, ...]]:
     start = tuple(min(1, d) for d in shape)
     return dict(start_indices=start, limit_indices=tuple(shape),
@@ -744,10 +767,12 @@ _REDUCE_REFS: dict[Primitive, Callable[[np.ndarray, tuple[int, ...]], np.ndarray
                                    np.bitwise_and.reduce(x, axis=ax)),
     P.reduce_or_p: lambda x, ax: (np.any(x, axis=ax) if x.dtype == BOOL else
                                   np.bitwise_or.reduce(x, axis=ax)),
+    P.reduce_xor_p: lambda x, ax: np.bitwise_xor.reduce(x, axis=ax),
 }
 _REDUCE_DTYPES = {P.reduce_sum_p: (F64, F32, I32, U8), P.reduce_prod_p: (F64, F32, I32),
                   P.reduce_max_p: (F64, F32, I32, BOOL), P.reduce_min_p: (F64, I32, U8),
-                  P.reduce_and_p: (BOOL, I32), P.reduce_or_p: (BOOL, U8)}
+                  P.reduce_and_p: (BOOL, I32), P.reduce_or_p: (BOOL, U8),
+                  P.reduce_xor_p: (BOOL, I32, U8)}
 _REDUCE_DOMAIN = {P.reduce_prod_p: ((0.5, 1.5),),
                   P.reduce_max_p: tuple((k + 0.1 * j, k + 0.1 * j) for k in range(3)
                                         for j in range(10))}
@@ -1217,6 +1242,11 @@ _row(P.sort_p, "sort_key_value", _sort_fun(-1), _sort_ref(-1),
 _row(P.sort_p, "sort_two_int_keys_stable", _sort_fun(-1, num_keys=2), _sort_ref(-1, 2),
      lambda: _sort_args(3, (I32, U8), (0, 2)), (None, None, None), ())
 
+# -- optimization_barrier: the identity on each of its operands
+_row(P.optimization_barrier_p, "optimization_barrier", _bind(P.optimization_barrier_p),
+     lambda x, y: (x, y), _nary_args(2, FLOATS, (DEFAULT_DOMAIN, DEFAULT_DOMAIN)),
+     (DEFAULT_DOMAIN, DEFAULT_DOMAIN), (0, 1), linear=True)
+
 
 # ---------------------------------------------------------------------------
 # linear algebra: factorizations over the last two axes, batched over the rest
@@ -1533,6 +1563,152 @@ _row(P.eig_p, "eig_values_only", _eig_fun(False), _eig_ref(False),
      project=_separated_general)
 
 
+# ---------------------------------------------------------------------------
+# windowed reductions: params derived from the rank. The first axis is strided
+# and padded, the last base-dilated, the second window-dilated; every window
+# still holds a real element (so max/min never give the identity), and
+# distinct values keep max/min differentiable.
+
+def _window_params(shape: Sequence[int]) -> dict[str, Any]:
+    nd = len(shape)
+    window = [2] * nd
+    strides, pads, base, wdil = [1] * nd, [(0, 0)] * nd, [1] * nd, [1] * nd
+    strides[0], pads[0] = 2, (1, 1)
+    base[-1] = 2
+    if nd >= 3:
+        wdil[1], pads[1] = 2, (0, 1)
+    return {"window_dimensions": tuple(window), "window_strides": tuple(strides),
+            "padding": tuple(pads), "base_dilation": tuple(base),
+            "window_dilation": tuple(wdil)}
+
+
+def _window_ref(op: Callable[..., np.ndarray], identity: Callable[[np.dtype], Any]
+                ) -> Callable[[np.ndarray], np.ndarray]:
+    """Dilate with the identity, pad with it, and combine the window's offsets."""
+    def ref(x: np.ndarray) -> np.ndarray:
+        p = _window_params(x.shape)
+        ident = identity(x.dtype)
+        dil = np.full([(n - 1) * b + 1
+                       for n, b in zip(x.shape, p["base_dilation"], strict=True)], ident, x.dtype)
+        dil[tuple(slice(None, None, b) for b in p["base_dilation"])] = x
+        y = np.pad(dil, p["padding"], constant_values=ident)
+        out_shape = [(n - ((k - 1) * w + 1)) // s + 1 for n, k, w, s in zip(
+            y.shape, p["window_dimensions"], p["window_dilation"], p["window_strides"],
+            strict=True)]
+        acc = np.full(out_shape, ident, x.dtype)
+        for offs in np.ndindex(*p["window_dimensions"]):
+            idx = tuple(slice(j * w, j * w + (m - 1) * s + 1, s) for j, w, m, s in zip(
+                offs, p["window_dilation"], out_shape, p["window_strides"], strict=True))
+            acc = op(acc, y[idx]).astype(x.dtype)
+        return acc
+    return ref
+
+
+for _prim, _op, _ident in ((P.reduce_window_sum_p, np.add, lambda dt: 0),
+                           (P.reduce_window_max_p, np.maximum, _lowest),
+                           (P.reduce_window_min_p, np.minimum, _highest)):
+    _row(_prim, _prim.name, lambda x, _prim=_prim: _prim.bind(x, **_window_params(x.shape)),
+         _window_ref(_op, _ident), _unary_args((F64, F32, I32), None, min_dims=1, min_side=1),
+         (DEFAULT_DOMAIN,), (0,), _prim is P.reduce_window_sum_p, {F32: 1e-5},
+         project=None if _prim is P.reduce_window_sum_p else (lambda x: (_distinct(x),)))
+
+
+def _own_format(x: Any) -> Any:
+    """reduce_precision to the operand's own format (exactly the identity): a
+    rounding has no derivative to check against finite differences, so the row
+    checks the rules' plumbing; tests/test_lax_windowed.py checks the rounding."""
+    e, m = (11, 52) if x.dtype == F64 else (8, 23)
+    return P.reduce_precision_p.bind(x, exponent_bits=e, mantissa_bits=m)
+
+
+_row(P.reduce_precision_p, "reduce_precision_own_format", _own_format, lambda x: x,
+     _unary_args((F64, F32), None), (DEFAULT_DOMAIN,), (0,), linear=True)
+
+
+# ---------------------------------------------------------------------------
+# conv_general_dilated: params fixed per row (strides, cropping and padding,
+# both dilations, either kind of group, a non-canonical layout), operand sizes
+# drawn (real floats). The reference, in float64, dilates and pads the lhs in the
+# canonical layout, then adds up each kernel tap's strided slice contracted per
+# group.
+
+_CONV_ROWS: dict[str, tuple[dict[str, Any], int]] = {   # params, spatial dims
+    "conv_1d_strided_dilated": (dict(
+        window_strides=(2,), padding=((1, 2),), lhs_dilation=(1,), rhs_dilation=(2,),
+        dimension_numbers=P.ConvDimensionNumbers((0, 1, 2), (0, 1, 2), (0, 1, 2)),
+        feature_group_count=1, batch_group_count=1), 1),
+    "conv_2d_nhwc_feature_groups": (dict(
+        window_strides=(1, 2), padding=((1, -1), (0, 1)), lhs_dilation=(2, 1),
+        rhs_dilation=(1, 1),
+        dimension_numbers=P.ConvDimensionNumbers((0, 3, 1, 2), (3, 2, 0, 1), (0, 3, 1, 2)),
+        feature_group_count=2, batch_group_count=1), 2),
+    "conv_1d_batch_groups": (dict(
+        window_strides=(1,), padding=((0, 1),), lhs_dilation=(1,), rhs_dilation=(1,),
+        dimension_numbers=P.ConvDimensionNumbers((0, 1, 2), (0, 1, 2), (0, 1, 2)),
+        feature_group_count=1, batch_group_count=2), 1),
+}
+
+
+def _conv_ref(params: dict[str, Any]) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    def ref(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+        lhs_spec, rhs_spec, out_spec = params["dimension_numbers"]
+        fg, bg = params["feature_group_count"], params["batch_group_count"]
+        a, k = np.transpose(x, lhs_spec).astype(F64), np.transpose(w, rhs_spec).astype(F64)
+        dil = np.zeros((*a.shape[:2], *((n - 1) * d + 1 for n, d in zip(
+            a.shape[2:], params["lhs_dilation"], strict=True))), F64)
+        dil[(slice(None), slice(None), *(slice(None, None, d)
+                                         for d in params["lhs_dilation"]))] = a
+        padded = np.pad(dil, [(0, 0), (0, 0), *((max(lo, 0), max(hi, 0))
+                                                 for lo, hi in params["padding"])])
+        padded = padded[(slice(None), slice(None), *(slice(max(-lo, 0), n - max(-hi, 0))
+                         for n, (lo, hi) in zip(padded.shape[2:], params["padding"],
+                                                strict=True)))]
+        strides, rdil = params["window_strides"], params["rhs_dilation"]
+        out = [(n - (t - 1) * r - 1) // s + 1 for n, t, r, s in zip(
+            padded.shape[2:], k.shape[2:], rdil, strides, strict=True)]
+        n, c = a.shape[:2]
+        o = k.shape[0]
+        acc = np.zeros((n // bg, o, *out), F64)
+        for taps in np.ndindex(*k.shape[2:]):
+            part = padded[(slice(None), slice(None), *(slice(j * r, j * r + (m - 1) * s + 1, s)
+                           for j, r, m, s in zip(taps, rdil, out, strides, strict=True)))]
+            kt = k[(slice(None), slice(None), *taps)]
+            if bg > 1:
+                y = np.einsum("bnc...,boc->nbo...", part.reshape(bg, n // bg, c, *out),
+                              kt.reshape(bg, o // bg, c))
+            else:
+                y = np.einsum("ngc...,goc->ngo...", part.reshape(n, fg, c // fg, *out),
+                              kt.reshape(fg, o // fg, c // fg))
+            acc += y.reshape(acc.shape)
+        return np.transpose(acc, np.argsort(out_spec)).astype(x.dtype)
+    return ref
+
+
+def _conv_args(params: dict[str, Any], nsp: int) -> Callable[[], st.SearchStrategy]:
+    @st.composite
+    def strat(draw: Any) -> tuple[np.ndarray, ...]:
+        lhs_spec, rhs_spec, _ = params["dimension_numbers"]
+        fg, bg = params["feature_group_count"], params["batch_group_count"]
+        dt = draw(st.sampled_from(FLOATS))
+        n, cg, og = (draw(st.integers(1, 2)) for _ in range(3))
+        spatial = [draw(st.integers(2, 4)) for _ in range(nsp)]
+        taps = [draw(st.integers(1, 2)) for _ in range(nsp)]
+        lhs_c = (n * bg, cg * fg, *spatial)
+        rhs_c = (og * fg * bg, cg, *taps)
+        lhs = tuple(lhs_c[list(lhs_spec).index(d)] for d in range(nsp + 2))
+        rhs = tuple(rhs_c[list(rhs_spec).index(d)] for d in range(nsp + 2))
+        return (draw(values(dt, lhs)), draw(values(dt, rhs)))
+    return strat
+
+
+for _name, (_params, _nsp) in _CONV_ROWS.items():
+    _row(P.conv_general_dilated_p, _name,
+         _bind(P.conv_general_dilated_p, precision=None, preferred_element_type=None,
+               **_params),
+         _conv_ref(_params), _conv_args(_params, _nsp), (DEFAULT_DOMAIN, DEFAULT_DOMAIN),
+         (0, 1), tol={F32: 1e-5})
+
+
 def _check_table() -> None:
     names = [s.name for s in SPECS]
     dup = {n for n in names if names.count(n) > 1}
@@ -1574,6 +1750,11 @@ UNTESTED.update({
 # linear_solve carries the matvec/solve Programs of lax.custom_linear_solve: a row
 # would stage them per drawn shape; tests/test_linear_solve.py checks it against
 # NumPy solves, finite differences and direct solves, under jit and vmap.
+UNTESTED.update({name: "a host callback (a Python function, not an operation on arrays); "
+                       "tests/test_debug_callbacks.py"
+                 for name in ("pure_callback", "io_callback", "debug_callback")})
+UNTESTED["dce_sink"] = ("no outputs to compare: tests/test_lax_primitives_extra.py checks the "
+                        "computations it keeps, under jit, grad and vmap")
 UNTESTED["linear_solve"] = ("carries matvec/solve Programs (lax.custom_linear_solve); "
                             "tests/test_linear_solve.py")
 # Schur vectors are unique only up to column phases (and the real Schur form's 2x2
@@ -1588,4 +1769,116 @@ UNTESTED.update({
                          "tests/test_tridiagonal.py",
     "tridiagonal": "packed reflectors checked by reconstruction and against JAX; "
                    "tests/test_tridiagonal.py",
+    "reduce_window": "carries the computation's Program; tests/test_lax_windowed.py "
+                     "(lambdas, pytrees of operands, vmap, against JAX)",
+    "select_and_gather_add": "the tangent of reduce_window_max/min: checked through their "
+                             "rows' JVP/VJP and tests/test_lax_windowed.py",
+    "select_and_scatter_add": "the cotangent of reduce_window_max/min: checked through "
+                              "their rows' VJP and tests/test_lax_windowed.py",
+})
+
+
+# -- special functions and the remaining lax elementwise ops
+
+
+def _clz(x: np.ndarray) -> np.ndarray:
+    bits = x.dtype.itemsize * 8
+    u = x.view(f"u{x.dtype.itemsize}").astype(object)
+    return np.array([bits - int(v).bit_length() for v in u.ravel()],
+                    x.dtype).reshape(x.shape)
+
+
+def _mulhi(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The high half of the exact product (Python ints), in x's dtype."""
+    bits = x.dtype.itemsize * 8
+    xb, yb = np.broadcast_arrays(x, y)
+    hi = [(int(a) * int(b)) >> bits for a, b in zip(xb.ravel(), yb.ravel(), strict=True)]
+    return np.array(hi, x.dtype).reshape(xb.shape)
+
+
+def _clamp(lo: np.ndarray, x: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    return np.minimum(np.maximum(x, lo), hi)
+
+
+unary(P.square_p, np.square, (F64, F32, I32))
+unary(P.clz_p, _clz, (I32, I64, U8), differentiable=False, int_range=(-100, 100))
+binary(P.mulhi_p, _mulhi, (I32, I64), differentiable=(), int_range=(-(1 << 30), 1 << 30))
+binary(P.mulhi_p, _mulhi, (U8, U32), differentiable=(), name="mulhi_unsigned",
+       int_range=(0, 1 << 31))
+# lo and hi never meet x's values at the kinks: x is clamped from below, from above, or not
+_row(P.clamp_p, "clamp", _bind(P.clamp_p), _clamp,
+     _nary_args(3, (F64, F32), (((-1.0, -0.6), (0.2, 0.4)),
+                                ((-2.0, -1.2), (-0.4, 0.0), (1.2, 2.0)), ((0.8, 1.1),))),
+     (((-1.0, -0.6), (0.2, 0.4)), ((-2.0, -1.2), (-0.4, 0.0), (1.2, 2.0)), ((0.8, 1.1),)),
+     (0, 1, 2))
+_row(P.clamp_p, "clamp_int", _bind(P.clamp_p), _clamp,
+     _nary_args(3, (I32, U8), (None, None, None), int_ranges=[(0, 2), (0, 9), (5, 7)]),
+     (None, None, None), ())
+_add(PrimSpec(P.bitcast_convert_type_p, "bitcast_convert_type",
+              _bind(P.bitcast_convert_type_p, new_dtype=np.dtype(np.int32)),
+              lambda x: x.view(np.int32), _unary_args((F32,), None), (None,)))
+# zeta(x, q) is differentiable in q only (as in JAX)
+binary(P.zeta_p, _via_f64(scipy.special.zeta), (F64, F32), (((1.5, 4.0),), ((0.5, 3.0),)),
+       differentiable=(1,), tol={F64: 1e-10, F32: 1e-5})
+unary(P.bessel_i0e_p, _via_f64(scipy.special.i0e), (F64, F32), _NONZERO)
+unary(P.bessel_i1e_p, _via_f64(scipy.special.i1e), (F64, F32), _NONZERO,
+      tol={F64: 1e-10, F32: 1e-5})
+UNTESTED.update({name: "its while-loop lowering takes about a second to compile, which a row "
+                       "would pay for every drawn shape; tests/test_lax_elementwise.py checks "
+                       "values, derivatives and vmap against JAX"
+                 for name in ("igamma", "igammac", "igamma_grad_a",
+                              "regularized_incomplete_beta")})
+
+# -- top_k / approx_top_k: the k largest (or smallest) along an axis with int32
+# indices; distinct keys, so the order (and the derivative) is unambiguous
+
+
+def _extremes_ref(k: int, axis: int, largest: bool) -> Callable[..., tuple[np.ndarray, ...]]:
+    def ref(x: np.ndarray) -> tuple[np.ndarray, ...]:
+        ax = axis % x.ndim
+        kk = min(k, x.shape[ax])
+        order = np.argsort(-x.astype(np.float64) if largest else x, axis=ax, kind="stable")
+        idx = np.take(order, np.arange(kk), axis=ax)
+        return np.take_along_axis(x, idx, axis=ax), idx.astype(I32)
+    return ref
+
+
+def _top_k_fun(k: int, axis: int) -> Callable[..., Any]:
+    def f(x: Any) -> Any:
+        ax = axis % x.ndim
+        return P.top_k_p.bind(x, k=min(k, x.shape[ax]), axis=ax)
+    return f
+
+
+def _approx_top_k_fun(k: int, axis: int, largest: bool) -> Callable[..., Any]:
+    def f(x: Any) -> Any:
+        ax = axis % x.ndim
+        return P.approx_top_k_p.bind(x, k=min(k, x.shape[ax]), reduction_dimension=ax,
+                                     recall_target=0.95, is_max_k=largest,
+                                     reduction_input_size_override=-1, aggregate_to_topk=True)
+    return f
+
+
+_row(P.top_k_p, "top_k_last", _top_k_fun(2, -1), _extremes_ref(2, -1, True),
+     lambda: _sort_args(1, (F64, F32, I32)), (DEFAULT_DOMAIN,), (0,), project=_distinct_keys)
+_row(P.top_k_p, "top_k_first", _top_k_fun(1, 0), _extremes_ref(1, 0, True),
+     lambda: _sort_args(1, (F64,)), (DEFAULT_DOMAIN,), (0,), project=_distinct_keys)
+_row(P.approx_top_k_p, "approx_top_k_min", _approx_top_k_fun(2, -1, False),
+     _extremes_ref(2, -1, False), lambda: _sort_args(1, (F64, F32)), (DEFAULT_DOMAIN,), (0,),
+     project=_distinct_keys)
+
+# -- cumlogsumexp: NumPy's logaddexp accumulated, forwards and backwards
+for _reverse in (False, True):
+    _add(PrimSpec(P.cumlogsumexp_p, f"cumlogsumexp{'_reverse' if _reverse else ''}",
+                  lambda x, _r=_reverse: P.cumlogsumexp_p.bind(x, axis=x.ndim - 1, reverse=_r),
+                  lambda x, _r=_reverse: _cum_ref(np.logaddexp.accumulate, x, x.ndim - 1, _r),
+                  _unary_args((F64, F32), DEFAULT_DOMAIN, min_dims=1), (DEFAULT_DOMAIN,), (0,),
+                  False, {F32: 1e-5}, _special((F64, F32))))
+
+# XLA's generators: their bits are XLA's own, not NumPy's; tests/test_lax_rng_topk.py
+# checks rng_bit_generator bit for bit against JAX and rng_uniform's range and shape.
+UNTESTED.update({
+    "rng_bit_generator": "random bits have no NumPy reference; tests/test_lax_rng_topk.py "
+                         "compares them with JAX's",
+    "rng_uniform": "a stateful draw has no NumPy reference; tests/test_lax_rng_topk.py",
 })

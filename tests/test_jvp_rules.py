@@ -31,6 +31,13 @@ NO_JVP_RULE = {
                     "none either); differentiating raises funcgrad's clear error",
     P.tridiagonal_p: "the derivative of sytrd's packed reflectors is not defined (JAX has "
                      "none either); differentiating raises funcgrad's clear error",
+    P.pure_callback_p: "a host function is opaque to differentiation (as in JAX): "
+                       "custom_jvp gives a callback its derivative",
+    P.io_callback_p: "a host function with side effects is not differentiable (as in JAX)",
+    P.reduce_window_p: "an arbitrary computation is not differentiable (as in JAX); the "
+                       "add/max/min windows are the reduce_window_sum/max/min primitives",
+    P.rng_bit_generator_p: "integer keys and bits carry no tangent (as in JAX)",
+    P.rng_uniform_p: "a stateful draw has no derivative in its bounds (JAX defines none)",
 }
 
 # Primitives linear in (some of) their operands: reverse mode transposes them.
@@ -38,7 +45,8 @@ LINEAR = {P.neg_p, P.real_p, P.imag_p, P.conj_p, P.complex_p, P.add_p, P.sub_p, 
           P.div_p, P.select_n_p, P.convert_element_type_p, P.broadcast_in_dim_p, P.reshape_p,
           P.transpose_p, P.squeeze_p, P.expand_dims_p, P.rev_p, P.slice_p, P.pad_p,
           P.concatenate_p, P.dynamic_slice_p, P.dynamic_update_slice_p, P.reduce_sum_p,
-          P.cumsum_p, P.dot_general_p, P.jit_p, P.checkpoint_p, P.custom_lin_p}
+          P.cumsum_p, P.dot_general_p, P.jit_p, P.checkpoint_p, P.custom_lin_p,
+          P.conv_general_dilated_p}
 
 
 def test_every_primitive_has_a_jvp_rule() -> None:

@@ -32,7 +32,7 @@ FORBIDDEN_JAX = ("jax.numpy", "jax.lax", "jax.jit", "jax.grad", "jax.vmap", "jax
 # What an interpreter is, for the layering rules below.
 INTERPRETERS = ("funcgrad.transforms", "funcgrad.jit", "funcgrad.api", "funcgrad.eager",
                 "funcgrad.autodiff", "funcgrad.vmap", "funcgrad.control_flow",
-                "funcgrad.custom_rules")
+                "funcgrad.custom_rules", "funcgrad.remat")
 XLA_BACKEND_MAY_IMPORT = ("funcgrad.xla_backend", "funcgrad.core", "funcgrad.ir", "funcgrad.dtypes",
                           "funcgrad.primitives", "funcgrad.errors", "funcgrad.config",
                           "funcgrad.sharding")
@@ -214,7 +214,8 @@ SHARED = ("funcgrad.transforms.staging", "funcgrad.transforms.programs")
 RULE_PACKAGES = ("funcgrad.transforms.jvp", "funcgrad.transforms.transpose",
                  "funcgrad.transforms.batching", "funcgrad.transforms.partial_eval")
 PUBLIC = ("funcgrad.dispatch", "funcgrad.eager", "funcgrad.jit", "funcgrad.autodiff",
-          "funcgrad.vmap", "funcgrad.control_flow", "funcgrad.custom_rules", "funcgrad.eager_grad",
+          "funcgrad.vmap", "funcgrad.control_flow", "funcgrad.custom_rules", "funcgrad.remat",
+          "funcgrad.eager_grad",
           "funcgrad.api", "funcgrad.shard_map")
 NAMESPACES = ("funcgrad", "funcgrad.transforms", "funcgrad.xla_backend")
 LAYERS = (VOCABULARY, BACKEND, HANDLES, SHARED, RULE_PACKAGES, PUBLIC)

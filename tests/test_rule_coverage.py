@@ -30,7 +30,16 @@ LINEAR = {P.neg_p, P.real_p, P.imag_p, P.conj_p, P.add_p, P.sub_p, P.mul_p, P.di
           P.jit_p, P.checkpoint_p, P.cond_p, P.scan_p, P.custom_lin_p,
           P.psum_p, P.all_gather_p, P.psum_scatter_p, P.all_to_all_p, P.ppermute_p,
           P.sharding_constraint_p, P.shard_map_p, P.tridiagonal_solve_p,
-          P.linear_solve_p}
+          P.linear_solve_p, P.optimization_barrier_p}
+# windowed: reduce_precision's tangent is the rounded tangent (JAX's convention)
+LINEAR |= {P.reduce_window_sum_p, P.select_and_gather_add_p, P.select_and_scatter_add_p,
+           P.reduce_precision_p}
+# custom: name (checkpoint_name) is the identity
+LINEAR |= {P.name_p}
+# convolution: bilinear, like dot_general
+LINEAR |= {P.conv_general_dilated_p}
+# structural: split, tile and copy move elements only
+LINEAR |= {P.split_p, P.tile_p, P.copy_p}
 
 
 def _carries_programs(prim: P.Primitive) -> bool:

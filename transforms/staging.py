@@ -13,8 +13,10 @@ from typing import Any
 import numpy as np
 
 from funcgrad import config, core
+from funcgrad.config import compile_time_eval as _compile_time_eval
 from funcgrad.core import Primitive, ShapedArray, Trace, Tracer
-from funcgrad.ir import Atom, Eqn, Literal, Program, Var, check_program
+from funcgrad.ir import (Atom, Eqn, Literal, Program, Var, check_program, eqn_has_effects,
+                         extend_scope, reset_scope)
 
 
 class StagingTracer(Tracer):
@@ -115,6 +117,9 @@ class StagingTrace(Trace):
 
     def process_primitive(self, prim: Primitive, args: Sequence[Any],
                           params: dict[str, Any]) -> list[Any]:
+        if _compile_time_eval.get() and not any(isinstance(a, Tracer) for a in args):
+            # fg.ensure_compile_time_eval(): on concrete operands, compute now
+            return core.eval_trace.process_primitive(prim, args, params)
         atoms = [self.to_atom(a) for a in args]
         out_avals = prim.abstract_eval(*(a.aval for a in atoms), **params)
         outvars = tuple(Var(a) for a in out_avals)
@@ -161,19 +166,23 @@ def trace_to_program(f: Callable[..., Sequence[Any]], in_avals: Sequence[ShapedA
     on demand (see `StagingTrace`)."""
     trace = StagingTrace(core.current_trace(), kind, materializer, arg_values)
     names = list(arg_names) + [""] * (len(in_avals) - len(arg_names))
-    with core.new_trace(trace):
+    # named scopes are relative to the Program (its caller's scope is added when lowering)
+    with core.new_trace(trace), reset_scope():
         tracers = [trace.new_arg(a, n) for a, n in zip(in_avals, names, strict=True)]
         outs = f(*tracers)
     program = trace.to_program(outs, name)
     return program, trace.consts
 
 
-def prune(program: Program) -> Program:
-    """Drop the equations no output depends on (inputs are kept)."""
+def prune(program: Program, keep_effects: bool = True) -> Program:
+    """Drop the equations no output depends on (inputs are kept), except those
+    with effects (host callbacks), which run whether or not anything reads them;
+    `keep_effects=False` drops them too (for a slice of a program that runs
+    beside the whole, such as the loop-invariant part of a scan body)."""
     live = {id(v) for v in program.outvars if type(v) is Var}
     kept: list[Eqn] = []
     for eqn in reversed(program.eqns):
-        if any(id(v) in live for v in eqn.outvars):
+        if any(id(v) in live for v in eqn.outvars) or (keep_effects and eqn_has_effects(eqn)):
             kept.append(eqn)
             live.update(id(a) for a in eqn.inputs if type(a) is Var)
     if len(kept) == len(program.eqns):
@@ -196,8 +205,8 @@ def hoist_literals(program: Program) -> tuple[Program, list[Literal]]:
             return v
         return a
 
-    eqns = tuple(Eqn(e.prim, tuple(sub(a) for a in e.inputs), e.params, e.outvars, e.source)
-                 for e in program.eqns)
+    eqns = tuple(Eqn(e.prim, tuple(sub(a) for a in e.inputs), e.params, e.outvars, e.source,
+                     e.scope) for e in program.eqns)
     outvars = tuple(sub(a) for a in program.outvars)
     if not lits:
         return program, lits
@@ -214,7 +223,8 @@ def hoist_consts(program: Program) -> Program:
 
 
 def eval_program(program: Program, args: Sequence[Any]) -> list[Any]:
-    """Run a Program's equations by binding its primitives under the current trace."""
+    """Run a Program's equations by binding its primitives under the current trace
+    (each in its equation's named scope, nested in the one in force)."""
     env: dict[int, Any] = {}
     for v, x in zip((*program.constvars, *program.invars), args, strict=True):
         env[id(v)] = x
@@ -223,7 +233,11 @@ def eval_program(program: Program, args: Sequence[Any]) -> list[Any]:
         return a if type(a) is Literal else env[id(a)]
 
     for eqn in program.eqns:
-        outs = eqn.prim.bind(*(read(a) for a in eqn.inputs), **eqn.params)
+        if eqn.scope:       # what the equation becomes keeps its named scope
+            with extend_scope(eqn.scope):
+                outs = eqn.prim.bind(*(read(a) for a in eqn.inputs), **eqn.params)
+        else:
+            outs = eqn.prim.bind(*(read(a) for a in eqn.inputs), **eqn.params)
         if not eqn.prim.multiple_results:
             outs = [outs]
         for v, o in zip(eqn.outvars, outs, strict=True):

@@ -20,7 +20,7 @@ import operator as _operator
 import os
 import re
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 import numpy as np
 
@@ -28,6 +28,9 @@ import jax as _jax
 from jax.core import ShapedArray as _JaxAval   # the aval PJRT buffers carry
 from jaxlib import xla_client as _xc
 from jax.extend import backend as _backend
+from jaxlib.mlir import ir as _ir
+from jaxlib.mlir._mlir_libs import _jax_mlir_ext
+from jaxlib.mlir.dialects import sdy as _sdy
 from jax.sharding import Mesh as _JaxMesh
 from jax.sharding import NamedSharding as _JaxNamedSharding
 from jax.sharding import PartitionSpec as _JaxSpec
@@ -303,11 +306,12 @@ class Executable:
     large, and every cached executable would hold it for nothing."""
 
     __slots__ = ("devices", "in_shardings", "out_shardings", "donated", "text_size",
-                 "launch", "collect", "_loaded")
+                 "launch", "collect", "_loaded", "_callbacks", "_failures")
 
     def __init__(self, text: str, in_types: Sequence[tuple[tuple[int, ...], np.dtype]],
                  out_types: Sequence[tuple[tuple[int, ...], np.dtype]],
-                 placement: Placement = None, donated: Sequence[int] = ()):
+                 placement: Placement = None, donated: Sequence[int] = (),
+                 host_callbacks: Sequence[Any] = ()):
         self.devices = _devices_of(placement)
         text = mark_donated(text, donated)
         self.donated = tuple(donated)
@@ -318,7 +322,16 @@ class Executable:
                                                    backend=client())
         else:
             options = _xc.CompileOptions()
-        self._loaded = client().compile_and_load(text, _xc.DeviceList(self.devices), options)
+        self._failures: list[BaseException] = []
+        self._callbacks = [self._recording(cb) for cb in host_callbacks]
+        if self._callbacks:     # XLA takes host callbacks only with a parsed module
+            with _ir.Context() as ctx:
+                self._loaded = client().compile_and_load(
+                    _parse(text, ctx), _xc.DeviceList(self.devices), options,
+                    host_callbacks=self._callbacks)
+        else:
+            self._loaded = client().compile_and_load(text, _xc.DeviceList(self.devices),
+                                                     options)
         self.text_size = len(text)
         if type(placement) is Partitioned:
             self.in_shardings: tuple[Any, ...] = placement.in_shardings
@@ -334,6 +347,47 @@ class Executable:
         self.collect = _operator.methodcaller("consume_with_handlers", handlers)
         if len(self.devices) > 1 and platform() == "cpu":
             self.collect = _waiting(self.collect)
+        if self._callbacks:
+            self.launch, self.collect = self._surfacing(self.launch, _waiting(self.collect))
+
+    def _recording(self, callback: Any) -> Any:
+        """`callback`, remembering what it raises: XLA turns it into a runtime error
+        carrying only text, and the call re-raises the original."""
+        failures = self._failures
+
+        def run(*args: Any) -> Any:
+            try:
+                return callback(*args)
+            except BaseException as e:
+                failures.append(e)
+                raise
+        return run
+
+    def _surfacing(self, launch: Any, collect: Any) -> tuple[Any, Any]:
+        """launch and collect that wait for the callbacks and raise what one raised
+        (the first failure) in place of XLA's error."""
+        failures = self._failures
+
+        def reraise(err: Exception) -> NoReturn:
+            if failures:
+                first = failures[0]
+                failures.clear()
+                first.__suppress_context__ = True     # XLA's error only repeats it as text
+                raise first
+            raise err
+
+        def launch_checked(buffers: Any) -> Any:
+            try:
+                return launch(buffers)
+            except _jax.errors.JaxRuntimeError as e:
+                reraise(e)
+
+        def collect_checked(results: Any) -> Any:
+            try:
+                return collect(results)
+            except _jax.errors.JaxRuntimeError as e:
+                reraise(e)
+        return launch_checked, collect_checked
 
     def _chosen_out_shardings(self, placement: Partitioned,
                               out_types: Sequence[tuple[tuple[int, ...], np.dtype]]
@@ -357,6 +411,16 @@ class Executable:
 
     def hlo_text(self) -> str:
         return self._loaded.hlo_modules()[0].to_string()
+
+
+def _parse(text: str, ctx: Any) -> Any:
+    """StableHLO text as an MLIR module in `ctx` (with the dialects XLA's modules use)."""
+    registry = _ir.DialectRegistry()
+    _jax_mlir_ext.register_dialects(registry)
+    ctx.append_dialect_registry(registry)
+    ctx.load_all_available_dialects()
+    _sdy.register_dialect(ctx)
+    return _ir.Module.parse(text, context=ctx)
 
 
 def _waiting(collect: Any) -> Any:
@@ -399,7 +463,9 @@ def _named_from_hlo(mesh: Mesh, ndim: int, proto: Any, i: int) -> NamedSharding:
 
 def compile_text(text: str, in_types: Sequence[tuple[tuple[int, ...], np.dtype]],
                  out_types: Sequence[tuple[tuple[int, ...], np.dtype]],
-                 placement: Placement = None, donated: Sequence[int] = ()) -> Executable:
+                 placement: Placement = None, donated: Sequence[int] = (),
+                 host_callbacks: Sequence[Any] = ()) -> Executable:
     """Compile StableHLO `text` for `placement`; `in_types`/`out_types` are the
-    (shape, dtype) of its inputs and outputs, `donated` the inputs a call consumes."""
-    return Executable(text, in_types, out_types, placement, donated)
+    (shape, dtype) of its inputs and outputs, `donated` the inputs a call consumes,
+    `host_callbacks` the Python functions its callback custom calls name by index."""
+    return Executable(text, in_types, out_types, placement, donated, host_callbacks)

@@ -34,13 +34,6 @@ from funcgrad.numpy._util import asarray_operand, aval_of
 DotDims = P.DotDims
 
 
-def dot_general(lhs: Any, rhs: Any, dimension_numbers: Any) -> Any:
-    (lc, rc), (lb, rb) = dimension_numbers
-    dims = ((tuple(lc), tuple(rc)), (tuple(lb), tuple(rb)))
-    return P.dot_general_p.bind(asarray_operand(lhs), asarray_operand(rhs),
-                                dimension_numbers=dims)
-
-
 def broadcast_in_dim(x: Any, shape: Sequence[int], broadcast_dimensions: Sequence[int]) -> Any:
     return P.broadcast_in_dim_p.bind(asarray_operand(x), shape=tuple(shape),
                                      broadcast_dimensions=tuple(broadcast_dimensions))
@@ -142,24 +135,12 @@ def broadcasted_iota(dtype: Any, shape: Sequence[int], dimension: int) -> Any:
                          dimension=dimension)
 
 
-def reshape(x: Any, new_sizes: Sequence[int]) -> Any:
-    return P.reshape_p.bind(asarray_operand(x), new_sizes=tuple(new_sizes))
-
-
 def transpose(x: Any, permutation: Sequence[int]) -> Any:
     return P.transpose_p.bind(asarray_operand(x), permutation=tuple(permutation))
 
 
 def rev(x: Any, dimensions: Sequence[int]) -> Any:
     return P.rev_p.bind(asarray_operand(x), dimensions=tuple(dimensions))
-
-
-def squeeze(x: Any, dimensions: Sequence[int]) -> Any:
-    return P.squeeze_p.bind(asarray_operand(x), dimensions=tuple(dimensions))
-
-
-def expand_dims(x: Any, dimensions: Sequence[int]) -> Any:
-    return P.expand_dims_p.bind(asarray_operand(x), dimensions=tuple(dimensions))
 
 
 def integer_pow(x: Any, y: int) -> Any:
@@ -208,27 +189,59 @@ def argmin(x: Any, axis: int, index_dtype: Any = np.int64) -> Any:
                            index_dtype=dtypes.canonicalize(index_dtype))
 
 
-def _unary(prim: P.Primitive) -> Any:
-    def f(x: Any) -> Any:
-        return prim.bind(asarray_operand(x))
-    f.__name__ = prim.name
-    return f
+from funcgrad.lax import elementwise as _elementwise  # noqa: E402
+from funcgrad.lax.elementwise import (  # noqa: E402,F401
+    acos, acosh, add, asin, asinh, atan, atan2, atanh, bessel_i0e, bessel_i1e, betainc,
+    bitcast_convert_type, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, broadcast_shapes,
+    cbrt, ceil, clamp, clz, conj, cos, cosh, digamma, div, eq, erf, erf_inv, erfc, exp, exp2,
+    expm1, floor, ge, gt, igamma, igamma_grad_a, igammac, imag, is_finite, le, lgamma, log, log1p,
+    logistic, lt, mul, mulhi, ne, nextafter, polygamma, population_count, random_gamma_grad,
+    real, reciprocal, rem, rsqrt, shift_left, shift_right_arithmetic, shift_right_logical, sign,
+    sin, sinh, sqrt, square, stop_gradient, sub, tan, tanh, zeta,
+)
+from funcgrad.lax.elementwise import abs, complex, max, min, pow, round  # noqa: E402,F401,A004
 
+# assigned, not imported: parameters and locals above share these names
+dtype = _elementwise.dtype
+neg = _elementwise.neg
+from funcgrad.lax.enums import (AccuracyMode, DotAlgorithm, DotAlgorithmPreset,  # noqa: E402,F401
+                                Precision, PrecisionLike, RandomAlgorithm, RoundingMethod,
+                                Tolerance)
+from funcgrad.lax import _primitive_names  # noqa: E402
 
-def _binary(prim: P.Primitive) -> Any:
-    def f(x: Any, y: Any) -> Any:
-        return prim.bind(asarray_operand(x), asarray_operand(y))
-    f.__name__ = prim.name
-    return f
-
-
-for _p in P.UNARY:
-    globals()[_p.name] = _unary(_p)
-for _p in P.BINARY:
-    globals()[_p.name] = _binary(_p)
+globals().update(_primitive_names.by_jax_name())
 
 from funcgrad.control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: E402,F401,A004
 from funcgrad.custom_solves import custom_linear_solve, custom_root  # noqa: E402,F401
+from funcgrad.lax.windowed import (approx_max_k, approx_min_k, associative_scan,  # noqa: E402,F401
+                                   cumlogsumexp, reduce, reduce_and, reduce_or,
+                                   reduce_precision, reduce_window, reduce_window_shape_tuple,
+                                   sort, sort_key_val, top_k)
+from funcgrad.lax.reductions import reduce_xor  # noqa: E402,F401
+from funcgrad.lax.structural import (  # noqa: E402,F401
+    broadcast, broadcast_like, broadcast_to_rank, collapse, dce_sink, dynamic_index_in_dim,
+    dynamic_slice_in_dim, dynamic_update_index_in_dim, dynamic_update_slice_in_dim, empty,
+    expand_dims, full, full_like, index_in_dim, reshape, shape_as_value, slice_in_dim, split,
+    squeeze, stack, stage, tile, unstack,
+)
+from funcgrad.lax.indexing import (  # noqa: E402,F401
+    GatherDimensionNumbers, GatherScatterMode, ScatterDimensionNumbers, gather, index_take,
+    scatter, scatter_add, scatter_apply, scatter_max, scatter_min, scatter_mul, scatter_sub,
+)
+from funcgrad.lax.contraction import (  # noqa: E402,F401
+    DotDimensionNumbers, FftType, RaggedDotDimensionNumbers, batch_matmul, dot, dot_general, fft,
+    ragged_dot, ragged_dot_general, scaled_dot,
+)
+from funcgrad.lax.convolution import (  # noqa: E402,F401
+    ConvDimensionNumbers, ConvGeneralDilatedDimensionNumbers, conv, conv_dimension_numbers,
+    conv_general_dilated, conv_general_dilated_local, conv_general_dilated_patches,
+    conv_general_permutations, conv_general_shape_tuple, conv_shape_tuple, conv_transpose,
+    conv_transpose_shape_tuple, conv_with_general_padding, padtype_to_pads,
+)
+from funcgrad.lax.rng import rng_bit_generator, rng_uniform  # noqa: E402,F401
+from funcgrad.lax.compiler_hints import (  # noqa: E402,F401
+    composite, optimization_barrier, platform_dependent,
+)
 
 
 def with_sharding_constraint(x: Any, shardings: Any) -> Any:

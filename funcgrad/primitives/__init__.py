@@ -9,11 +9,22 @@ op family (the same families every rule table uses):
 - `linalg`: cholesky, triangular_solve, lu, eigh, svd, qr, eig;
 - `fft`;
 - `control`: jit, cond, while, scan (they carry Programs);
-- `custom`: custom_jvp_call, custom_vjp_call, custom_lin, checkpoint;
+- `custom`: custom_jvp_call, custom_vjp_call, custom_lin, checkpoint, name;
 - `linear_solve`: linear_solve (lax.custom_linear_solve; carries Programs);
 - `tridiagonal`: tridiagonal_solve, tridiagonal (LAPACK's sytrd/hetrd reduction);
+- `barrier`: optimization_barrier (the identity XLA may not optimize across),
+  dce_sink (keeps a value's computation alive);
+- `special`: igamma, igammac, igamma_grad_a, regularized_incomplete_beta, zeta,
+  bessel_i0e, bessel_i1e, square, clamp, clz, mulhi, bitcast_convert_type;
+- `windowed`: reduce_window_sum/max/min, reduce_window (any computation),
+  select_and_gather_add, select_and_scatter_add, reduce_precision, top_k,
+  approx_top_k, cumlogsumexp;
+- `callback`: pure_callback, io_callback, debug_callback (host Python functions;
+  the last two have effects);
+- `convolution`: conv_general_dilated (with its ConvDimensionNumbers);
 - `collectives`: psum, pmax, pmin, all_gather, psum_scatter, all_to_all,
   ppermute, axis_index (over the named axes of vmap(axis_name=) and shard_map).
+- `rng`: rng_bit_generator, rng_uniform (XLA's own generators).
 
 Rules take avals and keyword params and return the output aval(s); they raise
 `ShapeError`/`DTypeError` naming the primitive, the operands' shapes and the
@@ -41,7 +52,11 @@ from funcgrad.primitives import (
     sharding,
     structural,
     tridiagonal,
+    windowed,
 )
+from funcgrad.primitives import barrier
+from funcgrad.primitives.barrier import optimization_barrier_p, dce_sink_p
+from funcgrad.primitives import callback
 from funcgrad.primitives._shapes import broadcast_shapes
 from funcgrad.primitives.sharding import shard_map_p, sharding_constraint_p
 from funcgrad.primitives.elementwise import (
@@ -58,6 +73,8 @@ from funcgrad.primitives.structural import (
     broadcast_in_dim_p, reshape_p, transpose_p, squeeze_p, expand_dims_p, rev_p, slice_p,
     dynamic_slice_p, dynamic_update_slice_p, concatenate_p, pad_p, iota_p,
 )
+from funcgrad.primitives.structural import split_p, tile_p, copy_p
+from funcgrad.primitives.reductions import reduce_xor_p
 from funcgrad.primitives.reductions import (
     reduce_sum_p, reduce_prod_p, reduce_max_p, reduce_min_p, reduce_and_p, reduce_or_p,
     REDUCTIONS, argmax_p, argmin_p, cumsum_p, cumprod_p, cummax_p, cummin_p, CUMULATIVE,
@@ -74,6 +91,23 @@ from funcgrad.primitives.linalg import (
 )
 from funcgrad.primitives.linear_solve import linear_solve_p
 from funcgrad.primitives.tridiagonal import tridiagonal_solve_p, tridiagonal_p
+from funcgrad.primitives import special
+from funcgrad.primitives.special import (
+    SPECIAL, bessel_i0e_p, bessel_i1e_p, bitcast_convert_type_p, clamp_p, clz_p, igamma_grad_a_p,
+    igamma_p, igammac_p, mulhi_p, regularized_incomplete_beta_p, square_p, zeta_p,
+)
+from funcgrad.primitives.windowed import (
+    reduce_window_sum_p, reduce_window_max_p, reduce_window_min_p, reduce_window_p,
+    select_and_gather_add_p, select_and_scatter_add_p, reduce_precision_p,
+)
+from funcgrad.primitives.windowed import top_k_p, approx_top_k_p, cumlogsumexp_p
+from funcgrad.primitives import rng
+from funcgrad.primitives.rng import rng_bit_generator_p, rng_uniform_p
+from funcgrad.primitives.callback import (
+    CALLBACKS, CallbackError, HostCallback, debug_callback_p, io_callback_p, pure_callback_p,
+)
+from funcgrad.primitives import convolution
+from funcgrad.primitives.convolution import ConvDimensionNumbers, conv_general_dilated_p
 from funcgrad.primitives.fft import (
     FFT_TYPES, fft_p,
 )
@@ -81,7 +115,7 @@ from funcgrad.primitives.control import (
     jit_p, cond_p, while_p, scan_p,
 )
 from funcgrad.primitives.custom import (
-    custom_jvp_call_p, custom_vjp_call_p, custom_lin_p, checkpoint_p,
+    custom_jvp_call_p, custom_vjp_call_p, custom_lin_p, checkpoint_p, name_p,
 )
 from funcgrad.primitives.collectives import (
     CollectivePrimitive, COLLECTIVES, psum_p, pmax_p, pmin_p, all_gather_p, psum_scatter_p,
@@ -116,10 +150,26 @@ __all__ = [
 ]
 __all__ += ["linear_solve_p", "schur_p", "hessenberg_p", "householder_product_p"]
 __all__ += ["tridiagonal_solve_p", "tridiagonal_p"]
+__all__ += ["optimization_barrier_p"]
+__all__ += ["dce_sink_p", "split_p", "tile_p", "copy_p", "reduce_xor_p"]
+__all__ += ["name_p"]
+__all__ += ["SPECIAL", "bessel_i0e_p", "bessel_i1e_p", "bitcast_convert_type_p", "clamp_p",
+            "clz_p", "igamma_grad_a_p", "igamma_p", "igammac_p", "mulhi_p",
+            "regularized_incomplete_beta_p", "square_p", "zeta_p"]
+__all__ += ["reduce_window_sum_p", "reduce_window_max_p", "reduce_window_min_p",
+            "reduce_window_p", "select_and_gather_add_p", "select_and_scatter_add_p",
+            "reduce_precision_p"]
+__all__ += ["ConvDimensionNumbers", "conv_general_dilated_p"]
+__all__ += ["top_k_p", "approx_top_k_p", "cumlogsumexp_p", "rng_bit_generator_p",
+            "rng_uniform_p"]
+__all__ += ["CALLBACKS", "CallbackError", "HostCallback", "debug_callback_p", "io_callback_p",
+            "pure_callback_p"]
 
 FAMILIES: tuple[ModuleType, ...] = (elementwise, structural, reductions, indexing, linalg, fft,
                                     control, custom, collectives, sharding, linear_solve,
-                                    tridiagonal)
+                                    tridiagonal, windowed, special, barrier, callback,
+                                    convolution)
+FAMILIES += (rng,)
 
 
 def all_primitives() -> list[Primitive]:

@@ -1,7 +1,8 @@
 """Primitives for user-defined derivative rules and rematerialisation:
 custom_jvp_call, custom_vjp_call, custom_lin (the linear map a custom_vjp's
-`bwd` transposes) and checkpoint. They carry Programs or callables in their
-params and take their output avals from them.
+`bwd` transposes), checkpoint, and name (a value tagged for checkpoint's
+saving policies). The first four carry Programs or callables in their params
+and take their output avals from them.
 """
 from __future__ import annotations
 
@@ -23,13 +24,16 @@ def _call_like_rule(name: str) -> Any:
 
 
 # custom_jvp_call(*consts, *args; call, jvp, num_consts): `call` computes the
-# primal; `jvp` (flat primals, flat tangents -> flat outs, flat tangent outs)
-# is the user's rule, used by forward and reverse mode.
+# primal; `jvp` (consts, flat primals, flat tangents -> flat outs, flat tangent
+# outs) is the user's rule, used by forward and reverse mode. The consts are the
+# values the function closes over: the rule reads them from its first argument,
+# never from its Python closure, so it outlives the trace that made them.
 custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
 custom_jvp_call_p.def_abstract_eval(_call_like_rule("custom_jvp_call"))
 
-# custom_vjp_call(*consts, *args; call, fwd, bwd, num_consts): `fwd` gives outs
-# and residuals, `bwd` maps residuals and output cotangents to input cotangents.
+# custom_vjp_call(*consts, *args; call, fwd, num_consts): `fwd` (consts, flat
+# primals) gives outs, residuals and `bwd`, which maps residuals and output
+# cotangents to input cotangents (None for a zero one).
 custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True)
 custom_vjp_call_p.def_abstract_eval(_call_like_rule("custom_vjp_call"))
 
@@ -44,7 +48,18 @@ def _custom_lin_rule(*avals: ShapedArray, num_res: int, bwd: Any,
     return list(out_avals)
 
 
-# checkpoint(*args; program, name, prevent_cse): call `program`; reverse mode
-# recomputes it instead of storing its intermediate values.
+# checkpoint(*args; program, name, prevent_cse, policy): call `program`; reverse
+# mode stores only the intermediate values `policy` allows (None: none) and
+# recomputes the others. A policy is ``policy(prim, *in_avals, **params) -> bool``
+# asked of each equation whose outputs the backward pass needs.
 checkpoint_p = Primitive("checkpoint", multiple_results=True)
 checkpoint_p.def_abstract_eval(_call_like_rule("checkpoint"))
+
+# name(x; name): x itself, tagged so that a checkpoint policy can save it by name
+# (`save_only_these_names`). Linear: its tangent and cotangent pass through.
+name_p = Primitive("name")
+
+
+@name_p.def_abstract_eval
+def _name_rule(x: ShapedArray, *, name: str) -> ShapedArray:
+    return x

@@ -30,7 +30,9 @@ reduce_max_p = _reduction("reduce_max", "any")
 reduce_min_p = _reduction("reduce_min", "any")
 reduce_and_p = _reduction("reduce_and", "intbool")
 reduce_or_p = _reduction("reduce_or", "intbool")
-REDUCTIONS = (reduce_sum_p, reduce_prod_p, reduce_max_p, reduce_min_p, reduce_and_p, reduce_or_p)
+reduce_xor_p = _reduction("reduce_xor", "intbool")
+REDUCTIONS = (reduce_sum_p, reduce_prod_p, reduce_max_p, reduce_min_p, reduce_and_p, reduce_or_p,
+              reduce_xor_p)
 
 
 def _arg_reduction(name: str) -> Primitive:

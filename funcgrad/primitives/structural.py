@@ -1,6 +1,7 @@
 """Structural primitives: they move, select or pad elements without computing
 on them (broadcast_in_dim, reshape, transpose, squeeze, expand_dims, rev,
-slice, dynamic_slice, dynamic_update_slice, concatenate, pad) and iota.
+slice, dynamic_slice, dynamic_update_slice, concatenate, pad, split, tile, copy)
+and iota.
 """
 from __future__ import annotations
 
@@ -199,3 +200,38 @@ iota_p = Primitive("iota")
 def _iota_rule(*, dtype: np.dtype, shape: tuple[int, ...], dimension: int) -> ShapedArray:
     check_axes("iota", (dimension,), len(shape), "dimension")
     return ShapedArray(tuple(shape), dtypes.canonicalize(dtype), False)
+
+
+split_p = Primitive("split", multiple_results=True)
+
+
+@split_p.def_abstract_eval
+def _split_rule(x: ShapedArray, *, sizes: tuple[int, ...], axis: int) -> list[ShapedArray]:
+    check_axes("split", (axis,), x.ndim)
+    if any(s < 0 for s in sizes) or sum(sizes) != x.shape[axis]:
+        raise shape_error("split", f"sizes {sizes} must be non-negative and sum to the size "
+                          f"{x.shape[axis]} of axis {axis} of shape {x.shape}")
+    return [ShapedArray((*x.shape[:axis], s, *x.shape[axis + 1:]), x.dtype, x.weak_type)
+            for s in sizes]
+
+
+tile_p = Primitive("tile")
+
+
+@tile_p.def_abstract_eval
+def _tile_rule(x: ShapedArray, *, reps: tuple[int, ...]) -> ShapedArray:
+    if len(reps) != x.ndim or any(r < 0 for r in reps):
+        raise shape_error("tile", f"reps {reps} must hold one non-negative count per axis of "
+                          f"shape {x.shape}")
+    return ShapedArray(tuple(r * d for r, d in zip(reps, x.shape, strict=True)), x.dtype,
+                       x.weak_type)
+
+
+# A copy is the identity on immutable arrays; the primitive exists so programs
+# that spell one (JAX's ``jnp.array(x, copy=True)``) keep their shape.
+copy_p = Primitive("copy")
+
+
+@copy_p.def_abstract_eval
+def _copy_rule(x: ShapedArray) -> ShapedArray:
+    return x

@@ -1,4 +1,4 @@
-"""Batching rules of checkpoint and of the calls carrying user-defined rules."""
+"""Batching rules of checkpoint, name and the calls carrying user-defined rules."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -9,12 +9,20 @@ from funcgrad.config import memoize
 from funcgrad.core import Primitive, ShapedArray
 from funcgrad.ir import Program
 from funcgrad.transforms.batching.interpreter import (BatchAxis, BatchTrace, BatchTracer, Dim,
-                                                      axis_rule, batch_program, call_batch,
-                                                      move_bdim)
+                                                      axis_rule, batch_program, batch_rules,
+                                                      call_batch, move_bdim)
 from funcgrad.transforms.programs import named
 
 
 axis_rule(P.checkpoint_p, call_batch(P.checkpoint_p))
+
+
+def _name_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *,
+                name: Any) -> tuple[list[Any], list[Dim]]:
+    return [P.name_p.bind(args[0], name=name)], [dims[0]]
+
+
+batch_rules[P.name_p] = _name_batch
 
 
 # User-defined derivative rules are Python functions over flat lists of arrays;
@@ -42,13 +50,19 @@ def _at_zero(axis_size: int, xs: Sequence[tuple[Any, Dim]]) -> list[Any]:
 
 
 @memoize("batched custom rules")
-def _batched_jvp_rule(jvp: Callable[..., Any], dims: tuple[Dim, ...],
+def _batched_jvp_rule(jvp: Callable[..., Any], dims: tuple[Dim, ...], num_consts: int,
                       axis: BatchAxis) -> Callable[..., Any]:
+    """`jvp` over lanes; `dims` are the call's operands' (consts first). The
+    consts the batched call gained go before the user's, and the rule skips them."""
     axis_size = axis.size
+    const_dims, arg_dims = dims[:num_consts], dims[num_consts:]
 
-    def jvp_batched(primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
+    def jvp_batched(consts: Sequence[Any], primals: Sequence[Any],
+                    tangents: Sequence[Any]) -> tuple[Any, Any]:
         # a tangent is laid out like its primal: batched at the same axis, or not at all
-        (p_out, t_out), trace = _run_batched(jvp, axis, (primals, tangents), (dims, dims))
+        (p_out, t_out), trace = _run_batched(
+            jvp, axis, (consts[len(consts) - num_consts:], primals, tangents),
+            (const_dims, arg_dims, arg_dims))
         p_out, t_out = _unpack_all(trace, p_out), _unpack_all(trace, t_out)
         return _at_zero(axis_size, p_out), _at_zero(axis_size, t_out)
     return jvp_batched
@@ -74,13 +88,17 @@ def _batched_bwd(bwd: Callable[..., Any], res_dims: tuple[Dim, ...], in_dims: tu
 
 
 @memoize("batched custom rules")
-def _batched_fwd_rule(fwd: Callable[..., Any], dims: tuple[Dim, ...],
+def _batched_fwd_rule(fwd: Callable[..., Any], dims: tuple[Dim, ...], num_consts: int,
                       axis: BatchAxis) -> Callable[..., Any]:
-    def fwd_batched(primals: Sequence[Any]) -> tuple[list[Any], list[Any], Any]:
-        (outs, res, bwd), trace = _run_batched(fwd, axis, (primals,), (dims,))
+    const_dims, arg_dims = dims[:num_consts], dims[num_consts:]
+
+    def fwd_batched(consts: Sequence[Any], primals: Sequence[Any]
+                    ) -> tuple[list[Any], list[Any], Any]:
+        (outs, res, bwd), trace = _run_batched(
+            fwd, axis, (consts[len(consts) - num_consts:], primals), (const_dims, arg_dims))
         res_unpacked = _unpack_all(trace, res)
         outs_b = _at_zero(axis.size, _unpack_all(trace, outs))
-        bwd_b = _batched_bwd(bwd, tuple(d for _, d in res_unpacked), dims, axis)
+        bwd_b = _batched_bwd(bwd, tuple(d for _, d in res_unpacked), arg_dims, axis)
         return outs_b, [r for r, _ in res_unpacked], bwd_b
     return fwd_batched
 
@@ -93,7 +111,7 @@ def _custom_call_batch(prim: Primitive, rule_param: str,
     def rule(axis: BatchAxis, args: Sequence[Any], dims: Sequence[Dim], *, call: Program,
              num_consts: int, **params: Any) -> tuple[list[Any], list[Dim]]:
         batched, consts, out_dims = batch_program(call, dims, axis, (True,) * len(call.outvars))
-        user_rule = batch_rule(params[rule_param], tuple(dims[num_consts:]), axis)
+        user_rule = batch_rule(params[rule_param], tuple(dims), num_consts, axis)
         outs = prim.bind(*consts, *args, call=batched, **{rule_param: user_rule},
                          num_consts=len(consts) + num_consts)
         return list(outs), list(out_dims)

@@ -33,6 +33,7 @@ batch_rules[P.reduce_max_p] = _reduce_batch(P.reduce_max_p)
 batch_rules[P.reduce_min_p] = _reduce_batch(P.reduce_min_p)
 batch_rules[P.reduce_and_p] = _reduce_batch(P.reduce_and_p)
 batch_rules[P.reduce_or_p] = _reduce_batch(P.reduce_or_p)
+batch_rules[P.reduce_xor_p] = _reduce_batch(P.reduce_xor_p)
 
 
 def _arg_reduce_batch(prim: Primitive) -> Callable[..., tuple[list[Any], list[Dim]]]:

@@ -200,3 +200,31 @@ def _dynamic_update_slice_batch(axis_size: int, args: Sequence[Any], dims: Seque
 
 batch_rules[P.dynamic_slice_p] = _dynamic_slice_batch
 batch_rules[P.dynamic_update_slice_p] = _dynamic_update_slice_batch
+
+
+# split, tile and copy: the batch axis is one more axis left whole
+
+
+def _split_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *,
+                 sizes: tuple[int, ...], axis: int) -> tuple[list[Any], list[Dim]]:
+    (x,), (d,) = args, dims
+    assert d is not None
+    outs = P.split_p.bind(x, sizes=sizes, axis=shift_axis(axis, d))
+    return list(outs), [d] * len(sizes)
+
+
+def _tile_batch(axis_size: int, args: Sequence[Any], dims: Sequence[Dim], *,
+                reps: tuple[int, ...]) -> tuple[list[Any], list[Dim]]:
+    (x,), (d,) = args, dims
+    assert d is not None
+    return [P.tile_p.bind(x, reps=(*reps[:d], 1, *reps[d:]))], [d]
+
+
+def _copy_batch(axis_size: int, args: Sequence[Any],
+                dims: Sequence[Dim]) -> tuple[list[Any], list[Dim]]:
+    return [P.copy_p.bind(args[0])], [dims[0]]
+
+
+batch_rules[P.split_p] = _split_batch
+batch_rules[P.tile_p] = _tile_batch
+batch_rules[P.copy_p] = _copy_batch

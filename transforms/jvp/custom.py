@@ -1,5 +1,15 @@
-"""JVP rules of checkpoint and of the calls carrying user-defined rules
-(funcgrad.custom_rules)."""
+"""JVP rules of checkpoint, name and the calls carrying user-defined rules
+(funcgrad.custom_rules).
+
+The rules of custom_jvp_call and custom_vjp_call receive the values the
+function closes over (its leading `num_consts` operands) like any operand. A
+closed-over value differentiated by this very JVP is one the user's rule knows
+nothing of: a custom_jvp function takes that part of its derivative from its
+own Program (forward mode through the function's code), a custom_vjp function
+raises, as in JAX. Values differentiated by an enclosing transformation are
+seen by the rules as that transformation's tracers, so their derivatives flow
+through the rules' own code.
+"""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -8,34 +18,49 @@ from typing import Any
 from funcgrad import primitives as P
 from funcgrad.errors import UnsupportedError
 from funcgrad.ir import Program
-from funcgrad.transforms.jvp.interpreter import call_jvp, jvp_rules
-from funcgrad.transforms.programs import Zero, aval, instantiate, tangent_aval
+from funcgrad.transforms.jvp.interpreter import call_jvp, jvp_call, jvp_rules
+from funcgrad.transforms.programs import Zero, add_tangents, aval, instantiate, tangent_aval
+from funcgrad.transforms.staging import eval_program
 
 
 jvp_rules[P.checkpoint_p] = call_jvp(P.checkpoint_p)
 
 
-def _closure_check(tangents: Sequence[Any], num_consts: int, what: str) -> None:
-    if any(type(t) is not Zero for t in tangents[:num_consts]):
-        raise UnsupportedError(
-            f"a {what} function closes over a value that is being differentiated; its rule "
-            "cannot account for it. Pass that value as an argument of the function instead.")
+def _name_jvp(primals: Sequence[Any], tangents: Sequence[Any], *,
+              name: Any) -> tuple[Any, Any]:
+    # only the primal is tagged: a policy saves values, never tangents
+    (x,), (t,) = primals, tangents
+    return P.name_p.bind(x, name=name), t
+
+
+jvp_rules[P.name_p] = _name_jvp
 
 
 def _custom_jvp_call_jvp(primals: Sequence[Any], tangents: Sequence[Any], *, call: Program,
                          jvp: Callable[..., Any], num_consts: int) -> tuple[Any, Any]:
     """Run the user's rule (under the parent trace, so it is itself differentiable)."""
-    _closure_check(tangents, num_consts, "custom_jvp")
+    consts, args = primals[:num_consts], primals[num_consts:]
+    const_ts = tangents[:num_consts]
     ts = [instantiate(t) for t in tangents[num_consts:]]
-    return jvp(list(primals[num_consts:]), ts)
+    outs, t_out = jvp(list(consts), list(args), ts)
+    if all(type(t) is Zero for t in const_ts):
+        return outs, t_out
+    # the closed-over values' share of the derivative: through the function's code
+    _, t_closure = jvp_call(lambda *cs: eval_program(call, [*cs, *args]), consts, const_ts)
+    return outs, [add_tangents(a, b) for a, b in zip(t_out, t_closure, strict=True)]
 
 
 def _custom_vjp_call_jvp(primals: Sequence[Any], tangents: Sequence[Any], *, call: Program,
                          fwd: Callable[..., Any], num_consts: int) -> tuple[Any, Any]:
     """Run `fwd` now; the tangents go through `custom_lin`, which only reverse mode
     can use (its transpose calls `bwd` with the residuals)."""
-    _closure_check(tangents, num_consts, "custom_vjp")
-    outs, res, bwd = fwd(list(primals[num_consts:]))
+    if any(type(t) is not Zero for t in tangents[:num_consts]):
+        raise UnsupportedError(
+            f"differentiating the custom_vjp function '{call.name}' with respect to a value "
+            "it closes over: its fwd/bwd rules give cotangents for its arguments only. Pass "
+            "that value as an argument, or convert the function with fg.closure_convert and "
+            "pass the consts it returns as arguments.")
+    outs, res, bwd = fwd(list(primals[:num_consts]), list(primals[num_consts:]))
     ts = [instantiate(t) for t in tangents[num_consts:]]
     out_avals = tuple(tangent_aval(aval(o)) for o in outs)
     t_out = P.custom_lin_p.bind(*res, *ts, num_res=len(res), bwd=bwd, out_avals=out_avals)

@@ -18,6 +18,7 @@ jvp_rules[P.argmax_p] = zero_jvp(P.argmax_p)
 jvp_rules[P.argmin_p] = zero_jvp(P.argmin_p)
 jvp_rules[P.reduce_and_p] = zero_jvp(P.reduce_and_p)
 jvp_rules[P.reduce_or_p] = zero_jvp(P.reduce_or_p)
+jvp_rules[P.reduce_xor_p] = zero_jvp(P.reduce_xor_p)
 
 
 def _reduce_chooser_jvp(prim: Primitive) -> Callable[..., tuple[Any, Any]]:

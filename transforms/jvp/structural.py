@@ -16,6 +16,9 @@ deflinear(P.squeeze_p)
 deflinear(P.expand_dims_p)
 deflinear(P.rev_p)
 deflinear(P.slice_p)
+deflinear(P.split_p)
+deflinear(P.tile_p)
+deflinear(P.copy_p)
 
 
 def _dynamic_slice_jvp(primals: Sequence[Any], tangents: Sequence[Any], *,

@@ -19,7 +19,7 @@ from typing import Any
 from funcgrad import core, primitives as P
 from funcgrad.core import ShapedArray
 from funcgrad.errors import UnsupportedError
-from funcgrad.ir import Program, Var
+from funcgrad.ir import Program, Var, has_effects
 from funcgrad.transforms.partial_eval.interpreter import (PartialEvalTrace, call_partial_eval,
                                                           dce_program, partial_eval_program,
                                                           partial_eval_rules)
@@ -146,7 +146,7 @@ def _cond_partial_eval(trace: PartialEvalTrace, args: Sequence[Any], *,
     (kprogs, nk, uprogs, nslots), consts = cached_programs(("cond_pe", branches, unknowns), build)
     known_ops = [a for a, u in zip(ops, unknowns, strict=True) if not u]
     outs: list[Any] = []
-    if kprogs[0].outvars:
+    if kprogs[0].outvars or any(has_effects(k) for k in kprogs):
         with core.set_trace(trace.parent):
             outs = P.cond_p.bind(index, *consts[:nk], *known_ops, branches=kprogs)
     n_known = len(outs) - nslots
@@ -221,7 +221,7 @@ def _split_scan_body(body: Program, num_consts: int, num_carry: int, const_uk: t
                 known.name), [True] * (n_known_out + len(stacked)))
     inv = dce_program(Program((), known.invars, known.eqns,
                               tuple(res_outs[k] for k in invariant_k), known.name),
-                      [True] * len(invariant_k))
+                      [True] * len(invariant_k), keep_effects=False)
     invariant = Program((), tuple(kc_vars), inv.eqns, inv.outvars, f"{body.name}_invariant")
     res_vars = unknown.invars[:num_res]
     uc_vars, ucarry_vars, ux_vars = split_list(unknown.invars[num_res:], sum(const_uk),
@@ -254,7 +254,7 @@ def _scan_partial_eval(trace: PartialEvalTrace, args: Sequence[Any], *, body: Pr
     params = {"length": length, "reverse": reverse, "unroll": unroll}
     with core.set_trace(trace.parent):
         outs: list[Any] = []
-        if split.known.outvars:
+        if split.known.outvars or has_effects(split.known):
             outs = P.scan_p.bind(*known_consts, *known_init, *known_xs, body=split.known,
                                  num_consts=len(known_consts), num_carry=len(known_init),
                                  **params)

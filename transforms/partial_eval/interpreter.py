@@ -34,7 +34,8 @@ from funcgrad import core
 from funcgrad.config import LRUCache, config
 from funcgrad.core import Primitive, ShapedArray, Trace, Tracer
 from funcgrad.errors import UnsupportedError
-from funcgrad.ir import Atom, Eqn, Literal, Program, Var, check_program, subprograms
+from funcgrad.ir import (Atom, Eqn, Literal, Program, Var, check_program, has_effects,
+                         subprograms)
 from funcgrad.transforms.programs import cached, merge, named, no_tracers
 from funcgrad.transforms.staging import eval_program, hoist_consts, prune, trace_to_program
 
@@ -145,11 +146,13 @@ class PartialEvalTrace(Trace):
 # Programs: split a Program into its known and unknown parts
 
 
-def dce_program(program: Program, used_outputs: Sequence[bool]) -> Program:
-    """Keep only the outputs marked used, and the equations they need."""
+def dce_program(program: Program, used_outputs: Sequence[bool],
+                keep_effects: bool = True) -> Program:
+    """Keep only the outputs marked used, and the equations they need (and, unless
+    `keep_effects` is False, those with effects)."""
     outvars = tuple(v for v, u in zip(program.outvars, used_outputs, strict=True) if u)
     return prune(Program(program.constvars, program.invars, program.eqns, outvars,
-                         program.name))
+                         program.name), keep_effects)
 
 
 class Split:
@@ -212,7 +215,7 @@ def call_partial_eval(prim: Primitive) -> PERule:
         split = partial_eval_program(program, unknowns)
         known_args = [a for a, u in zip(args, unknowns, strict=True) if not u]
         outs: list[Any] = []
-        if split.known.outvars:
+        if split.known.outvars or has_effects(split.known):
             with core.set_trace(trace.parent):
                 outs = prim.bind(*split.known_consts, *known_args,
                                  **{**params, "program": split.known})

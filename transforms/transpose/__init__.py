@@ -7,6 +7,9 @@ from funcgrad.transforms.transpose import (collectives, control, custom,  # noqa
                                            sharding, structural)
 from funcgrad.transforms.transpose import linear_solve  # noqa: F401
 from funcgrad.transforms.transpose import tridiagonal  # noqa: F401
+from funcgrad.transforms.transpose import barrier  # noqa: F401
+from funcgrad.transforms.transpose import windowed  # noqa: F401
+from funcgrad.transforms.transpose import convolution  # noqa: F401
 from funcgrad.transforms.transpose.interpreter import (TransposeRule, backward_pass,
                                                        transpose_linear_flat, transpose_program,
                                                        transpose_rules)

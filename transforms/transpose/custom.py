@@ -1,5 +1,5 @@
-"""Transpose rules of checkpoint (a call) and custom_lin, whose transpose is the
-user's bwd."""
+"""Transpose rules of checkpoint (a call), name (the identity) and custom_lin,
+whose transpose is the user's bwd."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -12,6 +12,13 @@ from funcgrad.transforms.transpose.interpreter import call_transpose, transpose_
 
 
 transpose_rules[P.checkpoint_p] = call_transpose(P.checkpoint_p)
+
+
+def _name_transpose(ct: Any, x: Any, *, name: Any) -> list[Any]:
+    return [ct]
+
+
+transpose_rules[P.name_p] = _name_transpose
 
 
 def _custom_lin_transpose(cts: Sequence[Any], *args: Any, num_res: int, bwd: Any,

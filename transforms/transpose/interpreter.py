@@ -20,12 +20,13 @@ operands always arrive as `UndefinedPrimal(aval)` (one convention for every rule
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from typing import Any, Protocol
 
 from funcgrad.config import LRUCache
 from funcgrad.core import Primitive
 from funcgrad.errors import UnsupportedError
-from funcgrad.ir import Literal, Program, Var
+from funcgrad.ir import Literal, Program, Var, extend_scope
 from funcgrad.transforms.programs import (UndefinedPrimal, Zero, add_tangents, cached, is_undefined,
                                           named, no_tracers, tangent_aval)
 from funcgrad.transforms.staging import hoist_consts, trace_to_program
@@ -96,12 +97,14 @@ def backward_pass(program: Program, args: Sequence[Any], cts_out: Sequence[Any])
                 "Reverse mode and linear_transpose need a function that is linear in the "
                 "values being transposed.")
         eargs = [UndefinedPrimal(a.aval) if is_linear(a) else read(a) for a in eqn.inputs]
-        if eqn.prim.multiple_results:
-            cts_in = rule([Zero(tangent_aval(v.aval)) if c is None else c
-                           for v, c in zip(eqn.outvars, cts, strict=True)],
-                          *eargs, **eqn.params)
-        else:
-            cts_in = rule(cts[0], *eargs, **eqn.params)
+        # the backward pass's equations keep the named scope of the one they transpose
+        with extend_scope(eqn.scope) if eqn.scope else nullcontext():
+            if eqn.prim.multiple_results:
+                cts_in = rule([Zero(tangent_aval(v.aval)) if c is None else c
+                               for v, c in zip(eqn.outvars, cts, strict=True)],
+                              *eargs, **eqn.params)
+            else:
+                cts_in = rule(cts[0], *eargs, **eqn.params)
         for a, ct in zip(eqn.inputs, cts_in, strict=True):
             write(a, ct)
     return [ct_env.get(id(v), Zero(tangent_aval(v.aval))) if id(v) in linear else None

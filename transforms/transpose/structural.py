@@ -1,12 +1,13 @@
 """Transpose rules of the structural primitives: shapes, slices, padding."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from funcgrad import primitives as P
 from funcgrad.errors import UnsupportedError
-from funcgrad.transforms.programs import (UndefinedPrimal, aval, convert, is_undefined,
-                                          tangent_aval, weak_scalar, zeros)
+from funcgrad.transforms.programs import (UndefinedPrimal, Zero, aval, convert, instantiate,
+                                          is_undefined, tangent_aval, weak_scalar, zeros)
 from funcgrad.transforms.transpose.interpreter import transpose_rules
 
 
@@ -133,3 +134,31 @@ transpose_rules[P.expand_dims_p] = _expand_dims_transpose
 transpose_rules[P.transpose_p] = _transpose_transpose
 transpose_rules[P.rev_p] = _rev_transpose
 transpose_rules[P.slice_p] = _slice_transpose
+
+
+def _split_transpose(cts: Sequence[Any], x: UndefinedPrimal, *, sizes: tuple[int, ...],
+                     axis: int) -> list[Any]:
+    if all(type(ct) is Zero for ct in cts):
+        return [Zero(tangent_aval(x.aval))]
+    return [P.concatenate_p.bind(*(instantiate(ct) for ct in cts), dimension=axis)]
+
+
+def _tile_transpose(ct: Any, x: UndefinedPrimal, *, reps: tuple[int, ...]) -> list[Any]:
+    # every copy of an element sends its cotangent back: split each axis into
+    # (rep, size) and sum over the rep axes
+    shape = x.aval.shape
+    pairs = tuple(v for r, d in zip(reps, shape, strict=True) for v in (r, d))
+    if not shape:
+        return [ct]
+    summed = P.reduce_sum_p.bind(P.reshape_p.bind(ct, new_sizes=pairs),
+                                 axes=tuple(range(0, 2 * len(shape), 2)))
+    return [summed]
+
+
+def _copy_transpose(ct: Any, x: UndefinedPrimal) -> list[Any]:
+    return [P.copy_p.bind(ct)]
+
+
+transpose_rules[P.split_p] = _split_transpose
+transpose_rules[P.tile_p] = _tile_transpose
+transpose_rules[P.copy_p] = _copy_transpose

@@ -8,6 +8,11 @@ op's regions. Regions capture the values they read from the enclosing function
 implicitly (StableHLO allows it for if, case and while), so a body's
 closed-over operands are not threaded through the loop state.
 
+A sub-Program with effects (host callbacks) threads the effect token: a loop
+carries it as the first element of its state, a conditional's branches read
+the enclosing one and return their last one first, so callbacks run in the
+order the program was written.
+
 Invariant: a rule reads ``ctx.avals_in``/``ctx.avals_out`` before it builds a
 region, because lowering the region's equations overwrites them.
 """
@@ -18,8 +23,8 @@ from collections.abc import Sequence
 from funcgrad import dtypes
 from funcgrad import primitives as P
 from funcgrad.core import ShapedArray
-from funcgrad.ir import Program
-from funcgrad.xla_backend.lowering.emitter import (LoweringContext, compare, i64_array,
+from funcgrad.ir import Program, has_effects
+from funcgrad.xla_backend.lowering.emitter import (TOKEN, LoweringContext, compare, i64_array,
                                                    lowering_rules)
 
 _I32 = ShapedArray((), dtypes.int32)
@@ -39,32 +44,52 @@ def _cond_lower(ctx: LoweringContext, index: str, *ops: str,
                 branches: tuple[Program, ...]) -> list[str]:
     out_avals = list(ctx.avals_out)
     index_aval = ctx.avals_in[0]
-    if not out_avals:        # no results and no side effects: nothing to run
+    effects = any(has_effects(b) for b in branches)
+    if not out_avals and not effects:        # no results and no side effects: nothing to run
         return []
+    if effects:
+        ctx.effect_token()
+        out_avals = [TOKEN, *out_avals]
     if index_aval.dtype == dtypes.bool_:
-        regions = [ctx.region([], lambda b=b: _inline(ctx, b, ops))
+        regions = [ctx.region([], lambda b=b: _inline(ctx, b, ops), token_result=effects)
                    for b in (branches[1], branches[0])]
-        return ctx.op("stablehlo.if", [index], out_avals, regions=regions)
+        return _untoken(ctx, ctx.op("stablehlo.if", [index], out_avals, regions=regions),
+                        effects)
     # StableHLO's case runs the last branch for any out-of-range index; JAX (and
     # funcgrad) clamp, so a negative index picks branch 0.
     lo = ctx.constant(0, dtypes.int32)
     hi = ctx.constant(len(branches) - 1, dtypes.int32)
     index = ctx.op1("stablehlo.clamp", [lo, index, hi], _I32)
-    regions = [ctx.region([], lambda b=b: _inline(ctx, b, ops)) for b in branches]
-    return ctx.op("stablehlo.case", [index], out_avals, regions=regions)
+    regions = [ctx.region([], lambda b=b: _inline(ctx, b, ops), token_result=effects)
+               for b in branches]
+    return _untoken(ctx, ctx.op("stablehlo.case", [index], out_avals, regions=regions), effects)
+
+
+def _untoken(ctx: LoweringContext, outs: list[str], effects: bool) -> list[str]:
+    """An op's results without its leading effect token, which becomes the current one."""
+    if not effects:
+        return outs
+    ctx.token, *rest = outs
+    return rest
 
 
 def _while_lower(ctx: LoweringContext, *args: str, cond_program: Program,
                  body_program: Program, cond_nconsts: int, body_nconsts: int) -> list[str]:
     out_avals = list(ctx.avals_out)
-    if not out_avals:
+    effects = has_effects(cond_program) or has_effects(body_program)
+    if not out_avals and not effects:
         return []
     cconsts = args[:cond_nconsts]
     bconsts = args[cond_nconsts:cond_nconsts + body_nconsts]
-    init = args[cond_nconsts + body_nconsts:]
-    cond_region = ctx.region(out_avals, lambda *c: _inline(ctx, cond_program, [*cconsts, *c]))
-    body_region = ctx.region(out_avals, lambda *c: _inline(ctx, body_program, [*bconsts, *c]))
-    return ctx.op("stablehlo.while", list(init), out_avals, regions=[cond_region, body_region])
+    init = list(args[cond_nconsts + body_nconsts:])
+    state = [ctx.effect_token(), *init] if effects else init
+    cond_region = ctx.region(out_avals, lambda *c: _inline(ctx, cond_program, [*cconsts, *c]),
+                             token_arg=effects)
+    body_region = ctx.region(out_avals, lambda *c: _inline(ctx, body_program, [*bconsts, *c]),
+                             token_arg=effects, token_result=effects)
+    outs = ctx.op("stablehlo.while", state, [TOKEN, *out_avals] if effects else out_avals,
+                  regions=[cond_region, body_region])
+    return _untoken(ctx, outs, effects)
 
 
 def _scan_lower(ctx: LoweringContext, *args: str, body: Program, num_consts: int,
@@ -109,6 +134,7 @@ def _scan_lower(ctx: LoweringContext, *args: str, body: Program, num_consts: int
         trips = 0
     if trips:
         state_avals = [_I64, *carry_avals, *ys_avals]
+        effects = has_effects(body)
 
         def cond_body(i: str, *_: str) -> list[str]:
             return [compare(ctx, "LT", i, ctx.constant(trips * unroll, dtypes.int64))]
@@ -120,9 +146,14 @@ def _scan_lower(ctx: LoweringContext, *args: str, body: Program, num_consts: int
                 i = ctx.op1("stablehlo.add", [i, ctx.constant(1, dtypes.int64)], _I64)
             return [i, *c, *y]
 
-        regions = [ctx.region(state_avals, cond_body), ctx.region(state_avals, loop_body)]
-        res = ctx.op("stablehlo.while", [ctx.constant(0, dtypes.int64), *carry, *ys],
-                     state_avals, regions=regions)
+        regions = [ctx.region(state_avals, cond_body, token_arg=effects),
+                   ctx.region(state_avals, loop_body, token_arg=effects, token_result=effects)]
+        state = [ctx.constant(0, dtypes.int64), *carry, *ys]
+        if effects:
+            state = [ctx.effect_token(), *state]
+        res = _untoken(ctx, ctx.op("stablehlo.while", state,
+                                   [TOKEN, *state_avals] if effects else state_avals,
+                                   regions=regions), effects)
         carry, ys = res[1:1 + num_carry], res[1 + num_carry:]
     for k in range(trips * unroll, length):     # the remainder, straight-line
         carry, ys = step(ctx.constant(k, dtypes.int64), carry, ys)

@@ -1,5 +1,6 @@
 """Lowering rules of the primitives for user-defined derivatives and
-rematerialisation: custom_jvp_call, custom_vjp_call, custom_lin and checkpoint.
+rematerialisation: custom_jvp_call, custom_vjp_call, custom_lin, checkpoint
+and name (the identity: a name matters only to checkpoint's policies).
 
 Derivative rules matter only to the interpreters; once lowered, a custom_jvp or
 custom_vjp call is a call of its primal Program. custom_lin, the linear map a
@@ -14,7 +15,7 @@ from typing import Any
 
 from funcgrad import dtypes
 from funcgrad import primitives as P
-from funcgrad.ir import Program
+from funcgrad.ir import Program, has_effects
 from funcgrad.xla_backend.lowering.emitter import (LoweringContext, compare, i64_array,
                                                    lowering_rules)
 
@@ -37,9 +38,9 @@ def _custom_lin_lower(ctx: LoweringContext, *args: str, **params: Any) -> list[s
 
 
 def _checkpoint_lower(ctx: LoweringContext, *args: str, program: Program, name: str,
-                      prevent_cse: bool) -> list[str]:
+                      prevent_cse: bool, policy: Any) -> list[str]:
     floats = [a for a in args if dtypes.is_inexact(ctx.avals[a].dtype) and ctx.avals[a].size]
-    if not (prevent_cse and floats and program.outvars):
+    if not (prevent_cse and floats and program.outvars) or has_effects(program):
         return ctx.call(program, args)
     # Keep XLA from merging a recomputation with the forward pass (which would
     # keep the forward values alive and undo the saving): run the body inside a
@@ -57,7 +58,12 @@ def _checkpoint_lower(ctx: LoweringContext, *args: str, program: Program, name: 
     return ctx.op("stablehlo.if", [pred], program.out_avals, regions=regions)
 
 
+def _name_lower(ctx: LoweringContext, x: str, *, name: Any) -> list[str]:
+    return [x]
+
+
 lowering_rules.update({
     P.custom_jvp_call_p: _custom_jvp_call_lower, P.custom_vjp_call_p: _custom_vjp_call_lower,
     P.custom_lin_p: _custom_lin_lower, P.checkpoint_p: _checkpoint_lower,
+    P.name_p: _name_lower,
 })

@@ -17,13 +17,13 @@ emission order, so lowering the same Program twice gives the same text;
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
 from funcgrad import dtypes
 from funcgrad.core import Primitive, ShapedArray
-from funcgrad.ir import Eqn, Literal, Program, Var
+from funcgrad.ir import Eqn, Literal, Program, Var, has_effects, join_scopes
 from funcgrad.sharding import Mesh, NamedSharding
 
 
@@ -58,7 +58,14 @@ def elt_type(dtype: np.dtype) -> str:
     return {"i": f"i{bits}", "u": f"ui{bits}", "f": f"f{bits}"}[dtype.kind]
 
 
+# The aval of an effect token: what orders a program's host callbacks. Compared
+# by identity; it never reaches a Program, only the emitted text.
+TOKEN = ShapedArray((), np.dtype(np.bool_))
+
+
 def tensor_type(aval: ShapedArray) -> str:
+    if aval is TOKEN:
+        return "!stablehlo.token"
     dims = "".join(f"{d}x" for d in aval.shape)
     return f"tensor<{dims}{elt_type(aval.dtype)}>"
 
@@ -88,10 +95,15 @@ def scalar_text(value: Any, dtype: np.dtype) -> str:
 
 
 class LoweringContext:
-    """Emits one function's body; names SSA values and remembers their types."""
+    """Emits one function's body; names SSA values and remembers their types.
 
-    def __init__(self, module: ModuleBuilder):
+    `scope` is the named scope of the equation being lowered, its callers'
+    included: the ops an equation in a named scope emits carry the location
+    ``loc("scope/primitive")`` (XLA keeps it as the HLO op's metadata op_name)."""
+
+    def __init__(self, module: ModuleBuilder, scope: str = ""):
         self.module = module
+        self.scope = scope
         self.lines: list[str] = []
         self.types: dict[str, str] = {}
         self.avals: dict[str, ShapedArray] = {}
@@ -99,6 +111,8 @@ class LoweringContext:
         self.avals_in: list[ShapedArray] = []
         self.avals_out: list[ShapedArray] = []
         self.indent = "    "
+        # the effect token the next effectful op consumes (None: none made yet)
+        self.token: str | None = None
 
     def fresh(self) -> str:
         self.counter += 1
@@ -153,13 +167,33 @@ class LoweringContext:
             aval = self.avals[x]
         return self.op1("stablehlo.convert", [x], aval.update(dtype=dtype))
 
+    def effect_token(self) -> str:
+        """The token the next effectful op takes (made here on first use)."""
+        if self.token is None:
+            self.token = self.op1("stablehlo.after_all", [], TOKEN)
+        return self.token
+
     def region(self, arg_avals: Sequence[ShapedArray],
-               body: Callable[..., Sequence[str]]) -> str:
-        """A region ``{ ^bb0(args): ...; stablehlo.return }`` built by `body(*args)`."""
+               body: Callable[..., Sequence[str]], *, token_arg: bool = False,
+               token_result: bool = False) -> str:
+        """A region ``{ ^bb0(args): ...; stablehlo.return }`` built by `body(*args)`.
+
+        For an op whose sub-program has effects: with `token_arg` the region's first
+        argument is the effect token (a loop carries it), else the region reads the
+        enclosing one; with `token_result` it returns its last token first."""
         saved, self.lines = self.lines, []
         outer_indent, self.indent = self.indent, self.indent + "    "
+        outer_token = self.token
         args = [self.bind("%b" + self.fresh()[1:], a) for a in arg_avals]
-        results = list(body(*args))
+        if token_arg:
+            self.token = self.bind("%b" + self.fresh()[1:], TOKEN)
+            args = [self.token, *args]
+            results = list(body(*args[1:]))
+        else:
+            results = list(body(*args))
+        if token_result:
+            results = [self.effect_token(), *results]
+        self.token = outer_token
         ret_t = ", ".join(self.types[r] for r in results)
         self.lines.append(f'{self.indent}"stablehlo.return"({", ".join(results)}) '
                           f': ({ret_t}) -> ()')
@@ -169,12 +203,19 @@ class LoweringContext:
         return f"{{\n{self.indent}  ^bb0({hdr}):\n{inner}\n{self.indent}}}"
 
     def call(self, program: Program, operands: Sequence[str]) -> list[str]:
-        """Call `program` as a private function of the module (emitted once per Program)."""
-        fname = self.module.function(program)
+        """Call `program` as a private function of the module (emitted once per Program).
+        One with effects takes the effect token first and returns the next one first."""
+        fname = self.module.function(program, scope=self.scope)
         res = self.fresh()
         n = len(program.outvars)
+        out_avals = list(program.out_avals)
+        effects = has_effects(program)
+        if effects:
+            operands = [self.effect_token(), *operands]
+            out_avals = [TOKEN, *out_avals]
+            n += 1
         in_t = ", ".join(self.types[o] for o in operands)
-        outs = [tensor_type(a) for a in program.out_avals]
+        outs = [tensor_type(a) for a in out_avals]
         out_t = f"({', '.join(outs)})"
         lhs = f"{res}:{n}" if n > 1 else res
         if n == 0:
@@ -184,8 +225,10 @@ class LoweringContext:
         self.lines.append(f"{self.indent}{lhs} = func.call @{fname}({', '.join(operands)}) "
                           f": ({in_t}) -> {out_t}")
         names = [f"{res}#{i}" for i in range(n)] if n > 1 else [res]
-        for nm, a in zip(names, program.out_avals, strict=True):
+        for nm, a in zip(names, out_avals, strict=True):
             self.bind(nm, a)
+        if effects:
+            self.token, *names = names
         return names
 
     def lower_eqns(self, program: Program, in_names: Sequence[str]) -> list[str]:
@@ -199,6 +242,7 @@ class LoweringContext:
                 return self.constant(a.val, a.aval.dtype)
             return env[id(a)]
 
+        outer = self.scope
         for eqn in program.eqns:
             rule = lowering_rules.get(eqn.prim)
             if rule is None:
@@ -206,7 +250,13 @@ class LoweringContext:
             ins = [read(a) for a in eqn.inputs]
             self.avals_in = [a.aval for a in eqn.inputs]
             self.avals_out = [v.aval for v in eqn.outvars]
+            self.scope = join_scopes(outer, eqn.scope)
+            first = len(self.lines)
             outs = rule(self, *ins, **eqn.params)
+            if self.scope:
+                loc = f" loc({string_attr(f'{self.scope}/{eqn.prim.name}')})"
+                self.lines[first:] = [line + loc for line in self.lines[first:]]
+            self.scope = outer
             for v, nm in zip(eqn.outvars, outs, strict=True):
                 env[id(v)] = nm
         return [read(a) for a in program.outvars]
@@ -233,7 +283,7 @@ class ModuleBuilder:
     def __init__(self, name: str):
         self.name = name
         self.functions: list[str] = []
-        self.names: dict[int, str] = {}
+        self.names: dict[tuple[int, str], str] = {}     # (Program id, calling scope)
         # Programs are keyed by id(): keep each alive until the module is built,
         # so no id is reused by a new Program meanwhile.
         self.keep: list[Program] = []
@@ -242,6 +292,8 @@ class ModuleBuilder:
         # body): collectives there name its axes
         self.manual: Mesh | None = None
         self.channels = 0
+        # the host callbacks the module calls, in the order of their indices
+        self.host_callbacks: list[Callable[..., Any]] = []
 
     def channel(self) -> str:
         """A fresh device-to-device channel handle for one collective."""
@@ -269,19 +321,29 @@ class ModuleBuilder:
     def function(self, program: Program, name: str | None = None,
                  public: bool = False,
                  shardings: tuple[Sequence[NamedSharding], Sequence[NamedSharding | None] | None]
-                 | None = None) -> str:
-        key = id(program)
+                 | None = None, scope: str = "") -> str:
+        """The function computing `program` (emitted once per Program and calling
+        scope: its ops' locations name the scope it is called from)."""
+        key = (id(program), scope)
         if key in self.names and not public:
             return self.names[key]
         fname = name or f"{_sanitize(program.name)}_{len(self.names)}"
         self.names[key] = fname
         self.keep.append(program)
-        ctx = LoweringContext(self)
+        ctx = LoweringContext(self, scope)
         args = [ctx.bind(f"%arg{i}", v.aval)
                 for i, v in enumerate((*program.constvars, *program.invars))]
+        threads_token = not public and has_effects(program)
+        if threads_token:       # a private function with effects: token in, token out
+            ctx.token = ctx.bind(f"%arg{len(args)}", TOKEN)
         outs = ctx.lower_eqns(program, args)
+        out_avals = list(program.out_avals)
+        if threads_token:
+            args = [f"%arg{len(args)}", *args]
+            outs = [ctx.effect_token(), *outs]
+            out_avals = [TOKEN, *out_avals]
         in_attrs = [""] * len(args)
-        out_attrs = [""] * len(program.out_avals)
+        out_attrs = [""] * len(out_avals)
         if shardings is not None:
             ins, outs_sh = shardings
             in_attrs = [f" {{sdy.sharding = {self.sharding_attr(sh, v.aval.ndim)}}}"
@@ -292,7 +354,7 @@ class ModuleBuilder:
                     out_attrs[i] = f" {{sdy.sharding = {self.sharding_attr(sh, a.ndim)}}}"
         sig = ", ".join(f"{a}: {ctx.types[a]}{at}" for a, at in zip(args, in_attrs, strict=True))
         out_t = ", ".join(tensor_type(a) + at
-                          for a, at in zip(program.out_avals, out_attrs, strict=True))
+                          for a, at in zip(out_avals, out_attrs, strict=True))
         ret = (f"    return {', '.join(outs)} : {', '.join(ctx.types[o] for o in outs)}"
                if outs else "    return")
         vis = "public" if public else "private"
@@ -314,6 +376,16 @@ def _mesh_axes(mesh: Mesh) -> str:
     return ", ".join(f'"{n}"={k}' for n, k in mesh.shape.items())
 
 
+def string_attr(text: str) -> str:
+    """`text` as an MLIR string literal: quoted, with quotes, backslashes and
+    non-printable bytes escaped as ``\\XX`` (hex)."""
+    out = []
+    for b in text.encode():
+        c = chr(b)
+        out.append(f"\\{b:02X}" if c in '"\\' or not 32 <= b < 127 else c)
+    return '"' + "".join(out) + '"'
+
+
 def _sanitize(name: str) -> str:
     out = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
     return out if out and not out[0].isdigit() else f"f_{out}"
@@ -324,11 +396,25 @@ def lower_program(program: Program, name: str | None = None,
                   | None = None) -> str:
     """The StableHLO module whose public @main computes `program`. `shardings`: the
     layout of each input and, where not None, of each output, over one mesh."""
+    return lower_module(program, name, shardings).text
+
+
+class Module(NamedTuple):
+    """A lowered module: its text, and the host callbacks its custom calls name by
+    index (compiling it must hand them to XLA in this order)."""
+    text: str
+    host_callbacks: tuple[Callable[..., Any], ...]
+
+
+def lower_module(program: Program, name: str | None = None,
+                 shardings: tuple[Sequence[NamedSharding], Sequence[NamedSharding | None] | None]
+                 | None = None) -> Module:
+    """`lower_program`, with the host callbacks the text refers to."""
     mb = ModuleBuilder(f"jit_{name or program.name}")
     if shardings is not None and shardings[0]:
         mb.mesh_symbol(shardings[0][0].mesh)
     mb.function(program, "main", public=True, shardings=shardings)
-    return mb.text()
+    return Module(mb.text(), tuple(mb.host_callbacks))
 
 
 def eqn_program(prim: Primitive, in_avals: Sequence[ShapedArray], params: dict[str, Any],

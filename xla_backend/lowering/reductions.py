@@ -22,8 +22,9 @@ from funcgrad.xla_backend.lowering.emitter import (LoweringContext, compare, i64
 
 
 def identity_value(op: str, dtype: np.dtype) -> Any:
-    """The identity element of a monoid `op` ("add", "mul", "max", "min", "and", "or")."""
-    if op in ("add", "or"):
+    """The identity element of a monoid `op` ("add", "mul", "max", "min", "and", "or",
+    "xor")."""
+    if op in ("add", "or", "xor"):
         return 0
     if op == "mul":
         return 1
@@ -38,7 +39,8 @@ def identity_value(op: str, dtype: np.dtype) -> Any:
 
 
 _MONOID_OPS = {"add": "stablehlo.add", "mul": "stablehlo.multiply", "max": "stablehlo.maximum",
-               "min": "stablehlo.minimum", "and": "stablehlo.and", "or": "stablehlo.or"}
+               "min": "stablehlo.minimum", "and": "stablehlo.and", "or": "stablehlo.or",
+               "xor": "stablehlo.xor"}
 
 
 def monoid_op(op: str, dtype: np.dtype) -> str:
@@ -82,6 +84,10 @@ def _reduce_and_lower(ctx: LoweringContext, x: str, *, axes: tuple[int, ...]) ->
 
 def _reduce_or_lower(ctx: LoweringContext, x: str, *, axes: tuple[int, ...]) -> list[str]:
     return [reduce(ctx, x, "or", axes, ctx.avals_out[0])]
+
+
+def _reduce_xor_lower(ctx: LoweringContext, x: str, *, axes: tuple[int, ...]) -> list[str]:
+    return [reduce(ctx, x, "xor", axes, ctx.avals_out[0])]
 
 
 # ---------------------------------------------------------------------------
@@ -202,6 +208,7 @@ lowering_rules.update({
     P.reduce_sum_p: _reduce_sum_lower, P.reduce_prod_p: _reduce_prod_lower,
     P.reduce_max_p: _reduce_max_lower, P.reduce_min_p: _reduce_min_lower,
     P.reduce_and_p: _reduce_and_lower, P.reduce_or_p: _reduce_or_lower,
+    P.reduce_xor_p: _reduce_xor_lower,
     P.argmax_p: _argmax_lower, P.argmin_p: _argmin_lower,
     P.cumsum_p: _cumsum_lower, P.cumprod_p: _cumprod_lower, P.cummax_p: _cummax_lower,
     P.cummin_p: _cummin_lower, P.dot_general_p: _dot_general_lower,

@@ -1,9 +1,11 @@
 """Lowering rules of the structural primitives: broadcast_in_dim, reshape,
 transpose, squeeze, expand_dims, rev, slice, dynamic_slice, dynamic_update_slice,
-concatenate, pad and iota.
+concatenate, pad, iota, split, tile and copy.
 
 Each is one StableHLO op with its params spelled as attributes; squeeze and
-expand_dims are reshapes (StableHLO has no separate op for them). Dynamic
+expand_dims are reshapes (StableHLO has no separate op for them), split is a
+slice per piece, tile a broadcast then a reshape, and copy is its operand (XLA
+copies buffers where it must). Dynamic
 indices are converted to int64 so every index operand of one op has one type,
 as StableHLO requires.
 """
@@ -100,3 +102,33 @@ lowering_rules.update({
     P.dynamic_update_slice_p: _dynamic_update_slice_lower,
     P.concatenate_p: _concatenate_lower, P.pad_p: _pad_lower, P.iota_p: _iota_lower,
 })
+
+
+def _split_lower(ctx: LoweringContext, x: str, *, sizes: tuple[int, ...],
+                 axis: int) -> list[str]:
+    shape = ctx.avals[x].shape
+    outs, start = [], 0
+    for out in ctx.avals_out:
+        lo = tuple(start if i == axis else 0 for i in range(len(shape)))
+        hi = tuple(start + out.shape[axis] if i == axis else d for i, d in enumerate(shape))
+        outs.append(ctx.op1("stablehlo.slice", [x], out,
+                            f"start_indices = {i64_array(lo)}, limit_indices = "
+                            f"{i64_array(hi)}, strides = {i64_array((1,) * len(shape))}"))
+        start += out.shape[axis]
+    return outs
+
+
+def _tile_lower(ctx: LoweringContext, x: str, *, reps: tuple[int, ...]) -> list[str]:
+    # (d0, d1, ...) -> (r0, d0, r1, d1, ...) -> (r0*d0, r1*d1, ...)
+    a = ctx.avals[x]
+    wide = tuple(v for r, d in zip(reps, a.shape, strict=True) for v in (r, d))
+    b = ctx.op1("stablehlo.broadcast_in_dim", [x], a.update(shape=wide),
+                f"broadcast_dimensions = {i64_array(tuple(range(1, 2 * a.ndim, 2)))}")
+    return [ctx.op1("stablehlo.reshape", [b], ctx.avals_out[0])]
+
+
+def _copy_lower(ctx: LoweringContext, x: str) -> list[str]:
+    return [x]
+
+
+lowering_rules.update({P.split_p: _split_lower, P.tile_p: _tile_lower, P.copy_p: _copy_lower})
