@@ -165,7 +165,133 @@ CASES: dict[str, list[Case]] = {
     "issubdtype": [lambda m: m.issubdtype(np.float32, np.floating)],
     "isscalar": [lambda m: m.isscalar(3.0)], "finfo": [lambda m: m.finfo(np.float32).eps],
     "iinfo": [lambda m: m.iinfo(np.int16).max],
+    # set routines
+    "isin": [lambda m: m.isin(IDX, [1, 3]), lambda m: m.isin(A, V, invert=True)],
+    "intersect1d": [lambda m: m.intersect1d(IDX, [1, 3, 7]),
+                    lambda m: m.intersect1d(IDX, [0, 1, 1], return_indices=True)],
+    "union1d": [lambda m: m.union1d(IDX, [7, 1]), lambda m: m.union1d(N, V)],
+    "setdiff1d": [lambda m: m.setdiff1d(IDX, [1])],
+    "setxor1d": [lambda m: m.setxor1d(IDX, [1, 7])],
+    # index tricks
+    "indices": [lambda m: m.indices((2, 3)), lambda m: m.indices((2, 3), sparse=True)],
+    "tril_indices": [lambda m: m.tril_indices(3, -1, 4)],
+    "triu_indices": [lambda m: m.triu_indices(4, 1)],
+    "tril_indices_from": [lambda m: m.tril_indices_from(A)],
+    "triu_indices_from": [lambda m: m.triu_indices_from(A, 1)],
+    "diag_indices": [lambda m: m.diag_indices(3, 3)],
+    "diag_indices_from": [lambda m: m.diag_indices_from(S)],
+    "mask_indices": [lambda m: m.mask_indices(3, np.triu, 1)],
+    "unravel_index": [lambda m: m.unravel_index(IDX * 5, (4, 5)),
+                      lambda m: m.unravel_index(IDX, (2, 3), order="F")],
+    "ravel_multi_index": [lambda m: m.ravel_multi_index((IDX, IDX[::-1]), (4, 5)),
+                          lambda m: m.ravel_multi_index((IDX + 3, IDX), (4, 5), mode="clip")],
+    "fill_diagonal": [lambda m: _fill_diagonal(m, A.copy(), 9.0)],
+    # polynomials
+    "poly": [lambda m: m.poly(V[:3]), lambda m: m.poly(S)],
+    "polyadd": [lambda m: m.polyadd(V[:2], W)], "polysub": [lambda m: m.polysub(W, V[:3])],
+    "polymul": [lambda m: m.polymul(V[:3], W[:2])], "polyder": [lambda m: m.polyder(W, 2)],
+    "polyint": [lambda m: m.polyint(W[:3], 2, k=[1.0, 2.0])],
+    "polydiv": [lambda m: m.polydiv(W, np.array([2.0, 1.0]))],
+    "polyfit": [lambda m: m.polyfit(G, V, 2), lambda m: m.polyfit(G, V, 1, w=P)],
+    "roots": [lambda m: m.roots(np.array([1.0, 0.0, 4.0]))],
+    # floats and integers taken apart
+    "ldexp": [lambda m: m.ldexp(V, IDX)], "frexp": [lambda m: m.frexp(np.append(V, 0.0))],
+    "modf": [lambda m: m.modf(np.append(V, -0.0))], "divmod": [lambda m: m.divmod(IDX, 2)],
+    "signbit": [lambda m: m.signbit(np.append(V, -0.0))], "spacing": [lambda m: m.spacing(V)],
+    "float_power": [lambda m: m.float_power(IDX, 2)],
+    "isposinf": [lambda m: m.isposinf(np.array([np.inf, -np.inf, 1.0]))],
+    "isneginf": [lambda m: m.isneginf(np.array([np.inf, -np.inf, 1.0]))],
+    "gcd": [lambda m: m.gcd(IDX * 6, np.array([4, 9, 0, 6, 5]))],
+    "lcm": [lambda m: m.lcm(IDX, np.array([4, 6, 0, 6, 5]))],
+    "bitwise_count": [lambda m: m.bitwise_count(IDX * -7)],
+    "bitwise_invert": [lambda m: m.bitwise_invert(IDX)],
+    "bitwise_left_shift": [lambda m: m.bitwise_left_shift(IDX, 2)],
+    "bitwise_right_shift": [lambda m: m.bitwise_right_shift(IDX * 9, 1)],
+    # windows
+    **{n: [lambda m, n=n: getattr(m, n)(6), lambda m, n=n: getattr(m, n)(1)]
+       for n in ("bartlett", "blackman", "hamming", "hanning")},
+    "kaiser": [lambda m: m.kaiser(6, 14.0), lambda m: m.kaiser(5, 0.5)],
+    "i0": [lambda m: m.i0(V), lambda m: m.i0(IDX)],
+    # rearranging
+    "append": [lambda m: m.append(A, V), lambda m: m.append(A, A, axis=0)],
+    "insert": [lambda m: m.insert(A, 1, 5.0, axis=1), lambda m: m.insert(V, [0, 2, 2], W[:3])],
+    "delete": [lambda m: m.delete(A, 1, axis=1), lambda m: m.delete(V, [0, 3])],
+    "block": [lambda m: m.block([[S, S[:, :1]], [S[:1], S[:1, :1]]])],
+    "resize": [lambda m: m.resize(V, (3, 4))], "rollaxis": [lambda m: m.rollaxis(A[None], 2)],
+    "unstack": [lambda m: m.unstack(A, axis=1)], "concat": [lambda m: m.concat([A, A], axis=1)],
+    "put_along_axis": [lambda m: _put_along_axis(m, A.copy())],
+    "choose": [lambda m: m.choose(IDX % 2, [V, W]),
+               lambda m: m.choose(IDX, [V, W], mode="clip")],
+    "compress": [lambda m: m.compress([True, False, True], A, axis=0)],
+    "extract": [lambda m: m.extract(A > 0, A)],
+    "trim_zeros": [lambda m: m.trim_zeros(np.array([0, 0, 1, 2, 0]))],
+    "partition": [lambda m: np.asarray(m.partition(V, 2))[2]],
+    "argpartition": [lambda m: V[np.asarray(m.argpartition(V, 2))][2]],
+    "sort_complex": [lambda m: m.sort_complex(IDX)],
+    "fromfunction": [lambda m: m.fromfunction(lambda i, j: i * 3 + j, (2, 3))],
+    "logspace": [lambda m: m.logspace(0, 2, 5), lambda m: m.logspace(0, 3, 4, base=2.0)],
+    "geomspace": [lambda m: m.geomspace(1, 1000, 4), lambda m: m.geomspace(-1, -16, 5)],
+    # calculus and bins
+    "gradient": [lambda m: m.gradient(V), lambda m: m.gradient(V, G, edge_order=2),
+                 lambda m: m.gradient(A, 0.5)],
+    "unwrap": [lambda m: m.unwrap(np.array([0.0, 3.0, 6.5, 1.0, -4.0]))],
+    "digitize": [lambda m: m.digitize(V, np.array([-1.0, 0.0, 1.0])),
+                 lambda m: m.digitize(V, np.array([1.0, 0.0, -1.0]), right=True)],
+    "histogram2d": [lambda m: m.histogram2d(V, W, bins=3)],
+    "histogramdd": [lambda m: m.histogramdd(A.T, bins=2)],
+    # functions of functions
+    "apply_along_axis": [lambda m: m.apply_along_axis(lambda v: v[::-1] * 2, 1, A)],
+    "apply_over_axes": [lambda m: m.apply_over_axes(m.sum, A, [0, 1])],
+    "piecewise": [lambda m: m.piecewise(V, [V < 0, V > 1], [lambda v: -v, 1.0, 0.5])],
+    # array API and conversions
+    "astype": [lambda m: m.astype(V, np.int32)], "isdtype": [
+        lambda m: m.isdtype(np.float32, ("integral", "real floating"))],
+    "can_cast": [lambda m: m.can_cast(np.int32, np.float32)],
+    "vecdot": [lambda m: m.vecdot(C, C[::-1])], "matvec": [lambda m: m.matvec(A, W[:4])],
+    "vecmat": [lambda m: m.vecmat(V[:3], A)],
+    "array_equiv": [lambda m: m.array_equiv(V, np.stack([V, V]))],
+    "asarray_chkfinite": [lambda m: m.asarray_chkfinite(V)],
+    "ascontiguousarray": [lambda m: m.ascontiguousarray(A.T)],
+    "asfortranarray": [lambda m: m.asfortranarray(A)],
+    "iterable": [lambda m: m.iterable(V), lambda m: m.iterable(2.0)],
+    "real_if_close": [lambda m: m.real_if_close(C.real + 1e-15j)],
+    # dtypes, memory, text and host constructors
+    "common_type": [lambda m: m.common_type(IDX, V.astype(np.float32))],
+    "min_scalar_type": [lambda m: m.min_scalar_type(10)],
+    "mintypecode": [lambda m: m.mintypecode(["f", "d"])], "typename": [lambda m: m.typename("d")],
+    "asanyarray": [lambda m: m.asanyarray([1, 2])], "require": [lambda m: m.require(V, None, "C")],
+    "isfortran": [lambda m: m.isfortran(np.ones((2, 2)))],
+    "shares_memory": [lambda m: m.shares_memory(V, W)],
+    "may_share_memory": [lambda m: m.may_share_memory(V, W)],
+    "frombuffer": [lambda m: m.frombuffer(V.tobytes())],
+    "fromiter": [lambda m: m.fromiter(range(4), np.int64)],
+    "fromstring": [lambda m: m.fromstring("1 2 3", sep=" ")],
+    "array2string": [lambda m: m.array2string(m.asarray(V), precision=2)],
+    "array_repr": [lambda m: m.array_repr(m.asarray(A)).replace("Array", "array")],
+    "array_str": [lambda m: m.array_str(m.asarray(V))],
+    "packbits": [lambda m: m.packbits(IDX > 1), lambda m: m.packbits(A > 0, axis=1,
+                                                                    bitorder="little")],
+    "unpackbits": [lambda m: m.unpackbits(np.array([3, 200], np.uint8)),
+                   lambda m: m.unpackbits(np.array([[7], [9]], np.uint8), axis=1, count=5)],
+    "unique_all": [lambda m: tuple(m.unique_all(IDX))],
+    "unique_counts": [lambda m: tuple(m.unique_counts(IDX))],
+    "unique_inverse": [lambda m: tuple(m.unique_inverse(IDX))],
 }
+
+
+def _fill_diagonal(m: Any, a: np.ndarray, val: float) -> Any:
+    if m is np:
+        np.fill_diagonal(a, val)
+        return a
+    return m.fill_diagonal(a, val, inplace=False)
+
+
+def _put_along_axis(m: Any, a: np.ndarray) -> Any:
+    idx = np.array([[1], [0], [3]])
+    if m is np:
+        np.put_along_axis(a, idx, 7.0, 1)
+        return a
+    return m.put_along_axis(a, idx, 7.0, 1, inplace=False)
 
 
 def implemented_names() -> list[str]:

@@ -7,6 +7,7 @@ gives (float64 by default); arguments funcgrad does not support (``out=``,
 """
 from __future__ import annotations
 
+import builtins as _builtins
 import sys as _sys
 from typing import Any
 
@@ -61,14 +62,14 @@ acos, acosh, asin, asinh, atan, atanh, atan2 = (arccos, arccosh, arcsin, arcsinh
                                                 arctanh, arctan2)
 
 
-def _is_dtype_like(a: Any) -> bool:
+def _is_dtype_like(a: Any) -> _builtins.bool:
     return isinstance(a, (_np.dtype, str)) or (isinstance(a, type) and
                                                issubclass(a, _np.generic))
 
 
 def result_type(*args: Any) -> _np.dtype:
     """NumPy 2's result_type (NEP 50): arrays, dtypes, and weak Python scalars."""
-    return _dtypes.result_type(*(a if isinstance(a, (bool, int, float, complex)) else
+    return _dtypes.result_type(*(a if isinstance(a, (_builtins.bool, int, float, complex)) else
                                  _dtypes.canonicalize(a) if _is_dtype_like(a) else
                                  _aval(_operand(a)) for a in args))[0]
 
@@ -77,16 +78,16 @@ def promote_types(a: Any, b: Any) -> _np.dtype:
     return _dtypes.result_type(_dtypes.canonicalize(a), _dtypes.canonicalize(b))[0]
 
 
-def issubdtype(arg1: Any, arg2: Any) -> bool:
+def issubdtype(arg1: Any, arg2: Any) -> _builtins.bool:
     return _np.issubdtype(arg1, arg2)
 
 
-def iscomplexobj(x: Any) -> bool:
+def iscomplexobj(x: Any) -> _builtins.bool:
     """Whether `x` has a complex dtype (its values do not matter), like NumPy."""
     return _dtypes.is_complex(_aval(_operand(x)).dtype)
 
 
-def isrealobj(x: Any) -> bool:
+def isrealobj(x: Any) -> _builtins.bool:
     return not iscomplexobj(x)
 
 
@@ -106,17 +107,17 @@ def iscomplex(x: Any) -> Any:
     return not_equal(v.imag, 0)
 
 
-def isscalar(x: Any) -> bool:
+def isscalar(x: Any) -> _builtins.bool:
     return _np.isscalar(x)
 
 
 def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
-             equal_nan: bool = False) -> Any:
+             equal_nan: _builtins.bool = False) -> Any:
     return all(isclose(a, b, rtol, atol, equal_nan))
 
 
 def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
-            equal_nan: bool = False) -> Any:
+            equal_nan: _builtins.bool = False) -> Any:
     x, y = _operand(a), _operand(b)
     if not _dtypes.is_inexact(_aval(x).dtype) and not _dtypes.is_inexact(_aval(y).dtype):
         x, y = _convert(x, _dtypes.default_float()), _convert(y, _dtypes.default_float())
@@ -129,7 +130,7 @@ def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
     return close
 
 
-def array_equal(a1: Any, a2: Any, equal_nan: bool = False) -> Any:
+def array_equal(a1: Any, a2: Any, equal_nan: _builtins.bool = False) -> Any:
     x, y = _operand(a1), _operand(a2)
     if _aval(x).shape != _aval(y).shape:
         return False
@@ -157,5 +158,52 @@ from funcgrad.numpy._stats import (average, bincount, corrcoef, count_nonzero,  
                                    nanargmin, nancumprod, nancumsum, nanmax, nanmean,
                                    nanmedian, nanmin, nanpercentile, nanprod, nanquantile,
                                    nanstd, nansum, nanvar, percentile, ptp, quantile)
+from funcgrad.numpy._sets import (intersect1d, isin, setdiff1d, setxor1d,  # noqa: E402
+                                  union1d)
+from funcgrad.numpy._index_tricks import (c_, diag_indices, diag_indices_from,  # noqa: E402
+                                          fill_diagonal, index_exp, indices, mask_indices,
+                                          mgrid, ogrid, r_, ravel_multi_index, s_,
+                                          tril_indices, tril_indices_from, triu_indices,
+                                          triu_indices_from, unravel_index)
+from funcgrad.numpy._polynomial import (poly, polyadd, polyder, polydiv, polyfit,  # noqa: E402
+                                        polyint, polymul, polysub, roots)
+from funcgrad.numpy._float_parts import (divmod, float_power, frexp, isneginf,  # noqa: E402
+                                         isposinf, ldexp, modf, signbit, spacing)
+from funcgrad.numpy._integers import (bitwise_count, bitwise_invert,  # noqa: E402
+                                      bitwise_left_shift, bitwise_right_shift, gcd, lcm)
+from funcgrad.numpy._windows import bartlett, blackman, hamming, hanning, kaiser  # noqa: E402
+from funcgrad.numpy._bessel import i0  # noqa: E402
+from funcgrad.numpy._host_helpers import (array2string, array_repr, array_str,  # noqa: E402
+                                          asanyarray, common_type, frombuffer, fromiter,
+                                          fromstring, isfortran, may_share_memory,
+                                          min_scalar_type, mintypecode, packbits, require,
+                                          shares_memory, typename, unique_all,
+                                          unique_counts, unique_inverse, unpackbits)
+from funcgrad.numpy._rearrange import (append, argpartition, block, choose,  # noqa: E402
+                                       compress, concat, delete, extract, fromfunction,
+                                       geomspace, insert, logspace, partition, put_along_axis,
+                                       resize, rollaxis, sort_complex, trim_zeros, unstack)
+from funcgrad.numpy._calculus import (digitize, gradient, histogram2d,  # noqa: E402
+                                      histogramdd, unwrap)
+from funcgrad.numpy._functional import (apply_along_axis, apply_over_axes,  # noqa: E402
+                                        piecewise)
+from funcgrad.numpy._array_api import (array_equiv, asarray_chkfinite,  # noqa: E402
+                                       ascontiguousarray, asfortranarray, astype, can_cast,
+                                       isdtype, iterable, matvec, real_if_close, vecdot,
+                                       vecmat)
+
+# NumPy 2's scalar type names (funcgrad's dtypes are NumPy's)
+bool = _np.bool  # noqa: A001
+int_, intp, uintp, uint = _np.int_, _np.intp, _np.uintp, _np.uint
+byte, ubyte, short, ushort, intc, uintc = _np.byte, _np.ubyte, _np.short, _np.ushort, \
+    _np.intc, _np.uintc
+long, ulong, longlong, ulonglong = _np.long, _np.ulong, _np.longlong, _np.ulonglong
+half, single, double = _np.half, _np.single, _np.double
+csingle, cdouble = _np.csingle, _np.cdouble
+generic, number, integer, signedinteger, unsignedinteger = (_np.generic, _np.number,
+                                                            _np.integer, _np.signedinteger,
+                                                            _np.unsignedinteger)
+inexact, floating, complexfloating = _np.inexact, _np.floating, _np.complexfloating
+True_, False_ = _np.True_, _np.False_
 
 _methods.set_namespace(_sys.modules[__name__])   # what x.__array_namespace__() returns
