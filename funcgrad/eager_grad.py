@@ -34,7 +34,7 @@ from funcgrad import core, ir, tree
 from funcgrad.dispatch import (compile_program, placement, replicated_first, run_compiled,
                                run_program)
 from funcgrad import primitives as P
-from funcgrad.config import LRUCache
+from funcgrad.config import LRUCache, jit_disabled
 from funcgrad.core import ShapedArray
 from funcgrad.errors import ConcretizationError
 from funcgrad.transforms.programs import Zero, tangent_aval
@@ -52,8 +52,8 @@ _staged_cache = LRUCache("eager grad executables", executable_of=lambda hit: hit
 
 def backward(program: Any, residuals: Sequence[Any], cts: Sequence[Any]) -> list[Any]:
     """Cotangents of a linear Program's inputs (maybe `Zero`): one compiled call
-    when eager, the plain backward pass under a transformation."""
-    if core.current_trace() is not core.eval_trace:
+    when eager, the plain backward pass under a transformation or disable_jit."""
+    if core.current_trace() is not core.eval_trace or jit_disabled():
         return transpose_linear_flat(program, residuals, cts)
     try:
         key = (ir.structure_key(program), tuple(core.get_aval(c) for c in cts))

@@ -297,3 +297,18 @@ def test_named_scope_labels_the_backward_pass() -> None:
     muls = [e for e in prog.eqns if e.prim.name == "mul"]
     # the forward mul and both backward muls (cotangent times 3, times cos) are in layer1
     assert len(muls) == 3 and all(e.scope == "layer1" for e in muls)
+
+
+def test_disable_jit_runs_the_backward_pass_op_by_op() -> None:
+    def backward_programs() -> int:
+        return fg.cache_info()["backward programs"]["entries"]
+
+    def run(x: float) -> Any:
+        _, vjp_fn = fg.vjp(lambda v: fnp.sin(v) * v, fnp.asarray(x))
+        return vjp_fn(fnp.asarray(1.0))[0]
+    fg.clear_caches()
+    with fg.disable_jit():
+        g = run(0.5)
+    assert backward_programs() == 0          # nothing staged for one compiled call
+    assert np.isclose(g, np.sin(0.5) + 0.5 * np.cos(0.5))
+    assert np.isclose(run(0.5), g) and backward_programs() == 1
