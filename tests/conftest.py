@@ -1,5 +1,5 @@
-"""Test configuration: hypothesis profiles, IR checks after every transform, eight
-CPU devices, and XLA's quicker backend optimization level.
+"""Test configuration: hypothesis profiles, IR checks after every transform, and
+eight CPU devices.
 
 Profiles: ``dev`` (quick, the default), ``ci`` (more examples) and ``smoke``
 (fewest, for CI's lowest-versions job); pick with ``FUNCGRAD_HYPOTHESIS_PROFILE=ci``.
@@ -12,13 +12,6 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("FUNCGRAD_NUM_CPU_DEVICES", "8")
-# The suite compiles thousands of small programs: XLA's backend at optimization level
-# 0 compiles them about a fifth faster and computes with the same IEEE arithmetic (no
-# fast-math at any level). Set before the client is made; benchmarks/ measures the
-# default level in its own process. An explicit XLA_FLAGS setting of it wins.
-if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
-                               + " --xla_backend_optimization_level=0").strip()
 
 import jax  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
