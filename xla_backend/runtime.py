@@ -340,15 +340,14 @@ class Executable:
             single = SingleDeviceSharding(self.devices[0])
             self.in_shardings = (single,) * len(in_types)
             self.out_shardings = (single,) * len(out_types)
-        handlers = [_xc.array_result_handler(_jax_aval(s, d), jax_sharding(sh), True,
-                                             _skip_checks=True)
+        handlers = [_result_handler(_jax_aval(s, d), jax_sharding(sh))
                     for (s, d), sh in zip(out_types, self.out_shardings, strict=True)]
         self.launch = self._loaded.execute_sharded
         self.collect = _operator.methodcaller("consume_with_handlers", handlers)
         if len(self.devices) > 1 and platform() == "cpu":
             self.collect = _waiting(self.collect)
         if self._callbacks:
-            self.launch, self.collect = self._surfacing(self.launch, _waiting(self.collect))
+            self.launch, self.collect = self._surfacing(handlers)
 
     def _recording(self, callback: Any) -> Any:
         """`callback`, remembering what it raises: XLA turns it into a runtime error
@@ -363,10 +362,13 @@ class Executable:
                 raise
         return run
 
-    def _surfacing(self, launch: Any, collect: Any) -> tuple[Any, Any]:
-        """launch and collect that wait for the callbacks and raise what one raised
-        (the first failure) in place of XLA's error."""
+    def _surfacing(self, handlers: list[Any]) -> tuple[Any, Any]:
+        """launch and collect for a program with host callbacks: a call waits until
+        the program has finished (its runtime token is ready: the callbacks have run,
+        even where the program has no outputs, on an asynchronous GPU stream too) and
+        raises what a callback raised (the first failure) in place of XLA's error."""
         failures = self._failures
+        execute = self._loaded.execute_sharded
 
         def reraise(err: Exception) -> NoReturn:
             if failures:
@@ -376,18 +378,23 @@ class Executable:
                 raise first
             raise err
 
-        def launch_checked(buffers: Any) -> Any:
+        def launch(buffers: Any) -> Any:
             try:
-                return launch(buffers)
+                return execute(buffers, with_tokens=True)
             except _jax.errors.JaxRuntimeError as e:
                 reraise(e)
 
-        def collect_checked(results: Any) -> Any:
+        def collect(results: Any) -> Any:
             try:
-                return collect(results)
+                token = results.consume_token()
+                outs = results.consume_with_handlers(handlers)
+                token.block_until_ready()
+                for o in outs:
+                    o.block_until_ready()
+                return outs
             except _jax.errors.JaxRuntimeError as e:
                 reraise(e)
-        return launch_checked, collect_checked
+        return launch, collect
 
     def _chosen_out_shardings(self, placement: Partitioned,
                               out_types: Sequence[tuple[tuple[int, ...], np.dtype]]
@@ -411,6 +418,16 @@ class Executable:
 
     def hlo_text(self) -> str:
         return self._loaded.hlo_modules()[0].to_string()
+
+
+def _result_handler(aval: Any, sharding: Any) -> Any:
+    """The C++ wrap of an output buffer as an array of `aval` laid out as `sharding`.
+    jaxlib 0.10 takes `_skip_checks` (the layout is ours, already checked); later
+    jaxlibs dropped the argument."""
+    try:
+        return _xc.array_result_handler(aval, sharding, True, _skip_checks=True)
+    except TypeError:
+        return _xc.array_result_handler(aval, sharding, True)
 
 
 def _parse(text: str, ctx: Any) -> Any:

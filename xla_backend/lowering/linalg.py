@@ -293,11 +293,9 @@ def _svd_lower(ctx: LoweringContext, x: str, *, full_matrices: bool,
             outs += eye
         return outs
     if _is_gpu():
-        config = (f"compute_uv = {'true' if compute_uv else 'false'}, "
-                  f"full_matrices = {'true' if full else 'false'}")
-    else:
-        mode = ord("N") if not compute_uv else ord("A") if full_matrices else ord("S")
-        config = f"mode = {mode} : ui8"
+        return _svd_gpu(ctx, x, a, s_aval, u_aval, vt_aval, full_matrices, compute_uv)
+    mode = ord("N") if not compute_uv else ord("A") if full_matrices else ord("S")
+    config = f"mode = {mode} : ui8"
     _, s, u, vt, info = _custom_call(
         ctx, _target("gesdd", a.dtype), [x], [True],
         [a, s_aval, u_aval, vt_aval, _info_aval(a)], [True, False, True, True, False], config)
@@ -307,6 +305,47 @@ def _svd_lower(ctx: LoweringContext, x: str, *, full_matrices: bool,
         outs.append(_nan_unless(ctx, _ok_mask(ctx, info, u_aval.shape, nb), u))
         outs.append(_nan_unless(ctx, _ok_mask(ctx, info, vt_aval.shape, nb), vt))
     return outs
+
+
+def _svd_gpu(ctx: LoweringContext, x: str, a: ShapedArray, s_aval: ShapedArray,
+             u_aval: ShapedArray, vt_aval: ShapedArray, full_matrices: bool,
+             compute_uv: bool) -> list[str]:
+    """cuSOLVER's Jacobi SVD (gesvdj): it always computes U and V (not V^H), square
+    unless economy-sized, which its batched form (matrices up to 32 x 32) lacks;
+    V^H and the economy shapes are made here."""
+    m, n = a.shape[-2:]
+    batch = a.shape[:-2]
+    k = min(m, n)
+    nb = len(batch)
+    econ = not full_matrices and m > 32 and n > 32
+    uu = ShapedArray((*batch, m, k if econ else m), a.dtype)
+    vv = ShapedArray((*batch, n, k if econ else n), a.dtype)
+    config = (f"compute_uv = {'true' if compute_uv else 'false'}, "
+              f"full_matrices = {'false' if econ else 'true'}")
+    _, s, u, v, info = _custom_call(
+        ctx, _target("gesdd", a.dtype), [x], [True],
+        [a, s_aval, uu, vv, _info_aval(a)], [True, False, True, True, False], config)
+    outs = [_nan_unless(ctx, _ok_mask(ctx, info, s_aval.shape, nb), s)]
+    if not compute_uv:
+        return outs
+    perm = (*range(nb), nb + 1, nb)
+    vt = ctx.op1("stablehlo.transpose", [v], vv.update(shape=(*batch, *vv.shape[-2:][::-1])),
+                 f"permutation = {i64_array(perm)}")
+    if dtypes.is_complex(a.dtype):
+        vt = _conj(ctx, vt)
+    u = _slice_last2(ctx, u, *u_aval.shape[-2:])
+    vt = _slice_last2(ctx, vt, *vt_aval.shape[-2:])
+    outs.append(_nan_unless(ctx, _ok_mask(ctx, info, u_aval.shape, nb), u))
+    outs.append(_nan_unless(ctx, _ok_mask(ctx, info, vt_aval.shape, nb), vt))
+    return outs
+
+
+def _conj(ctx: LoweringContext, z: str) -> str:
+    za = ctx.avals[z]
+    part = za.update(dtype=dtypes.real_dtype(za.dtype))
+    re = ctx.op1("stablehlo.real", [z], part)
+    im = ctx.op1("stablehlo.negate", [ctx.op1("stablehlo.imag", [z], part)], part)
+    return ctx.op1("stablehlo.complex", [re, im], za)
 
 
 def _identity(ctx: LoweringContext, aval: ShapedArray) -> str:
