@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from funcgrad import core, tree
+from funcgrad import tree
 from funcgrad import primitives as P
-from funcgrad.array import Array, from_numpy
+from funcgrad.array import from_numpy
 from funcgrad.core import ShapedArray
 from funcgrad.eager import host_impls
 from funcgrad.errors import UnsupportedError
@@ -109,11 +109,7 @@ def _no_sharding(kind: str, sharding: Any) -> None:
 
 
 def _to_host(x: Any) -> Any:
-    if type(x) is Literal:
-        return np.asarray(x.val)
-    if type(x) is Array or isinstance(x, core.Tracer):
-        return np.asarray(x)
-    return np.asarray(x)
+    return np.asarray(x.val if type(x) is Literal else x)
 
 
 def _run_on_host(*args: Any, callback: HostCallback, **params: Any) -> list[Any]:

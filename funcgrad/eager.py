@@ -36,9 +36,6 @@ _touch = _executables.move_to_end
 def apply_primitive(prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> list[Any]:
     """Run `prim` on concrete `args` (Arrays, Literals, scalars, NumPy arrays);
     the outputs as a list of Arrays."""
-    host = host_impls.get(prim)
-    if host is not None:
-        return host(*args, **params)
     where = placement(args)
     avals = []
     bufs = []
@@ -57,6 +54,9 @@ def apply_primitive(prim: Primitive, args: Sequence[Any], params: dict[str, Any]
     key = (prim, tuple(avals), tuple(params.items()), where)
     entry = _get(key)
     if entry is None:
+        host = host_impls.get(prim)     # looked up on a miss only: hits stay one lookup
+        if host is not None:            # (a host primitive is never cached)
+            return host(*args, **params)
         check_alive(args)
         entry = _executables.put(key, compile_primitive(prim, avals, params, where))
         if entry.key is None:

@@ -147,6 +147,21 @@ def _is_identity(init: Any, op: str, dtype: np.dtype) -> bool:
             dtypes.is_inexact(dtype) and np.signbit(val) != np.signbit(ident))
 
 
+def _operands_and_inits(name: str, operands: Any, init_values: Any
+                        ) -> tuple[list[Any], tree.PyTreeDef, tuple[int, ...], list[Any]]:
+    """A pytree of same-shaped operands as a flat list, its structure, the shared shape,
+    and the init values (one per operand, same structure)."""
+    leaves, in_tree = tree.flatten(operands)
+    if not leaves:
+        raise ValueError(f"{name}: needs at least one operand")
+    ops = [asarray_operand(x) for x in leaves]
+    shape = aval_of(ops[0]).shape
+    if any(aval_of(o).shape != shape for o in ops):
+        raise ValueError(f"{name}: operands must share a shape, got "
+                         f"{[aval_of(o).shape for o in ops]}")
+    return ops, in_tree, shape, _inits(name, init_values, in_tree, ops)
+
+
 def _inits(name: str, init_values: Any, in_tree: tree.PyTreeDef,
            operands: Sequence[Any]) -> list[Any]:
     leaves, init_tree = tree.flatten(init_values)
@@ -235,15 +250,7 @@ def reduce_window(operand: Any, init_value: Any, computation: Callable[..., Any]
         >>> lax.reduce_window(x, -np.inf, lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "SAME")
     """
     name = "reduce_window"
-    leaves, in_tree = tree.flatten(operand)
-    if not leaves:
-        raise ValueError(f"{name}: needs at least one operand")
-    operands = [asarray_operand(x) for x in leaves]
-    shape = aval_of(operands[0]).shape
-    if any(aval_of(o).shape != shape for o in operands):
-        raise ValueError(f"{name}: operands must share a shape, got "
-                         f"{[aval_of(o).shape for o in operands]}")
-    inits = _inits(name, init_value, in_tree, operands)
+    operands, in_tree, shape, inits = _operands_and_inits(name, operand, init_value)
     nd = len(shape)
     window = _ints(name, "window_dimensions", window_dimensions, nd)
     strides = _ints(name, "window_strides", window_strides, nd, 1)
@@ -293,15 +300,7 @@ def reduce(operands: Any, init_values: Any, computation: Callable[..., Any],
         >>> lax.reduce((x, idx), (-np.inf, 0), pick, (0,))
     """
     name = "reduce"
-    leaves, in_tree = tree.flatten(operands)
-    if not leaves:
-        raise ValueError(f"{name}: needs at least one operand")
-    ops = [asarray_operand(x) for x in leaves]
-    shape = aval_of(ops[0]).shape
-    if any(aval_of(o).shape != shape for o in ops):
-        raise ValueError(f"{name}: operands must share a shape, got "
-                         f"{[aval_of(o).shape for o in ops]}")
-    inits = _inits(name, init_values, in_tree, ops)
+    ops, in_tree, shape, inits = _operands_and_inits(name, operands, init_values)
     nd = len(shape)
     dims = tuple(operator.index(d) for d in dimensions)
     if any(not 0 <= d < nd for d in dims) or len(set(dims)) != len(dims):

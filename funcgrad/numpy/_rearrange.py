@@ -248,12 +248,11 @@ def choose(a: Any, choices: Sequence[Any], out: Any = None, mode: str = "raise")
     from funcgrad.numpy._index_tricks import index_mode
     idx = index_mode(idx, n, mode, "choose", "choice")
     shape = np.broadcast_shapes(tuple(idx.shape), *[tuple(c.shape) for c in cs])
-    stacked = SH.stack([SH.broadcast_to(c, shape) for c in cs])
-    out_ = cs[0] if n else None
-    result = stacked[0]
+    picks = [SH.broadcast_to(c, shape) for c in cs]
+    which = SH.broadcast_to(idx, shape)
+    result = picks[0]
     for k in range(1, n):
-        result = SO.where(SH.broadcast_to(idx, shape) == k, stacked[k], result)
-    del out_
+        result = SO.where(which == k, picks[k], result)
     return result
 
 

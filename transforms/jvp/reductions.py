@@ -76,8 +76,9 @@ def _reduce_prod_tree(x: Any, axes: tuple[int, ...]) -> Any:
     return P.reshape_p.bind(y, new_sizes=keep)
 
 
-def _scan_composite(op: Primitive, identity: Any) -> Callable[..., Any]:
-    """An inclusive prefix scan along `axis` in log2(n) shifted combine steps."""
+def scan_composite(combine: Callable[[Any, Any], Any], identity: Any) -> Callable[..., Any]:
+    """An inclusive prefix scan along `axis` in log2(n) shifted combine steps (the
+    operand shifted by 1, 2, 4, ..., padded with `identity`)."""
     def scan(x: Any, *, axis: int, reverse: bool) -> Any:
         xa = aval(x)
         n = xa.shape[axis]
@@ -90,7 +91,8 @@ def _scan_composite(op: Primitive, identity: Any) -> Callable[..., Any]:
             kept = P.slice_p.bind(x, start_indices=(0,) * nd, limit_indices=limits,
                                   strides=(1,) * nd)
             cfg = tuple((shift, 0, 0) if i == axis else (0, 0, 0) for i in range(nd))
-            x = op.bind(x, P.pad_p.bind(kept, weak_scalar(identity, xa.dtype), padding_config=cfg))
+            x = combine(x, P.pad_p.bind(kept, weak_scalar(identity, xa.dtype),
+                                        padding_config=cfg))
             shift *= 2
         if reverse:
             x = P.rev_p.bind(x, dimensions=(axis,))
@@ -110,9 +112,9 @@ def _composite_jvp(prim: Primitive, composite: Callable[..., Any]) -> JVPRule:
 
 
 jvp_rules[P.reduce_prod_p] = _composite_jvp(P.reduce_prod_p, _reduce_prod_tree)
-jvp_rules[P.cumprod_p] = _composite_jvp(P.cumprod_p, _scan_composite(P.mul_p, 1))
-jvp_rules[P.cummax_p] = _composite_jvp(P.cummax_p, _scan_composite(P.max_p, -math.inf))
-jvp_rules[P.cummin_p] = _composite_jvp(P.cummin_p, _scan_composite(P.min_p, math.inf))
+jvp_rules[P.cumprod_p] = _composite_jvp(P.cumprod_p, scan_composite(P.mul_p.bind, 1))
+jvp_rules[P.cummax_p] = _composite_jvp(P.cummax_p, scan_composite(P.max_p.bind, -math.inf))
+jvp_rules[P.cummin_p] = _composite_jvp(P.cummin_p, scan_composite(P.min_p.bind, math.inf))
 
 
 # ---------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import Any
 
 from funcgrad import primitives as P
 from funcgrad.transforms.jvp.interpreter import NO_RULE, deflinear, jvp_call, jvp_rules
+from funcgrad.transforms.jvp.reductions import scan_composite
 from funcgrad.transforms.programs import Zero, aval, take_along, tangent_aval, weak_scalar
 
 deflinear(P.reduce_window_sum_p)
@@ -93,26 +94,10 @@ def _logaddexp(a: Any, b: Any) -> Any:
     return P.select_n_p.bind(undefined, P.add_p.bind(big, tail), big)
 
 
-def _logaddexp_scan(x: Any, *, axis: int, reverse: bool) -> Any:
-    """cumlogsumexp as log2(n) levels of logaddexp with the operand shifted by 1, 2,
-    4, ... (padded with -inf, the identity): each tangent is a weighted sum of
-    input tangents with weights exp(x_j - out_i) <= 1, so it never overflows."""
-    xa = aval(x)
-    n, nd = xa.shape[axis], xa.ndim
-    if reverse:
-        x = P.rev_p.bind(x, dimensions=(axis,))
-    shift = 1
-    while shift < n:
-        limits = tuple(n - shift if i == axis else s for i, s in enumerate(xa.shape))
-        kept = P.slice_p.bind(x, start_indices=(0,) * nd, limit_indices=limits,
-                              strides=(1,) * nd)
-        cfg = tuple((shift, 0, 0) if i == axis else (0, 0, 0) for i in range(nd))
-        x = _logaddexp(x, P.pad_p.bind(kept, weak_scalar(-math.inf, xa.dtype),
-                                       padding_config=cfg))
-        shift *= 2
-    if reverse:
-        x = P.rev_p.bind(x, dimensions=(axis,))
-    return x
+# cumlogsumexp as log2(n) levels of logaddexp with the operand shifted by 1, 2, 4, ...
+# (padded with -inf, the identity): each tangent is a weighted sum of input tangents
+# with weights exp(x_j - out_i) <= 1, so it never overflows
+_logaddexp_scan = scan_composite(_logaddexp, -math.inf)
 
 
 def _cumlogsumexp_jvp(primals: Sequence[Any], tangents: Sequence[Any], *, axis: int,
