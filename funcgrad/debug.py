@@ -135,9 +135,10 @@ def breakpoint(*, backend: str | None = None, filter_frames: bool = True,  # noq
     if backend not in (None, "cli"):
         raise UnsupportedError(f"debug.breakpoint: backend={backend!r} is not supported; "
                                "funcgrad's debugger is pdb on the command line ('cli')")
-    if num_frames not in (None, 1) or token is not None or kwargs:
+    if num_frames not in (None, 1) or not filter_frames or token is not None or kwargs:
         raise UnsupportedError("debug.breakpoint: only the calling frame is shown "
-                               "(num_frames=None or 1), without token= or other options")
+                               "(num_frames=None or 1, filter_frames=True), without token= or "
+                               "other options")
     frame = inspect.currentframe()
     assert frame is not None and frame.f_back is not None
     caller = frame.f_back

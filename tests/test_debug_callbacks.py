@@ -310,3 +310,5 @@ def test_breakpoint_eager_and_under_jit(monkeypatch: pytest.MonkeyPatch,
     assert "6.0" in capfd.readouterr().out
     with pytest.raises(UnsupportedError, match="backend"):
         fg.debug.breakpoint(backend="web")
+    with pytest.raises(UnsupportedError, match="filter_frames=True"):
+        fg.debug.breakpoint(filter_frames=False)

@@ -112,5 +112,7 @@ def test_rearranging_errors() -> None:
         fnp.put_along_axis(np.zeros((2, 2)), np.zeros((2, 1), int), 1.0, 1)
     with pytest.raises(ValueError, match="depths are mismatched"):
         fnp.block([[1, 2], 3])
+    with pytest.raises(UnsupportedError, match="like="):
+        fnp.fromiter(range(3), np.int64, like=np.zeros(1))
     with pytest.raises(ValueError, match="functions are expected"):
         fnp.piecewise(np.arange(3.0), [np.arange(3.0) > 1], [1, 2, 3])

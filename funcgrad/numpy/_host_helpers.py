@@ -92,18 +92,27 @@ def may_share_memory(a: Any, b: Any, /, max_work: Any = None) -> bool:
     return shares_memory(a, b)
 
 
+def _no_like(fname: str, like: Any) -> None:
+    if like is not None:
+        raise UnsupportedError(f"{fname}: like= is not supported; the result is a funcgrad "
+                               "array")
+
+
 def frombuffer(buffer: Any, dtype: Any = float, count: int = -1, offset: int = 0, *,
                like: Any = None) -> Any:
+    _no_like("frombuffer", like)
     return asarray(np.frombuffer(buffer, dtype=dtypes.canonicalize(dtype), count=count,
                                  offset=offset))
 
 
 def fromiter(iter: Any, dtype: Any, count: int = -1, *, like: Any = None) -> Any:  # noqa: A002
+    _no_like("fromiter", like)
     return asarray(np.fromiter(iter, dtype=dtypes.canonicalize(dtype), count=count))
 
 
 def fromstring(string: str, dtype: Any = float, count: int = -1, *, sep: str,
                like: Any = None) -> Any:
+    _no_like("fromstring", like)
     return asarray(np.fromstring(string, dtype=dtypes.canonicalize(dtype), count=count,
                                  sep=sep))
 
