@@ -24,6 +24,13 @@ def test_set_routines_under_jit_need_size(name: str) -> None:
         fg.jit(lambda a, b: getattr(fnp, name)(a, b))(A, B)
 
 
+def test_intersect1d_indices_under_jit_pad_with_zero() -> None:
+    v, i1, i2 = fg.jit(lambda a, b: fnp.intersect1d(a, b, return_indices=True, size=4,
+                                                    fill_value=9))(A, B)
+    assert v.tolist() == [1, 3, 9, 9] and i1.tolist() == [1, 0, 0, 0]
+    assert i2.tolist() == [0, 2, 0, 0]
+
+
 def test_isin_traced_and_batched() -> None:
     f = fg.jit(fg.vmap(lambda a: fnp.isin(a, fnp.array([1, 3]))))
     assert np.asarray(f(A.reshape(2, 3))).tolist() == np.isin(A, [1, 3]).reshape(2, 3).tolist()

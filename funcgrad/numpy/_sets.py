@@ -17,7 +17,7 @@ from funcgrad.errors import ConcretizationError, UnsupportedError
 from funcgrad.numpy import _reductions as R
 from funcgrad.numpy import _shape as SH
 from funcgrad.numpy import _sorting as SO
-from funcgrad.numpy._creation import asarray
+from funcgrad.numpy._creation import arange, asarray
 from funcgrad.numpy._ufuncs import isnan
 from funcgrad.numpy._util import promote
 
@@ -112,13 +112,17 @@ def intersect1d(ar1: Any, ar2: Any, assume_unique: bool = False, return_indices:
     a, b = promote(_flat(ar1), _flat(ar2))
     pa = SO.argsort(a, stable=True)
     s = a[pa]
-    out = _compact("intersect1d", s, _first_of_runs(s) & isin(s, b), size, fill_value)
+    keep = _first_of_runs(s) & isin(s, b)
+    out = _compact("intersect1d", s, keep, size, fill_value)
     if not return_indices:
         return out
     pb = SO.argsort(b, stable=True)
+    zeros = asarray(np.zeros(out.shape, np.int64))
     if not (a.shape[0] and b.shape[0]):
-        zeros = asarray(np.zeros(out.shape, np.int64))
         return out, zeros, zeros
     i1 = pa[SO.searchsorted(s, out)]
     i2 = pb[SO.searchsorted(b[pb], out)]
+    if size is not None:        # the padding's indices are 0, whatever fill_value is
+        real = arange(out.shape[0]) < R.sum(keep)
+        i1, i2 = SO.where(real, i1, zeros), SO.where(real, i2, zeros)
     return out, i1, i2
