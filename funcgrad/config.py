@@ -29,17 +29,43 @@ _ALLOWED = {
     "default_float": ("float64", "float32"),
     "enable_checks": (False, True),
     "disable_jit": (False, True),
+    # debugging switches: see the class docstring of _Config
+    "debug_nans": (False, True),
+    "debug_infs": (False, True),
+    "check_key_reuse": (None, False, True),
+    "check_bounds": (False, True),
+    "explain_recompiles": (None, False, True),
+    "log_compiles": (False, True),
 }
+# switches that change what tracing produces: flipping one empties every cache
+_RETRACE = frozenset({"default_float", "check_key_reuse", "check_bounds"})
 
 
 class _Config:
-    __slots__ = ("default_float", "enable_checks", "disable_jit", "cache_size", "_on_change")
+    """The switches. Debugging ones: `debug_nans` / `debug_infs` rerun a compiled
+    program op by op when its result holds a NaN / an infinity, to name the
+    operation and the user's line that made it; `check_key_reuse` (None: on in
+    eager code, off under jit) raises when a random key is consumed twice;
+    `check_bounds` makes out-of-bounds dynamic indices raise IndexError from
+    compiled code instead of clamping; `explain_recompiles` (None: once a
+    function has been retraced a few times) logs why a jitted function was
+    traced again; `log_compiles` logs trace, lower and compile times."""
+
+    __slots__ = ("default_float", "enable_checks", "disable_jit", "cache_size", "_on_change",
+                 "debug_nans", "debug_infs", "check_key_reuse", "check_bounds",
+                 "explain_recompiles", "log_compiles")
 
     def __init__(self) -> None:
         self.default_float = "float64"
         self.enable_checks = False
         # jit-decorated functions run op by op (fg.disable_jit() sets it for a block)
         self.disable_jit = False
+        self.debug_nans = False
+        self.debug_infs = False
+        self.check_key_reuse: bool | None = None
+        self.check_bounds = False
+        self.explain_recompiles: bool | None = None
+        self.log_compiles = False
         self.cache_size = _DEFAULT_CACHE_SIZE
         self._on_change: list[Callable[[], None]] = []
 
@@ -62,19 +88,19 @@ class _Config:
         if name not in _ALLOWED:
             raise ValueError(f"unknown config option {name!r}; known: "
                              f"{sorted([*_ALLOWED, 'cache_size'])}")
-        if value not in _ALLOWED[name]:
+        if not any(value is v or (type(value) is type(v) and value == v)
+                   for v in _ALLOWED[name]):
             raise ValueError(f"config option {name!r} takes one of {_ALLOWED[name]}, got {value!r}")
         changed = getattr(self, name) != value
         setattr(self, name, value)
-        if changed and name == "default_float":
+        if changed and name in _RETRACE:
             clear_caches()
             for callback in self._on_change:
                 callback()
 
     def __repr__(self) -> str:
-        return (f"Config(default_float={self.default_float!r}, "
-                f"enable_checks={self.enable_checks!r}, disable_jit={self.disable_jit!r}, "
-                f"cache_size={self.cache_size!r})")
+        names = ("default_float", "enable_checks", "disable_jit", "cache_size", *list(_ALLOWED)[3:])
+        return "Config(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in names) + ")"
 
 
 config = _Config()
