@@ -40,6 +40,7 @@ from funcgrad.array import Array, donated_error
 from funcgrad.config import LRUCache
 from funcgrad.core import Primitive, ShapedArray, Tracer
 from funcgrad.ir import Literal, Program, structure_key
+from funcgrad.recompiles import timed
 from funcgrad.sharding import Mesh, NamedSharding, PartitionSpec, SingleDeviceSharding
 from funcgrad.transforms.staging import hoist_consts, hoist_literals
 from funcgrad.tree import LEAF, PyTreeDef
@@ -138,6 +139,9 @@ class Entry:
     def memory_stats(self) -> Any:
         return self.exe.memory_stats()
 
+    def cost_analysis(self) -> dict[str, float]:
+        return self.exe.cost_analysis()
+
     def hlo_text(self) -> str:
         """The optimized HLO XLA compiled (after its passes, unlike the StableHLO text)."""
         return self.exe.hlo_text()
@@ -192,11 +196,13 @@ def compile_staged(program: Program, name: str, placement: Placement = None, *,
         rep = NamedSharding(mesh, PartitionSpec())
         placement = Partitioned(mesh, (rep,) * (len(program.in_avals) - nc))
     placement = replicated_first(placement, nc)     # constants are replicated inputs
-    module = lower_module(program, name, (), placement)
-    exe = runtime.compile_text(module.text,
-                               [(a.shape, a.dtype) for a in program.in_avals],
-                               [(a.shape, a.dtype) for a in program.out_avals], placement,
-                               [nc + i for i in donated], module.host_callbacks)
+    with timed("lowering", name):
+        module = lower_module(program, name, (), placement)
+    with timed("compiling", name):
+        exe = runtime.compile_text(module.text,
+                                   [(a.shape, a.dtype) for a in program.in_avals],
+                                   [(a.shape, a.dtype) for a in program.out_avals], placement,
+                                   [nc + i for i in donated], module.host_callbacks)
     const_bufs = [buffer_for(c, core.get_aval(c), _target(placement, i))
                   for i, c in enumerate(consts)]
     if type(placement) is Partitioned and nc:

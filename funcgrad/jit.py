@@ -30,6 +30,7 @@ from funcgrad.dispatch import Entry, Partitioned, Placement, placement, scalar_b
 from funcgrad.dispatch import compile_program, run_compiled, run_program
 from funcgrad.ir import Program
 from funcgrad.primitives import jit_p, sharding_constraint_p
+from funcgrad.recompiles import Signature, TraceHistory, timed
 from funcgrad.sharding import NamedSharding, Sharding, SingleDeviceSharding
 from funcgrad.transforms.staging import hoist_consts, trace_to_program
 
@@ -130,6 +131,7 @@ class Jitted:
                             or self._sharded)
         self._entries = LRUCache("jit executables", executable_of=dispatch.executable_of)
         self._staged = LRUCache("jit programs")
+        self._history = TraceHistory()
         self._get = self._entries.get
         self._touch = self._entries.move_to_end
         self._name = getattr(fun, "__name__", "fn")
@@ -236,10 +238,15 @@ class Jitted:
             out_tree_box.append(out_tree)
             return out_leaves
 
-        program, consts = trace_to_program(flat_fun, avals, self._arg_names(dyn_args, dyn_kwargs),
-                                           self._name)
+        names = self._arg_names(dyn_args, dyn_kwargs)
+        with timed("tracing", self._name):
+            program, consts = trace_to_program(flat_fun, avals, names, self._name)
         staged = _Staged(program, consts, out_tree_box[0])
+        # one that closes over another transformation's values is traced per call, by design
         if not any(isinstance(c, Tracer) for c in consts):
+            shown = [(self._names[k] if type(k) is int and k < len(self._names) else k, v)
+                     for k, v in statics]
+            self._history.record(self._name, Signature(in_tree, avals, shown, names, key[1]))
             staged = self._staged.put(key, staged)
         return staged
 
@@ -447,6 +454,12 @@ class Lowered:
         return Compiled(self._jitted._compile(self._staged, self._where, self._donated),
                         self._staged)
 
+    def cost_analysis(self) -> dict[str, float]:
+        """XLA's cost estimate of the program (``flops``, ``transcendentals``, ``bytes
+        accessed``, ...). XLA's cost model runs on the compiled module, so this
+        compiles it (as `compile` does)."""
+        return self.compile().cost_analysis()
+
 
 class Compiled:
     """A compiled executable for one signature: call it with arguments of that signature."""
@@ -465,7 +478,14 @@ class Compiled:
         return self._entry.call(leaves, avals)
 
     def memory_analysis(self) -> Any:
+        """PJRT's compiled-memory statistics (``temp_size_in_bytes``,
+        ``argument_size_in_bytes``, ``output_size_in_bytes``, ...)."""
         return self._entry.memory_stats()
+
+    def cost_analysis(self) -> dict[str, float]:
+        """XLA's cost estimate of the compiled program: ``flops``,
+        ``transcendentals``, ``bytes accessed``, ... (keys as XLA names them)."""
+        return self._entry.cost_analysis()
 
     def as_text(self) -> str:
         return self._entry.hlo_text()

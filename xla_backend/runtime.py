@@ -416,6 +416,14 @@ class Executable:
     def memory_stats(self) -> Any:
         return self._loaded.get_compiled_memory_stats()
 
+    def cost_analysis(self) -> dict[str, float]:
+        """XLA's cost model of the compiled program: flops, transcendentals, bytes
+        accessed (keys as XLA names them)."""
+        costs = self._loaded.cost_analysis()
+        if isinstance(costs, list):      # older jaxlibs: one dict per program
+            costs = costs[0] if costs else {}
+        return {str(k): float(v) for k, v in costs.items()}
+
     def hlo_text(self) -> str:
         return self._loaded.hlo_modules()[0].to_string()
 
