@@ -2,10 +2,11 @@
 
 Each function stages its Python bodies to Programs (`trace_to_program` on the
 avals of the operands/carries) and binds one higher-order primitive carrying
-them (decision 6): `cond_p` for cond and switch, `while_p` for while loops,
-`scan_p` for scans, static-bound `fori_loop` and `map`. Values a body closes
-over (outer tracers, concrete arrays) become explicit leading operands, so
-the sub-Programs have no constvars.
+them (decision 6): `cond_p` for cond and switch, `while_p` for while loops
+(inside a `bounded_while_p` call, which reverse mode checkpoints, when
+``max_steps`` bounds the loop), `scan_p` for scans, static-bound `fori_loop`
+and `map`. Values a body closes over (outer tracers, concrete arrays) become
+explicit leading operands, so the sub-Programs have no constvars.
 
 Staged bodies are cached by (function, input tree, avals): calling
 ``lax.cond(p, f, g, x)`` eagerly in a Python loop re-uses the same Program
@@ -23,6 +24,7 @@ axis), like JAX; what is not concrete there (under `vmap`) is staged as usual.
 from __future__ import annotations
 
 import functools
+import math
 import types
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -37,9 +39,10 @@ from funcgrad.errors import ConcretizationError
 from funcgrad.array import Array, from_numpy
 from funcgrad.core import ShapedArray, Tracer
 from funcgrad.ir import Literal, Program, Var
-from funcgrad.primitives import (concatenate_p, cond_p, convert_element_type_p, max_p, min_p, ne_p,
-                                 reshape_p, scan_p, while_p)
-from funcgrad.transforms.staging import hoist_consts, trace_to_program
+from funcgrad.primitives import (add_p, and_p, bounded_while_p, concatenate_p, cond_p,
+                                 convert_element_type_p, lt_p, max_p, min_p, ne_p, reshape_p,
+                                 scan_p, while_p)
+from funcgrad.transforms.staging import eval_program, hoist_consts, trace_to_program
 
 __all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map"]
 
@@ -383,31 +386,50 @@ def _strengthen(ops: list[Any], avals: list[ShapedArray]) -> list[Any]:
 
 
 def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any],
-               init_val: Any) -> Any:
+               init_val: Any, *, max_steps: int | None = None,
+               checkpoints: int | None = None) -> Any:
     """``val = init_val; while cond_fun(val): val = body_fun(val)``, staged.
 
     Args:
       cond_fun: carry -> a boolean scalar.
       body_fun: carry -> carry of the same structure, shapes and dtypes.
       init_val: the initial carry, a pytree of arrays.
+      max_steps: a bound on the number of steps (a positive Python int): the
+        loop stops after `max_steps` steps even when cond_fun still holds.
+        With it the loop is reverse-differentiable (grad, vjp, linearize).
+      checkpoints: how many carries reverse mode keeps (at most max_steps;
+        default ``ceil(sqrt(max_steps))``): the backward pass recomputes the
+        ``ceil(max_steps / checkpoints)`` steps after each from it, so it holds
+        about ``checkpoints + max_steps / checkpoints`` steps' values at once,
+        and runs the loop's body about twice per step taken.
 
     Raises TypeError when body_fun changes the carry's structure, shapes or
-    dtypes, or cond_fun does not return a boolean scalar.
+    dtypes, when cond_fun does not return a boolean scalar, or when max_steps
+    or checkpoints is not an int; ValueError when either is not positive,
+    when checkpoints exceeds max_steps, or is given without it.
 
-    NB: reverse-mode differentiation through a while_loop is not possible (the
-    trip count is unknown when staging); use fori_loop with static bounds or
-    scan. Forward mode (jvp) works.
+    NB: without max_steps, reverse mode raises (the steps to store are unknown
+    when staging); forward mode (jvp) always works. NB: JAX has no max_steps;
+    a loop that reaches it stops there silently, like a bounded loop written
+    with a step counter in cond_fun. Gradients are those of the steps taken.
+    Under vmap of a reverse mode, lanes that have stopped still run the body
+    (the results are discarded), so the body should stay finite on them.
 
-    Example: ``lax.while_loop(lambda c: c[0] < 10, lambda c: (c[0] + 1, c[1] * 2), (0, x))``
+    Example: ``lax.while_loop(lambda c: c[0] < 10, lambda c: (c[0] + 1, c[1] * 2), (0, x))``;
+    ``grad(lambda p: lax.while_loop(lambda y: y < 5.0, lambda y: y * p, 1.0,
+    max_steps=100))(1.5)``
     """
     for f, n in ((cond_fun, "cond_fun"), (body_fun, "body_fun")):
         if not callable(f):
             raise TypeError(f"while_loop: {n} must be callable, got {type(f).__name__}")
+    bound = _loop_bound(max_steps, checkpoints)
     if jit_disabled():
         try:
             val = tree.map(_as_array, init_val)
-            while cond_fun(val):
+            steps = 0
+            while (bound is None or steps < bound[0]) and cond_fun(val):
                 val = tree.map(_as_array, body_fun(val))
+                steps += 1
             return val
         except ConcretizationError:     # not concrete here (under vmap): staged after all
             pass
@@ -420,10 +442,90 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any],
     if (cnd.out_tree != tree.LEAF or pred[0].shape != () or pred[0].dtype != dtypes.bool_):
         raise TypeError("while_loop: cond_fun must return a boolean scalar, got "
                         f"{_describe(cnd.out_tree, pred)}")
+    if bound is not None:
+        program = _bounded_loop(cnd.program, body.program, len(cnd.consts), len(body.consts),
+                                bound[0])
+        outs = bounded_while_p.bind(*cnd.consts, *body.consts, *_strengthen(ops, avals),
+                                    program=program, name=_fun_name(body_fun),
+                                    max_steps=bound[0], checkpoints=bound[1])
+        return carry_tree.unflatten(outs)
     outs = while_p.bind(*cnd.consts, *body.consts, *_strengthen(ops, avals),
                         cond_program=cnd.program, body_program=body.program,
                         cond_nconsts=len(cnd.consts), body_nconsts=len(body.consts))
     return carry_tree.unflatten(outs)
+
+
+def _loop_bound(max_steps: Any, checkpoints: Any) -> tuple[int, int] | None:
+    """(max_steps, checkpoints) checked, with the default snapshot count; None
+    for an unbounded loop."""
+    if max_steps is None:
+        if checkpoints is not None:
+            raise ValueError("while_loop: checkpoints= needs max_steps= (checkpoints only "
+                             "matter to reverse mode through a bounded loop)")
+        return None
+    for value, what in ((max_steps, "max_steps"), (checkpoints, "checkpoints")):
+        if value is None:
+            continue
+        if not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"while_loop: {what} must be a positive Python int, got "
+                            f"{type(value).__name__} {value!r}")
+        if value < 1:
+            raise ValueError(f"while_loop: {what} must be a positive int, got {value}")
+    n = int(max_steps)
+    if checkpoints is None:
+        return n, math.isqrt(n - 1) + 1
+    if checkpoints > n:
+        raise ValueError(f"while_loop: checkpoints={checkpoints} exceeds max_steps={n}; "
+                         "at most one snapshot per step is useful")
+    return n, int(checkpoints)
+
+
+_bounded_cache = LRUCache("bounded while loops")
+
+
+def _bounded_loop(cond: Program, body: Program, cond_nconsts: int, body_nconsts: int,
+                  max_steps: int) -> Program:
+    """The Program ``(cond consts, body consts, carry) -> carry`` of a while loop
+    that also counts its steps and stops after `max_steps` of them; cached, so
+    that an eager loop re-uses its executable."""
+    key = (cond, body, cond_nconsts, body_nconsts, max_steps)
+    hit = _bounded_cache.lookup(key)
+    if hit is not None:
+        return hit
+    step = ShapedArray((), dtypes.int32, False)
+    limit = Literal(np.int32(max_steps), step)
+    one = Literal(np.int32(1), step)
+
+    def counted_cond(*xs: Any) -> list[Any]:
+        i = xs[cond_nconsts]
+        (p,) = eval_program(cond, [*xs[:cond_nconsts], *xs[cond_nconsts + 1:]])
+        return [and_p.bind(lt_p.bind(i, limit), p)]
+
+    def counted_body(*xs: Any) -> list[Any]:
+        i = xs[body_nconsts]
+        return [add_p.bind(i, one), *eval_program(body, [*xs[:body_nconsts],
+                                                         *xs[body_nconsts + 1:]])]
+
+    cc_avals, carry_avals = cond.in_avals[:cond_nconsts], cond.in_avals[cond_nconsts:]
+    bc_avals = body.in_avals[:body_nconsts]
+    c, c_consts = trace_to_program(counted_cond, [*cc_avals, step, *carry_avals],
+                                   name=cond.name, kind="control flow")
+    b, b_consts = trace_to_program(counted_body, [*bc_avals, step, *carry_avals],
+                                   name=body.name, kind="control flow")
+    assert not c_consts and not b_consts, "the counted bodies close over nothing"
+
+    def loop(*xs: Any) -> list[Any]:
+        cc, bc, carry = xs[:cond_nconsts], xs[cond_nconsts:cond_nconsts + body_nconsts], \
+            xs[cond_nconsts + body_nconsts:]
+        outs = while_p.bind(*cc, *bc, Literal(np.int32(0), step), *carry, cond_program=c,
+                            body_program=b, cond_nconsts=cond_nconsts,
+                            body_nconsts=body_nconsts)
+        return outs[1:]
+
+    program, consts = trace_to_program(loop, [*cc_avals, *bc_avals, *carry_avals],
+                                       name="while_loop", kind="control flow")
+    assert not consts, "the bounded loop closes over nothing"
+    return _bounded_cache.put(key, program)
 
 
 def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None,

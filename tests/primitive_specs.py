@@ -1730,9 +1730,11 @@ UNTESTED: dict[str, str] = {
     "scan": "carries a body Program; tests/test_control_flow.py, test_control_flow_grad.py",
     "custom_jvp_call": "carries the user's Program and JVP rule; tests/test_custom_rules.py",
     "custom_vjp_call": "carries the user's Programs fwd/bwd; tests/test_custom_rules.py",
-    "custom_lin": "appears only inside linearized custom_vjp programs, where it is "
-                  "transposed (no JVP by design); tests/test_custom_rules.py",
+    "custom_lin": "carries a custom_vjp's bwd, made only by its JVP rule; "
+                  "tests/test_custom_rules.py, tests/test_custom_vjp_forward.py",
     "checkpoint": "carries a Program to rematerialise; tests/test_checkpoint.py",
+    "bounded_while": "carries a while loop's Program (lax.while_loop with max_steps); "
+                     "tests/test_while_grad.py",
 }
 # Collectives need a named axis in scope (vmap(axis_name=) or shard_map): a row
 # would bind one outside any. tests/test_collectives_vmap.py checks each against

@@ -44,6 +44,7 @@ LINEAR |= {P.split_p, P.tile_p, P.copy_p}
 
 def _carries_programs(prim: P.Primitive) -> bool:
     return prim.multiple_results and prim in {P.jit_p, P.checkpoint_p, P.cond_p, P.while_p,
+                                               P.bounded_while_p,
                                                P.shard_map_p,
                                                P.scan_p, P.custom_jvp_call_p,
                                                P.custom_vjp_call_p,

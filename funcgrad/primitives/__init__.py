@@ -114,6 +114,8 @@ from funcgrad.primitives.fft import (
 from funcgrad.primitives.control import (
     jit_p, cond_p, while_p, scan_p,
 )
+from funcgrad.primitives import bounded_while
+from funcgrad.primitives.bounded_while import bounded_while_p
 from funcgrad.primitives.custom import (
     custom_jvp_call_p, custom_vjp_call_p, custom_lin_p, checkpoint_p, name_p,
 )
@@ -153,6 +155,7 @@ __all__ += ["tridiagonal_solve_p", "tridiagonal_p"]
 __all__ += ["optimization_barrier_p"]
 __all__ += ["dce_sink_p", "split_p", "tile_p", "copy_p", "reduce_xor_p"]
 __all__ += ["name_p"]
+__all__ += ["bounded_while_p"]
 __all__ += ["SPECIAL", "bessel_i0e_p", "bessel_i1e_p", "bitcast_convert_type_p", "clamp_p",
             "clz_p", "igamma_grad_a_p", "igamma_p", "igammac_p", "mulhi_p",
             "regularized_incomplete_beta_p", "square_p", "zeta_p"]
@@ -170,6 +173,7 @@ FAMILIES: tuple[ModuleType, ...] = (elementwise, structural, reductions, indexin
                                     tridiagonal, windowed, special, barrier, callback,
                                     convolution)
 FAMILIES += (rng,)
+FAMILIES += (bounded_while,)
 
 
 def all_primitives() -> list[Primitive]:

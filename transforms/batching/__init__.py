@@ -11,6 +11,7 @@ from funcgrad.transforms.batching import callback  # noqa: F401
 from funcgrad.transforms.batching import windowed  # noqa: F401
 from funcgrad.transforms.batching import convolution  # noqa: F401
 from funcgrad.transforms.batching import rng  # noqa: F401
+from funcgrad.transforms.batching import bounded_while  # noqa: F401
 from funcgrad.transforms.batching.interpreter import (AXIS_RULES, NO_RULE, BatchAxis, BatchRule,
                                                       BatchTrace, BatchTracer, Dim, axis_rule,
                                                       batch_program, batch_rules, move_bdim)

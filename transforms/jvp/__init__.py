@@ -11,6 +11,7 @@ from funcgrad.transforms.jvp import callback  # noqa: F401
 from funcgrad.transforms.jvp import windowed  # noqa: F401
 from funcgrad.transforms.jvp import convolution  # noqa: F401
 from funcgrad.transforms.jvp import rng  # noqa: F401
+from funcgrad.transforms.jvp import bounded_while  # noqa: F401
 from funcgrad.transforms.jvp.interpreter import (NO_RULE, JVPRule, JVPTrace, JVPTracer,
                                                  jvp_call, jvp_program, jvp_rules)
 

@@ -9,7 +9,9 @@ as extra ys, residuals computed from constants only are computed once before
 the loop, and an x kept as a residual is the xs operand itself. The unknown
 part is a scan over those residuals. A while loop's trip count is unknown when
 staging, so its linearization cannot store residuals per step: its rule raises
-`UnsupportedError` pointing to `fori_loop` with static bounds or `scan`.
+`UnsupportedError` pointing to `max_steps=` (a loop with a bound is a
+`bounded_while`, whose rule in bounded_while.py checkpoints it), `fori_loop`
+with static bounds or `scan`.
 """
 from __future__ import annotations
 
@@ -34,10 +36,11 @@ partial_eval_rules[P.jit_p] = call_partial_eval(P.jit_p)
 def _while_partial_eval(trace: PartialEvalTrace, args: Sequence[Any], **params: Any) -> list[Any]:
     raise UnsupportedError(
         "reverse-mode differentiation (grad, vjp, linearize) of lax.while_loop is not "
-        "supported: its number of steps is unknown until it runs, so the values each step "
-        "needs cannot be stored. Use lax.fori_loop with static (Python int) bounds, or "
-        "lax.scan with a fixed length, which are reverse-differentiable; forward mode "
-        "(jvp, jacfwd) works through while_loop.")
+        "supported without a bound on its steps: their number is unknown until it runs, so "
+        "the values each step needs cannot be stored. Pass max_steps=N to lax.while_loop "
+        "(the loop then stops after at most N steps, and reverse mode recomputes from "
+        "checkpoints), or use lax.fori_loop with static (Python int) bounds, or lax.scan "
+        "with a fixed length; forward mode (jvp, jacfwd) works through while_loop.")
 
 
 partial_eval_rules[P.while_p] = _while_partial_eval
@@ -164,7 +167,7 @@ partial_eval_rules[P.cond_p] = _cond_partial_eval
 # -- scan ---------------------------------------------------------------------
 
 
-class _ScanSplit:
+class ScanSplit:
     """A scan body split for reverse mode (see `_scan_partial_eval`).
 
     known: (known_consts, known consts, known carry, known x) -> (known carry,
@@ -196,9 +199,11 @@ def _varying(program: Program, start: Sequence[Var]) -> set[int]:
     return dep
 
 
-def _split_scan_body(body: Program, num_consts: int, num_carry: int, const_uk: tuple[bool, ...],
-                     carry_uk: tuple[bool, ...], xs_uk: tuple[bool, ...]
-                     ) -> tuple[_ScanSplit, list[Any]]:
+def split_scan_body(body: Program, num_consts: int, num_carry: int, const_uk: tuple[bool, ...],
+                    carry_uk: tuple[bool, ...], xs_uk: tuple[bool, ...]
+                    ) -> tuple[ScanSplit, list[Any]]:
+    """Split a scan body (a while body too: no xs) for reverse mode; returns the
+    split and the known consts to pass before the known consts of the loop."""
     ny = len(body.outvars) - num_carry
     known, kconsts, unknown, out_uk, num_res = _partial_eval_forced(
         body, const_uk + carry_uk + xs_uk, carry_uk + (False,) * ny)
@@ -225,11 +230,11 @@ def _split_scan_body(body: Program, num_consts: int, num_carry: int, const_uk: t
     invariant = Program((), tuple(kc_vars), inv.eqns, inv.outvars, f"{body.name}_invariant")
     res_vars = unknown.invars[:num_res]
     uc_vars, ucarry_vars, ux_vars = split_list(unknown.invars[num_res:], sum(const_uk),
-                                           sum(carry_uk))
+                                               sum(carry_uk))
     unknown = Program((), (*(res_vars[k] for k in invariant_k), *uc_vars, *ucarry_vars,
                            *(res_vars[k] for k in per_step_k), *ux_vars),
                       unknown.eqns, unknown.outvars, unknown.name)
-    return _ScanSplit(known_body, invariant, unknown, res_source, out_uk), kconsts
+    return ScanSplit(known_body, invariant, unknown, res_source, out_uk), kconsts
 
 
 def _scan_partial_eval(trace: PartialEvalTrace, args: Sequence[Any], *, body: Program,
@@ -246,7 +251,7 @@ def _scan_partial_eval(trace: PartialEvalTrace, args: Sequence[Any], *, body: Pr
         init_uk)
     split, kconsts = cached_programs(
         ("scan_pe", body, num_consts, num_carry, const_uk, carry_uk, xs_uk),
-        lambda: _split_scan_body(body, num_consts, num_carry, const_uk, carry_uk, xs_uk))
+        lambda: split_scan_body(body, num_consts, num_carry, const_uk, carry_uk, xs_uk))
     consts, init, xs = split_list(args, num_consts, num_carry)
     known_consts = [*kconsts, *(c for c, u in zip(consts, const_uk, strict=True) if not u)]
     known_init = [c for c, u in zip(init, carry_uk, strict=True) if not u]

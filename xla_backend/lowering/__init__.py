@@ -34,6 +34,7 @@ from funcgrad.xla_backend.lowering import barrier  # noqa: F401
 from funcgrad.xla_backend.lowering import special  # noqa: F401
 from funcgrad.xla_backend.lowering import convolution  # noqa: F401
 from funcgrad.xla_backend.lowering import rng  # noqa: F401
+from funcgrad.xla_backend.lowering import bounded_while  # noqa: F401
 from funcgrad.xla_backend.lowering.emitter import (
     NOT_LOWERED,
     TOKEN,
