@@ -9,8 +9,10 @@ transformation it simply runs the Python function.
 - custom_jvp: forward and reverse mode both use the user's JVP rule (reverse
   mode linearizes and transposes it, so the rule's tangent output must be
   linear in the tangents, as in JAX).
-- custom_vjp: reverse mode runs `fwd` and transposes into `bwd`; forward mode
-  raises, like JAX.
+- custom_vjp: reverse mode runs `fwd` and transposes into `bwd`. Forward mode
+  runs `fwd` too and gets ``t -> J t`` by transposing `bwd` (staged as a
+  function of the cotangent, residuals fixed), so bwd must be linear in its
+  cotangent. NB: JAX raises for forward mode of a custom_vjp function.
 
 Closures. A function (or its rules) may close over values of enclosing
 transformations: tracers of a jit being staged, of a vmap, of a grad. Staging
@@ -58,9 +60,11 @@ from funcgrad.dispatch import run_program
 from funcgrad.ir import Atom, Program, user_value
 from funcgrad.remat import keyable
 from funcgrad.transforms.jvp import JVPTracer
-from funcgrad.transforms.programs import tangent_aval
+from funcgrad.transforms.programs import (Zero, cached, convert, differentiable, instantiate,
+                                          no_tracers, stage, tangent_aval)
+from funcgrad.transforms.transpose import transpose_linear_flat
 from funcgrad.transforms.staging import (Materializer, StagingTrace, StagingTracer,
-                                         eval_program, hoist_consts)
+                                         eval_program, hoist_consts, trace_to_program)
 
 __all__ = ["closure_convert", "custom_gradient", "custom_jvp", "custom_vjp"]
 
@@ -416,7 +420,9 @@ class custom_vjp(_CustomBase):  # noqa: N801  (JAX's name)
 
     ``f.defvjp(fwd, bwd)``: ``fwd(*args) -> (out, residuals)`` and
     ``bwd(*nondiff_args, residuals, ct_out) -> tuple`` with one cotangent per
-    differentiable argument (None for zero). Forward mode is not available.
+    differentiable argument (None for zero). Forward mode (jvp, jacfwd, hessian,
+    linearize) uses the transpose of `bwd`, which must then be linear in `ct_out`
+    (NB: JAX has no forward mode for custom_vjp functions).
     """
 
     kind = "custom_vjp"
@@ -490,11 +496,90 @@ class custom_vjp(_CustomBase):  # noqa: N801  (JAX's name)
                                         f"{core.get_aval(c).shape}, expected {a.shape}")
                 return flat
 
-            return out_leaves, [*picked, *res_leaves], bwd_flat
+            return out_leaves, [*picked, *res_leaves], _VjpBwd(bwd_flat, name,
+                                                                (fwd_flat, res_tree))
 
         return fwd_flat
 
 
+_tangent_programs = LRUCache("custom_vjp tangent programs")
+
+
+class _VjpBwd:
+    """A custom_vjp's `bwd` on flat lists (custom_lin's `bwd` param) and, for
+    forward mode, its transpose.
+
+    Forward mode needs ``t -> J t`` where bwd computes ``ct -> J^T ct``: bwd is
+    staged as a function of the cotangents (the residuals fixed) and that
+    Program is transposed. Nothing is staged until forward mode asks, so reverse
+    mode pays nothing for it. Two of these are equal when they come from the same
+    staged fwd with residuals of one structure: they then stage the same Program,
+    and eager calls share its compiled form.
+    """
+
+    __slots__ = ("bwd", "name", "key")
+
+    def __init__(self, bwd: Callable[[Sequence[Any], Sequence[Any]], list[Any]], name: str,
+                 key: Any):
+        self.bwd = bwd
+        self.name = name
+        self.key = key
+
+    def __call__(self, res: Sequence[Any], cts: Sequence[Any]) -> list[Any]:
+        return self.bwd(res, cts)
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is _VjpBwd and self.key == other.key
+
+    def __repr__(self) -> str:
+        return f"<bwd of {self.name}>"
+
+    def tangent_program(self, res_avals: Sequence[ShapedArray], t_avals: Sequence[ShapedArray],
+                        ct_avals: Sequence[ShapedArray]) -> tuple[Program, list[Any]]:
+        """``(residuals, input tangents) -> output tangents`` as a Program (constants
+        as leading inputs) and its constants; raises TypeError when bwd cannot be
+        transposed."""
+        key = (self, tuple(res_avals), tuple(t_avals), tuple(ct_avals))
+
+        def build() -> tuple[tuple[Program, list[Any]], bool]:
+            try:
+                program, consts = stage(functools.partial(self._tangent_map, len(res_avals),
+                                                          ct_avals),
+                                        [*res_avals, *t_avals], f"{self.name}_tangents",
+                                        "custom_vjp")
+            except Exception as e:
+                raise TypeError(
+                    f"{self.name}: forward-mode differentiation (jvp, jacfwd, hessian, "
+                    "linearize) of this custom_vjp function transposes its bwd, staged as "
+                    "a function of the output cotangent with the residuals fixed, and that "
+                    f"failed: {e}\nForward mode needs a bwd that is linear in its cotangent: "
+                    "no non-linear operations on it, no Python control flow on its value "
+                    "(or on the residuals' values), and no traced values other than the "
+                    "residuals. Otherwise define the derivative with fg.custom_jvp.") from e
+            return (program, consts), no_tracers(consts)
+
+        return cached(_tangent_programs, key, build)
+
+    def _tangent_map(self, num_res: int, ct_avals: Sequence[ShapedArray],
+                     *args: Any) -> list[Any]:
+        res, ts = list(args[:num_res]), args[num_res:]
+        present: list[list[bool]] = []
+
+        def bwd_of_ct(*cts: Any) -> list[Any]:
+            cts_in = self.bwd(res, list(cts))
+            present.append([c is not None for c in cts_in])
+            return [c for c in cts_in if c is not None]
+
+        program, consts = trace_to_program(bwd_of_ct, [tangent_aval(a) for a in ct_avals],
+                                           name=f"{self.name}_bwd", kind="custom_vjp")
+        # bwd's outputs are the input cotangents: their transpose takes the input tangents
+        given = [t for t, p in zip(ts, present[0], strict=True) if p]
+        cts_out = [convert(t, a.dtype) if differentiable(a) else Zero(tangent_aval(a))
+                   for t, a in zip(given, program.out_avals, strict=True)]
+        return [instantiate(c) for c in transpose_linear_flat(program, consts, cts_out)]
 
 
 # ---------------------------------------------------------------------------

@@ -25,8 +25,6 @@ from funcgrad.transforms.transpose import transpose_rules
 
 # Deliberate gaps, each with its reason.
 NO_JVP_RULE = {
-    P.custom_lin_p: "only appears in linear programs, where it is transposed into a "
-                    "custom_vjp's bwd; forward mode of a custom_vjp raises by design",
     P.hessenberg_p: "the derivative of gehrd's packed reflectors is not defined (JAX has "
                     "none either); differentiating raises funcgrad's clear error",
     P.tridiagonal_p: "the derivative of sytrd's packed reflectors is not defined (JAX has "

@@ -6,9 +6,11 @@ and take their output avals from them.
 """
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from funcgrad.core import Primitive, ShapedArray
+from funcgrad.ir import Program
 
 
 def _call_like_rule(name: str) -> Any:
@@ -38,8 +40,24 @@ custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True)
 custom_vjp_call_p.def_abstract_eval(_call_like_rule("custom_vjp_call"))
 
 # custom_lin(*residuals, *tangents; num_res, bwd, out_avals): the linear map
-# whose transpose is a custom_vjp's `bwd`. It can only be transposed.
+# whose transpose is a custom_vjp's `bwd` (a `CustomBwd`). Reverse mode
+# transposes it into `bwd`; forward mode evaluates it as bwd's transpose, the
+# Program `bwd.tangent_program` builds on first use.
 custom_lin_p = Primitive("custom_lin", multiple_results=True)
+
+
+class CustomBwd(Protocol):
+    """The `bwd` param of custom_lin. Calling it maps residuals and output
+    cotangents to input cotangents (None for a zero one). `tangent_program`
+    gives its transpose, the tangent map ``(residuals, input tangents) ->
+    output tangents``, as a const-free Program (its constants as leading
+    inputs) and those constants. It must be hashable: eager calls key their
+    compiled executables on it."""
+
+    def __call__(self, res: Sequence[Any], cts: Sequence[Any]) -> list[Any]: ...
+
+    def tangent_program(self, res_avals: Sequence[ShapedArray], t_avals: Sequence[ShapedArray],
+                        ct_avals: Sequence[ShapedArray]) -> tuple[Program, list[Any]]: ...
 
 
 @custom_lin_p.def_abstract_eval

@@ -8,6 +8,7 @@ from funcgrad import core, primitives as P
 from funcgrad.config import memoize
 from funcgrad.core import Primitive, ShapedArray
 from funcgrad.ir import Program
+from funcgrad.primitives.custom import CustomBwd
 from funcgrad.transforms.batching.interpreter import (BatchAxis, BatchTrace, BatchTracer, Dim,
                                                       axis_rule, batch_program, batch_rules,
                                                       call_batch, move_bdim)
@@ -68,15 +69,38 @@ def _batched_jvp_rule(jvp: Callable[..., Any], dims: tuple[Dim, ...], num_consts
     return jvp_batched
 
 
-def _batched_bwd(bwd: Callable[..., Any], res_dims: tuple[Dim, ...], in_dims: tuple[Dim, ...],
-                 axis: BatchAxis) -> Callable[..., Any]:
-    """`bwd` (residuals, output cotangents at axis 0) -> input cotangents at `in_dims`."""
-    axis_size = axis.size
+class _BatchedBwd:
+    """A custom_vjp's `bwd` (a `CustomBwd`) over lanes: residuals at `res_dims`,
+    output cotangents at axis 0, input cotangents at `in_dims` (where the input
+    tangents are). Its tangent map is the batched tangent map of `bwd`."""
 
-    def bwd_batched(res: Sequence[Any], cts: Sequence[Any]) -> list[Any]:
-        cts_in, trace = _run_batched(bwd, axis, (res, cts), (res_dims, [0] * len(cts)))
+    __slots__ = ("bwd", "res_dims", "in_dims", "axis")
+
+    def __init__(self, bwd: CustomBwd, res_dims: tuple[Dim, ...], in_dims: tuple[Dim, ...],
+                 axis: BatchAxis):
+        self.bwd = bwd
+        self.res_dims = res_dims
+        self.in_dims = in_dims
+        self.axis = axis
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.bwd, self.res_dims, self.in_dims, self.axis)
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is _BatchedBwd and self._key() == other._key()
+
+    def __repr__(self) -> str:
+        return f"<vmap of {self.bwd!r}>"
+
+    def __call__(self, res: Sequence[Any], cts: Sequence[Any]) -> list[Any]:
+        axis_size = self.axis.size
+        cts_in, trace = _run_batched(self.bwd, self.axis, (res, cts),
+                                     (self.res_dims, [0] * len(cts)))
         out: list[Any] = []
-        for (v, d), want in zip(_unpack_all(trace, cts_in), in_dims, strict=True):
+        for (v, d), want in zip(_unpack_all(trace, cts_in), self.in_dims, strict=True):
             if v is None:
                 out.append(None)
             elif want is None:     # an input shared by every lane gets the lanes' sum
@@ -84,7 +108,21 @@ def _batched_bwd(bwd: Callable[..., Any], res_dims: tuple[Dim, ...], in_dims: tu
             else:
                 out.append(move_bdim(v, d, want, axis_size))
         return out
-    return bwd_batched
+
+    def tangent_program(self, res_avals: Sequence[ShapedArray], t_avals: Sequence[ShapedArray],
+                        ct_avals: Sequence[ShapedArray]) -> tuple[Program, list[Any]]:
+        program, consts = self.bwd.tangent_program(
+            [_unbatched(a, d) for a, d in zip(res_avals, self.res_dims, strict=True)],
+            [_unbatched(a, d) for a, d in zip(t_avals, self.in_dims, strict=True)],
+            [_unbatched(a, 0) for a in ct_avals])
+        dims = (*(None for _ in consts), *self.res_dims, *self.in_dims)
+        batched, new_consts, _ = batch_program(program, dims, self.axis,
+                                               (True,) * len(program.outvars))
+        return batched, [*new_consts, *consts]
+
+
+def _unbatched(a: ShapedArray, d: Dim) -> ShapedArray:
+    return a if d is None else a.update(shape=a.shape[:d] + a.shape[d + 1:])
 
 
 @memoize("batched custom rules")
@@ -98,7 +136,7 @@ def _batched_fwd_rule(fwd: Callable[..., Any], dims: tuple[Dim, ...], num_consts
             fwd, axis, (consts[len(consts) - num_consts:], primals), (const_dims, arg_dims))
         res_unpacked = _unpack_all(trace, res)
         outs_b = _at_zero(axis.size, _unpack_all(trace, outs))
-        bwd_b = _batched_bwd(bwd, tuple(d for _, d in res_unpacked), arg_dims, axis)
+        bwd_b = _BatchedBwd(bwd, tuple(d for _, d in res_unpacked), arg_dims, axis)
         return outs_b, [r for r, _ in res_unpacked], bwd_b
     return fwd_batched
 
@@ -119,10 +157,10 @@ def _custom_call_batch(prim: Primitive, rule_param: str,
 
 
 def _custom_lin_batch(axis: BatchAxis, args: Sequence[Any], dims: Sequence[Dim], *, num_res: int,
-                      bwd: Callable[..., Any],
+                      bwd: CustomBwd,
                       out_avals: tuple[ShapedArray, ...]) -> tuple[list[Any], list[Dim]]:
-    # still a linear map known only through its transpose: batch that transpose
-    bwd_b = _batched_bwd(bwd, tuple(dims[:num_res]), tuple(dims[num_res:]), axis)
+    # still a linear map known through its transpose: batch that transpose
+    bwd_b = _BatchedBwd(bwd, tuple(dims[:num_res]), tuple(dims[num_res:]), axis)
     avals = tuple(a.update(shape=(axis.size, *a.shape)) for a in out_avals)
     outs = P.custom_lin_p.bind(*args, num_res=num_res, bwd=bwd_b, out_avals=avals)
     return list(outs), [0] * len(outs)

@@ -1,5 +1,5 @@
-"""JVP rules of checkpoint, name and the calls carrying user-defined rules
-(funcgrad.custom_rules).
+"""JVP rules of checkpoint, name, custom_lin and the calls carrying user-defined
+rules (funcgrad.custom_rules).
 
 The rules of custom_jvp_call and custom_vjp_call receive the values the
 function closes over (its leading `num_consts` operands) like any operand. A
@@ -16,8 +16,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from funcgrad import primitives as P
+from funcgrad.core import ShapedArray
 from funcgrad.errors import UnsupportedError
 from funcgrad.ir import Program
+from funcgrad.primitives.custom import CustomBwd
 from funcgrad.transforms.jvp.interpreter import call_jvp, jvp_call, jvp_rules
 from funcgrad.transforms.programs import Zero, add_tangents, aval, instantiate, tangent_aval
 from funcgrad.transforms.staging import eval_program
@@ -52,8 +54,8 @@ def _custom_jvp_call_jvp(primals: Sequence[Any], tangents: Sequence[Any], *, cal
 
 def _custom_vjp_call_jvp(primals: Sequence[Any], tangents: Sequence[Any], *, call: Program,
                          fwd: Callable[..., Any], num_consts: int) -> tuple[Any, Any]:
-    """Run `fwd` now; the tangents go through `custom_lin`, which only reverse mode
-    can use (its transpose calls `bwd` with the residuals)."""
+    """Run `fwd` now; the tangents go through `custom_lin`: reverse mode transposes
+    it into `bwd`, forward mode evaluates it as bwd's transpose (built only then)."""
     if any(type(t) is not Zero for t in tangents[:num_consts]):
         raise UnsupportedError(
             f"differentiating the custom_vjp function '{call.name}' with respect to a value "
@@ -67,5 +69,27 @@ def _custom_vjp_call_jvp(primals: Sequence[Any], tangents: Sequence[Any], *, cal
     return outs, t_out
 
 
+def _custom_lin_jvp(primals: Sequence[Any], tangents: Sequence[Any], *, num_res: int,
+                    bwd: CustomBwd, out_avals: tuple[ShapedArray, ...]) -> tuple[Any, Any]:
+    """Linear in the tangents it maps, so their share is custom_lin again (still
+    transposable into `bwd`); the residuals' share (forward mode over a custom_vjp's
+    forward mode) differentiates the tangent map's Program."""
+    params = {"num_res": num_res, "bwd": bwd, "out_avals": out_avals}
+    res, ts = primals[:num_res], primals[num_res:]
+    res_dots, t_dots = tangents[:num_res], tangents[num_res:]
+    outs = P.custom_lin_p.bind(*primals, **params)
+    t_out: list[Any] = [Zero(tangent_aval(a)) for a in out_avals]
+    if any(type(t) is not Zero for t in t_dots):
+        t_out = P.custom_lin_p.bind(*res, *(instantiate(t) for t in t_dots), **params)
+    if any(type(t) is not Zero for t in res_dots):
+        program, consts = bwd.tangent_program([aval(r) for r in res], [aval(t) for t in ts],
+                                              out_avals)
+        _, t_res = jvp_call(lambda *rs: eval_program(program, [*consts, *rs, *ts]), res,
+                            res_dots)
+        t_out = [add_tangents(a, b) for a, b in zip(t_out, t_res, strict=True)]
+    return outs, t_out
+
+
 jvp_rules[P.custom_jvp_call_p] = _custom_jvp_call_jvp
 jvp_rules[P.custom_vjp_call_p] = _custom_vjp_call_jvp
+jvp_rules[P.custom_lin_p] = _custom_lin_jvp

@@ -4,20 +4,24 @@ and name (the identity: a name matters only to checkpoint's policies).
 
 Derivative rules matter only to the interpreters; once lowered, a custom_jvp or
 custom_vjp call is a call of its primal Program. custom_lin, the linear map a
-custom_vjp's `bwd` transposes, can only be transposed: reaching this table means
-forward mode was asked of a custom_vjp function, so its rule raises the error
-that says so. checkpoint is a call that XLA must not merge with the forward
-pass.
+custom_vjp's `bwd` transposes, reaches this table when forward mode evaluates
+it: it is a call of bwd's transpose, the Program its `bwd` param stages on first
+use (the lowering only calls it; it knows nothing of how it is made).
+checkpoint is a call that XLA must not merge with the forward pass.
 """
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from funcgrad import dtypes
 from funcgrad import primitives as P
+from funcgrad.core import ShapedArray, Tracer
 from funcgrad.ir import Program, has_effects
+from funcgrad.primitives.custom import CustomBwd
 from funcgrad.xla_backend.lowering.emitter import (LoweringContext, compare, i64_array,
-                                                   lowering_rules)
+                                                   lowering_rules, scalar_text, tensor_type)
 
 
 def _custom_jvp_call_lower(ctx: LoweringContext, *args: str, call: Program,
@@ -30,11 +34,34 @@ def _custom_vjp_call_lower(ctx: LoweringContext, *args: str, call: Program,
     return ctx.call(call, args)
 
 
-def _custom_lin_lower(ctx: LoweringContext, *args: str, **params: Any) -> list[str]:
-    raise TypeError("cannot apply forward-mode differentiation (jvp, jacfwd, linearize "
-                    "evaluation) to a function decorated with fg.custom_vjp: it only defines "
-                    "reverse mode. Use fg.grad / fg.vjp / fg.jacrev, or define the rule with "
-                    "fg.custom_jvp instead.")
+def _custom_lin_lower(ctx: LoweringContext, *args: str, num_res: int, bwd: CustomBwd,
+                      out_avals: tuple[ShapedArray, ...]) -> list[str]:
+    in_avals = [ctx.avals[a] for a in args]
+    program, consts = bwd.tangent_program(in_avals[:num_res], in_avals[num_res:], out_avals)
+    return ctx.call(program, [*(_array_constant(ctx, c) for c in consts), *args])
+
+
+def _array_constant(ctx: LoweringContext, value: Any) -> str:
+    """A constant the tangent map closes over (an array bwd reads), inline in the module."""
+    if isinstance(value, Tracer):
+        raise TypeError("a custom_vjp's bwd, transposed for forward mode, reads a traced "
+                        "value that is not one of its residuals: return that value from fwd "
+                        "as part of the residuals")
+    x = np.asarray(value)
+    aval = ShapedArray(x.shape, x.dtype)
+    flat = x.reshape(-1)
+    if flat.size == 0 or (flat == flat[0]).all():
+        return ctx.constant(flat[0] if flat.size else 0, x.dtype, x.shape)
+    text = _nested([scalar_text(v, x.dtype) for v in flat], x.shape)
+    return ctx.op1("stablehlo.constant", [], aval, f"value = dense<{text}> : {tensor_type(aval)}")
+
+
+def _nested(items: list[str], shape: tuple[int, ...]) -> str:
+    if not shape:
+        return items[0]
+    step = len(items) // shape[0]
+    return "[" + ", ".join(_nested(items[i * step:(i + 1) * step], shape[1:])
+                           for i in range(shape[0])) + "]"
 
 
 def _checkpoint_lower(ctx: LoweringContext, *args: str, program: Program, name: str,
