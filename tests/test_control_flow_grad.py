@@ -5,7 +5,8 @@ Gradients are checked against JAX (x64) and against finite differences
 at higher order and under vmap; the staged Programs are inspected for what
 reverse mode keeps (residual slots shared by branches, per-step residuals
 stacked, loop-invariant ones hoisted, checkpointed scan bodies keeping only
-their inputs). while_loop stays forward-mode only, with a clear error.
+their inputs). A while_loop without max_steps is forward-mode only, with an
+error that says to pass max_steps (tests/test_while_grad.py has the bounded loop).
 """
 from __future__ import annotations
 
