@@ -63,10 +63,13 @@ def slice(x: Any, start_indices: Sequence[int], limit_indices: Sequence[int],  #
 
 
 def _start_indices(name: str, shape: tuple[int, ...], start_indices: Any,
-                   allow_negative_indices: bool | Sequence[bool]) -> list[Any]:
+                   allow_negative_indices: bool | Sequence[bool],
+                   sizes: Sequence[int] = ()) -> list[Any]:
     """One int64 scalar per dimension. A negative start counts from the end of its
     dimension once (JAX's ``allow_negative_indices``); the primitive then clamps the
-    start so the window fits, which is dynamic_slice's documented behaviour."""
+    start so the window fits, which is dynamic_slice's documented behaviour; under
+    ``config.check_bounds`` a start whose window of `sizes` does not fit raises."""
+    from funcgrad.bounds import check_starts
     from funcgrad.numpy._advanced import wrap_index
     if not isinstance(start_indices, (list, tuple)):
         arr = asarray_operand(start_indices)
@@ -86,13 +89,14 @@ def _start_indices(name: str, shape: tuple[int, ...], start_indices: Any,
     if len(allow) != len(shape):
         raise TypeError(f"{name}: allow_negative_indices needs one entry per dimension "
                         f"({len(shape)}), got {len(allow)}")
-    out = []
+    out: list[Any] = []
     for v, n, neg in zip(start_indices, shape, allow, strict=True):
         i = asarray_operand(v)
         a = aval_of(i)
         if a.shape != () or not dtypes.is_integer(a.dtype):
             raise TypeError(f"{name}: start indices must be integer scalars, got "
                             f"{a.str_short()}")
+        check_starts(f"lax.{name}", len(out), i, n, sizes, neg)
         if neg:
             out.append(wrap_index(i, n))
         else:
@@ -105,16 +109,17 @@ def dynamic_slice(x: Any, start_indices: Sequence[Any], slice_sizes: Sequence[in
                   allow_negative_indices: bool | Sequence[bool] = True) -> Any:
     x = asarray_operand(x)
     idx = _start_indices("dynamic_slice", aval_of(x).shape, start_indices,
-                         allow_negative_indices)
+                         allow_negative_indices, slice_sizes)
     return P.dynamic_slice_p.bind(x, *idx, slice_sizes=tuple(slice_sizes))
 
 
 def dynamic_update_slice(x: Any, update: Any, start_indices: Sequence[Any], *,
                          allow_negative_indices: bool | Sequence[bool] = True) -> Any:
     x = asarray_operand(x)
+    update = asarray_operand(update)
     idx = _start_indices("dynamic_update_slice", aval_of(x).shape, start_indices,
-                         allow_negative_indices)
-    return P.dynamic_update_slice_p.bind(x, asarray_operand(update), *idx)
+                         allow_negative_indices, aval_of(update).shape)
+    return P.dynamic_update_slice_p.bind(x, update, *idx)
 
 
 def concatenate(operands: Sequence[Any], dimension: int) -> Any:

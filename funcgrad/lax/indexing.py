@@ -19,6 +19,7 @@ import numpy as np
 import funcgrad.numpy as fnp
 from funcgrad import dtypes
 from funcgrad import primitives as P
+from funcgrad.bounds import check_index, checks
 from funcgrad.control_flow import fori_loop
 from funcgrad.core import Tracer, shape_error
 from funcgrad.errors import UnsupportedError
@@ -75,6 +76,26 @@ def _mode(fname: str, mode: Any, gather: bool) -> str:
     if m is GatherScatterMode.FILL_OR_DROP:
         return "fill" if gather else "drop"
     return "clip" if m is GatherScatterMode.CLIP else "promise_in_bounds"
+
+
+def _check_starts(fname: str, mode: Any, idx: Any, operand_shape: tuple[int, ...],
+                  index_map: tuple[int, ...], window: Callable[[int], int]) -> None:
+    """Under ``config.check_bounds``, make every start of `idx` (component k indexes
+    operand axis ``index_map[k]``, where the window is ``window(axis)`` wide) that
+    does not fit raise, unless `mode` says what out-of-bounds starts do."""
+    if not checks("promise_in_bounds" if mode is None else
+                  GatherScatterMode.from_any(mode).name.lower()):
+        return
+    ia = aval_of(idx)
+    if len(index_map) != ia.shape[-1]:
+        return      # the primitive's shape rule reports it
+    for k, d in enumerate(index_map):
+        if not 0 <= d < len(operand_shape) or not 0 <= window(d) <= operand_shape[d]:
+            continue
+        col = P.slice_p.bind(idx, start_indices=(0,) * (ia.ndim - 1) + (k,),
+                             limit_indices=(*ia.shape[:-1], k + 1), strides=(1,) * ia.ndim)
+        check_index(col, operand_shape[d], what=f"lax.{fname}", axis=d, size=window(d),
+                    negative=False)
 
 
 def _flag(fname: str, name: str, value: Any) -> bool:
@@ -184,6 +205,8 @@ def gather(operand: Any, start_indices: Any, dimension_numbers: Any, slice_sizes
         raise ValueError("lax.gather: fill_value applies to mode FILL_OR_DROP ('fill') only; "
                          "drop it or pass mode='fill'")
     fill = None if fill_value is None else _fill_value("gather", fill_value, xa.dtype)
+    if len(sizes) == xa.ndim:
+        _check_starts("gather", mode, idx, xa.shape, dn.start_index_map, lambda d: sizes[d])
     return P.gather_p.bind(x, idx, dimension_numbers=dn, slice_sizes=sizes, mode=prim_mode,
                            fill_value=fill)
 
@@ -215,6 +238,15 @@ def _scatter_args(fname: str, operand: Any, scatter_indices: Any, updates: Any,
                   indices_are_sorted=_flag(fname, "indices_are_sorted", indices_are_sorted),
                   unique_indices=_flag(fname, "unique_indices", unique_indices),
                   mode=_mode(fname, mode, gather=False))
+    not_window = set(dn.inserted_window_dims) | set(dn.operand_batching_dims)
+    window_axes = [d for d in range(xa.ndim) if d not in not_window]
+    if len(window_axes) == len(dn.update_window_dims) and all(
+            0 <= w < ua.ndim for w in dn.update_window_dims):
+        sizes = dict.fromkeys(not_window, 1)
+        sizes.update({d: ua.shape[w] for d, w in zip(window_axes, dn.update_window_dims,
+                                                      strict=True)})
+        _check_starts(fname, mode, idx, xa.shape, dn.scatter_dims_to_operand_dims,
+                      lambda d: sizes.get(d, 1))
     return x, idx, u, params
 
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from funcgrad import dtypes, tree
 from funcgrad import primitives as P
+from funcgrad.bounds import check_starts
 from funcgrad.core import Tracer, shape_error
 from funcgrad.errors import UnsupportedError
 from funcgrad.numpy._advanced import wrap_index
@@ -306,7 +307,10 @@ def index_in_dim(operand: Any, index: int, axis: int = 0, keepdims: bool = True)
     return out if keepdims else P.squeeze_p.bind(out, dimensions=(ax,))
 
 
-def _start(fname: str, index: Any, n: int, allow_negative_indices: bool) -> Any:
+def _start(fname: str, index: Any, n: int, allow_negative_indices: bool, axis: int,
+           size: int) -> Any:
+    """The int64 start of a window of `size` along `axis` (of length `n`); see
+    `check_starts` for when an out-of-bounds one raises."""
     i = asarray_operand(index)
     ia = aval_of(i)
     if ia.shape != () or not dtypes.is_integer(ia.dtype):
@@ -315,6 +319,7 @@ def _start(fname: str, index: Any, n: int, allow_negative_indices: bool) -> Any:
     if not isinstance(allow_negative_indices, (bool, np.bool_)):
         raise TypeError(f"lax.{fname}: allow_negative_indices must be a bool, got "
                         f"{allow_negative_indices!r:.60}")
+    check_starts(f"lax.{fname}", axis, i, n, (1,) * axis + (size,), allow_negative_indices)
     if allow_negative_indices:
         return wrap_index(i, n)
     if isinstance(index, (int, np.integer)) and index < 0:
@@ -323,10 +328,11 @@ def _start(fname: str, index: Any, n: int, allow_negative_indices: bool) -> Any:
     return convert(i, dtypes.int64)
 
 
-def _starts(fname: str, a: Any, ax: int, index: Any, allow_negative_indices: bool) -> list[Any]:
+def _starts(fname: str, a: Any, ax: int, index: Any, allow_negative_indices: bool,
+            size: int) -> list[Any]:
     zero = convert(0, dtypes.int64)
     out = [zero] * a.ndim
-    out[ax] = _start(fname, index, a.shape[ax], allow_negative_indices)
+    out[ax] = _start(fname, index, a.shape[ax], allow_negative_indices, ax, size)
     return out
 
 
@@ -342,7 +348,7 @@ def dynamic_slice_in_dim(operand: Any, start_index: Any, slice_size: int, axis: 
                          f"{ax} of size {a.shape[ax]}")
     sizes = list(a.shape)
     sizes[ax] = size
-    idx = _starts("dynamic_slice_in_dim", a, ax, start_index, allow_negative_indices)
+    idx = _starts("dynamic_slice_in_dim", a, ax, start_index, allow_negative_indices, size)
     return P.dynamic_slice_p.bind(x, *idx, slice_sizes=tuple(sizes))
 
 
@@ -365,7 +371,8 @@ def dynamic_update_slice_in_dim(operand: Any, update: Any, start_index: Any, axi
     if ua.ndim != a.ndim:
         raise TypeError(f"lax.dynamic_update_slice_in_dim: update of shape {ua.shape} needs "
                         f"the operand's rank {a.ndim}")
-    idx = _starts("dynamic_update_slice_in_dim", a, ax, start_index, allow_negative_indices)
+    idx = _starts("dynamic_update_slice_in_dim", a, ax, start_index, allow_negative_indices,
+                  ua.shape[ax])
     return P.dynamic_update_slice_p.bind(x, u, *idx)
 
 

@@ -11,8 +11,9 @@ the advanced indices where those are adjacent, and go first otherwise (a
 ``None`` between them separates them, as in NumPy).
 
 Boolean masks need concrete values (their result's size depends on them):
-outside jit they become integer indices with ``np.nonzero``; inside jit they
-raise, pointing to ``fnp.where`` or the ``size=`` argument of ``nonzero``.
+outside jit they become integer indices with ``np.nonzero``; inside jit reads
+raise, pointing to ``fnp.where`` or the ``size=`` argument of ``nonzero``
+(updates with a traced mask are selects: funcgrad.numpy._mask_updates).
 
 A 0-d boolean (``True``, ``np.bool_``, a 0-d boolean array) is NumPy's odd
 case: it indexes a new length-1 axis with ``[0]`` (True) or ``[]`` (False), so
@@ -21,7 +22,8 @@ Inner tuples are integer arrays, like lists.
 
 Out-of-bounds indices follow the table in ``funcgrad.numpy._updates``
 (``IndexedUpdate``): concrete ones raise IndexError by default, like NumPy;
-traced ones cannot be checked, so reads clamp and updates are dropped, like JAX.
+traced ones are checked only on request (``mode="raise"``, ``config.check_bounds``:
+funcgrad.bounds), otherwise reads clamp and updates are dropped, like JAX.
 """
 from __future__ import annotations
 
@@ -33,8 +35,9 @@ import numpy as np
 from funcgrad import dtypes
 from funcgrad import primitives as P
 from funcgrad.array import Array, from_numpy
+from funcgrad.bounds import check_index, checks
 from funcgrad.core import Tracer
-from funcgrad.errors import ConcretizationError, UnsupportedError
+from funcgrad.errors import ConcretizationError
 from funcgrad.numpy._shape import broadcast_to
 from funcgrad.numpy._util import asarray_operand, aval_of, convert, normalize_axis, reject
 
@@ -238,10 +241,11 @@ def _expand(idx: Any, ndim: int, what: str) -> tuple[list[Any], tuple[int, ...]]
     return out, tuple(lifted)
 
 
-def _normalize(arr: Any, n: int, dim: int, check: bool) -> tuple[Any, bool]:
+def _normalize(arr: Any, n: int, dim: int, mode: str | None, what: str) -> tuple[Any, bool]:
     """Wrap negative indices once (-n..-1 -> 0..n-1; below -n stays out of bounds);
-    concrete ones are bounds-checked when `check`. Unsigned indices are first capped
-    at n, so a huge one stays out of bounds instead of wrapping to a negative int64."""
+    concrete ones are bounds-checked for the default mode and "raise", traced ones
+    where `checks(mode)`. Unsigned indices are first capped at n, so a huge one stays
+    out of bounds instead of wrapping to a negative int64."""
     v = None if _is_traced(arr) else _concrete_or_none(arr)
     if v is not None:
         if v.dtype.kind == "u":
@@ -250,10 +254,12 @@ def _normalize(arr: Any, n: int, dim: int, check: bool) -> tuple[Any, bool]:
             raise IndexError(f"arrays used as indices must be of integer (or boolean) type, "
                              f"got {v.dtype}")
         v = v.astype(_INDEX_DTYPE)
-        if check and v.size and (v.min() < -n or v.max() >= n):
+        if mode in (None, "raise") and v.size and (v.min() < -n or v.max() >= n):
             bad = v[(v < -n) | (v >= n)].flat[0]
             raise IndexError(f"index {bad} is out of bounds for axis {dim} with size {n}")
         return np.where(v < 0, v + n, v), True
+    if checks(mode):
+        check_index(arr, n, what=what, axis=dim)
     return wrap_index(arr, n), False
 
 
@@ -270,8 +276,9 @@ def wrap_index(i: Any, n: int) -> Any:
     return P.select_n_p.bind(P.lt_p.bind(x, zero), x, wrapped)
 
 
-def index_plan(shape: tuple[int, ...], idx: Any, what: str, check_bounds: bool) -> IndexPlan:
-    """The gather/scatter for `idx` on an operand of `shape` with `lifted_dims` inserted."""
+def index_plan(shape: tuple[int, ...], idx: Any, what: str, mode: str | None) -> IndexPlan:
+    """The gather/scatter for `idx` on an operand of `shape` with `lifted_dims` inserted;
+    out-of-bounds indices raise where `mode` asks for a check (see `_normalize`)."""
     entries, lifted = _expand(idx, len(shape), what)
     if lifted:
         dims = list(shape)
@@ -296,7 +303,7 @@ def index_plan(shape: tuple[int, ...], idx: Any, what: str, check_bounds: bool) 
             slices.append(s)
             layout.append(s)
         else:
-            arr, _ = _normalize(e[1], n, dim, check_bounds)
+            arr, _ = _normalize(e[1], n, dim, mode, what)
             adv.append((dim, arr))
             layout.append(("adv", len(adv) - 1))
         dim += 1
@@ -402,7 +409,7 @@ def _gather_with_plan(x: Any, plan: IndexPlan, mode: str, fill_value: Any) -> An
     return out
 
 
-MODES = ("promise_in_bounds", "clip", "drop", "fill")
+MODES = ("promise_in_bounds", "clip", "drop", "fill", "raise")
 
 
 def check_mode(mode: Any) -> None:
@@ -441,9 +448,9 @@ def advanced_getitem(x: Any, idx: Any, mode: str | None = None, fill_value: Any 
     check_mode(mode)
     x = asarray_operand(x)
     fill_value = _static_fill_value(fill_value, aval_of(x).dtype)
-    plan = index_plan(aval_of(x).shape, idx, "indexing", check_bounds=mode is None)
-    gmode = ("promise_in_bounds" if plan.concrete and mode is None else
-             "clip" if mode in (None, "clip") else
+    plan = index_plan(aval_of(x).shape, idx, "indexing", mode)
+    gmode = ("promise_in_bounds" if plan.concrete and mode in (None, "raise") else
+             "clip" if mode in (None, "clip", "raise") else
              "fill" if mode in ("fill", "drop") else "promise_in_bounds")
     return _gather_with_plan(x, plan, gmode, fill_value)
 
@@ -459,7 +466,7 @@ def scatter_update(x: Any, idx: Any, values: Any, op: str, mode: str | None = No
     check_mode(mode)
     x = asarray_operand(x)
     av = aval_of(x)
-    plan = index_plan(av.shape, idx, f".at[].{op}", check_bounds=mode is None)
+    plan = index_plan(av.shape, idx, f".at[].{op}", mode)
     smode = ("clip" if mode == "clip" else
              "promise_in_bounds" if mode == "promise_in_bounds" else "drop")
     vals = convert(asarray_operand(values), av.dtype, av.weak_type)
@@ -488,9 +495,10 @@ def scatter_update(x: Any, idx: Any, values: Any, op: str, mode: str | None = No
 def take(a: Any, indices: Any, axis: int | None = None, out: Any = None,
          mode: str | None = None, unique_indices: bool = False,
          indices_are_sorted: bool = False, fill_value: Any = None) -> Any:
-    """NumPy's take. `mode`: "raise" (concrete indices only; the default for them),
-    "wrap", "clip" (NumPy's: negatives clip to 0 rather than wrap), or JAX's
-    "fill" (the default for traced indices) and "promise_in_bounds"."""
+    """NumPy's take. `mode`: "raise" (the default for concrete indices; traced ones
+    are checked when the program runs), "wrap", "clip" (NumPy's: negatives clip to 0
+    rather than wrap), or JAX's "fill" (the default for traced indices, unless
+    ``config.check_bounds`` makes it "raise") and "promise_in_bounds"."""
     reject("take", out=out)
     x = asarray_operand(a)
     if axis is None:
@@ -521,13 +529,8 @@ def take(a: Any, indices: Any, axis: int | None = None, out: Any = None,
             ind = P.min_p.bind(P.max_p.bind(i64, convert(0, _INDEX_DTYPE)),
                                convert(max(n - 1, 0), _INDEX_DTYPE))
         mode = "promise_in_bounds"
-    elif mode == "raise":
-        if _is_traced(ind) and _concrete_or_none(ind) is None:
-            raise UnsupportedError("take: mode='raise' needs concrete indices; under a "
-                                   "transformation use mode='clip', 'wrap' or 'fill'")
-        mode = None
     elif mode is None and _is_traced(ind):
-        mode = "fill"
+        mode = "raise" if checks(None) else "fill"
     if isinstance(ind, (int, np.integer)) or (not isinstance(ind, np.ndarray)
                                                and aval_of(ind).ndim == 0):
         ind = P.reshape_p.bind(asarray_operand(ind), new_sizes=(1,)) if not isinstance(

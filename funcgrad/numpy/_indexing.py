@@ -4,7 +4,8 @@ Static parts become one `slice` (plus `rev` for negative steps and `squeeze`
 for integer indices); a traced integer index becomes a `dynamic_slice` with
 NumPy's negative-index wrap-around. A concrete integer (a Python or NumPy int, or
 an eager 0-d Array) is bounds-checked and raises IndexError like NumPy; a traced
-one cannot be, and `dynamic_slice` clamps it (the table in `_updates.py`).
+one is clamped by `dynamic_slice` (the table in `_updates.py`), or checked when the
+program runs under ``config.check_bounds`` (funcgrad.bounds).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import numpy as np
 from funcgrad import dtypes
 from funcgrad import primitives as P
 from funcgrad.array import Array
+from funcgrad.bounds import check_index, checks
 from funcgrad.core import Tracer
 from funcgrad.numpy._advanced import advanced_getitem, is_advanced_index, wrap_index
 from funcgrad.numpy._util import asarray_operand, aval_of, convert
@@ -110,6 +112,8 @@ def getitem(x: Any, idx: Any) -> Any:
             if n == 0:
                 raise IndexError(f"index is out of bounds for axis {dim} with size 0 (no "
                                  "index is valid for an empty axis)")
+            if checks(None):
+                check_index(it, n, what="indexing", axis=dim)
             starts.append(0)
             limits.append(n)
             strides.append(1)

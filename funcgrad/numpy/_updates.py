@@ -3,7 +3,9 @@
 A basic index with unit steps selects a box; the update is computed on that
 box and written back with `dynamic_update_slice`. Integer-array indices, masks,
 strided slices, None and explicit ``mode=`` go through one scatter
-(funcgrad.numpy._advanced), where duplicate indices accumulate for ``add``.
+(funcgrad.numpy._advanced), where duplicate indices accumulate for ``add``;
+a mask whose values are traced becomes a select instead
+(funcgrad.numpy._mask_updates).
 """
 from __future__ import annotations
 
@@ -14,15 +16,21 @@ import numpy as np
 
 from funcgrad import dtypes
 from funcgrad import primitives as P
+from funcgrad.bounds import check_index, checks
 from funcgrad.core import Tracer
 from funcgrad.errors import UnsupportedError
 from funcgrad.numpy._advanced import (advanced_getitem, check_mode, is_advanced_index,
                                       scatter_update, wrap_index)
 from funcgrad.numpy._indexing import _expand_index, concrete_int, getitem
+from funcgrad.numpy._mask_updates import has_traced_mask, masked_update
 from funcgrad.numpy._shape import broadcast_to
 from funcgrad.numpy._util import asarray_operand, aval_of, convert
 
 _UPDATE_KWARGS = frozenset({"indices_are_sorted", "unique_indices"})
+# a traced boolean mask: the new value at a selected position (funcgrad.numpy._mask_updates)
+_COMBINE: dict[str, Callable[[Any, Any], Any]] = {
+    "set": lambda cur, v: v, "add": P.add_p.bind, "multiply": P.mul_p.bind,
+    "min": P.min_p.bind, "max": P.max_p.bind}
 
 
 def _check_kwargs(op: str, kw: dict[str, Any]) -> None:
@@ -45,6 +53,7 @@ class IndexedUpdate:
     =====================  =============================  ===========================
     None, concrete index   IndexError (as NumPy)          IndexError (as NumPy)
     None, traced index     clamped into range ("clip")    dropped (``x`` unchanged there)
+    "raise"                IndexError (traced: at run)    IndexError (traced: at run)
     "clip"                 clamped into range             applied at the clamped index
     "fill"                 ``fill_value``                 dropped
     "drop"                 ``fill_value`` (as "fill")     dropped
@@ -63,6 +72,13 @@ class IndexedUpdate:
     change between versions and devices (today reads clamp and updates are
     skipped). Gradients follow the same rule: a dropped update gets a zero
     cotangent, and a clamped read sends its cotangent to the clamped position.
+    ``mode="raise"`` checks traced indices when the program runs and raises
+    ``funcgrad.bounds.OutOfBoundsError`` (an IndexError); ``config.check_bounds``
+    does the same for None and "promise_in_bounds" (funcgrad.bounds).
+
+    A boolean mask with traced values works for updates (not for ``.get``, whose
+    shape would depend on it): values must broadcast against ``x[mask]`` with
+    length 1 along its True-entries axis (funcgrad.numpy._mask_updates).
 
     Duplicate indices: ``add``/``multiply``/``min``/``max``/``subtract``/``divide``
     combine every update (``divide`` multiplies by reciprocals, which may differ
@@ -95,6 +111,9 @@ class IndexedUpdate:
 
     def _scatter(self, op: str, values: Any, mode: Any, kw: dict[str, Any]) -> Any:
         _check_kwargs(op, kw)
+        if has_traced_mask(self.idx):
+            check_mode(mode)
+            return masked_update(self.array, self.idx, values, op, _COMBINE[op], mode)
         return scatter_update(self.array, self.idx, values, op, mode, **kw)
 
     def _apply(self, fn: Callable[[Any, Any], Any], values: Any, kw: dict[str, Any],
@@ -132,6 +151,8 @@ class IndexedUpdate:
                 if isinstance(it, Tracer) and n == 0:
                     raise IndexError(f"index is out of bounds for axis {dim} with size 0 (no "
                                      "index is valid for an empty axis)")
+                if isinstance(it, Tracer) and checks(None):
+                    check_index(it, n, what=f".at[].{op}", axis=dim)
                 starts.append(it)
                 sizes.append(1)
                 steps.append(1)
@@ -211,6 +232,9 @@ class IndexedUpdate:
             from funcgrad.numpy._ufuncs import power
             _check_kwargs("power", kw)
             check_mode(mode)
+            if has_traced_mask(self.idx):
+                return masked_update(self.array, self.idx, values, "power",
+                                     lambda cur, v: power(cur, v), mode)
             # the read must not raise where the write is dropped
             cur = advanced_getitem(self.array, self.idx,
                                    "fill" if mode in ("drop", "fill") else mode)

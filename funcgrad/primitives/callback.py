@@ -28,6 +28,12 @@ class CallbackError(RuntimeError):
     """A host callback raised, or returned values that break its promise."""
 
 
+class HostCheckError(Exception):
+    """Base of the errors a check that funcgrad compiles into a program raises on the
+    host (an out-of-bounds index under ``check_bounds``): they report the user's
+    mistake, not a broken callback, so they reach the caller as themselves."""
+
+
 class HostCallback:
     """The function a callback primitive runs: flat NumPy arrays in, a tuple of
     flat NumPy arrays out, checked against `result_avals`. Hashed by identity
@@ -45,7 +51,7 @@ class HostCallback:
     def __call__(self, *arrays: Any) -> tuple[np.ndarray, ...]:
         try:
             outs = self.fn(*arrays)
-        except CallbackError:
+        except (CallbackError, HostCheckError):
             raise
         except Exception as e:
             raise CallbackError(f"{self.kind}: the callback {self.name} raised "
