@@ -42,6 +42,7 @@ import funcgrad.sharding as sharding  # noqa: F401
 import funcgrad.distributed as distributed  # noqa: F401
 import funcgrad.tree_util as tree_util  # noqa: F401
 import funcgrad.debug as debug  # noqa: F401
+import funcgrad.debug_nans as _debug_nans  # noqa: F401 (installs the NaN check)
 import funcgrad.nn as nn  # noqa: F401
 
 __version__ = "0.1.0"

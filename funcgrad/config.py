@@ -37,8 +37,10 @@ _ALLOWED = {
     "explain_recompiles": (None, False, True),
     "log_compiles": (False, True),
 }
-# switches that change what tracing produces: flipping one empties every cache
-_RETRACE = frozenset({"default_float", "check_key_reuse", "check_bounds"})
+# switches that change what tracing produces (the NaN checks: source lines recorded on
+# backward-pass equations): flipping one empties every cache
+_RETRACE = frozenset({"default_float", "check_key_reuse", "check_bounds", "debug_nans",
+                      "debug_infs"})
 
 
 class _Config:

@@ -30,7 +30,7 @@ duplicate entry).
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -38,6 +38,7 @@ import numpy as np
 from funcgrad import core, dtypes
 from funcgrad.array import Array, donated_error
 from funcgrad.config import LRUCache
+from funcgrad.config import config as _config
 from funcgrad.core import Primitive, ShapedArray, Tracer
 from funcgrad.ir import Literal, Program, structure_key
 from funcgrad.recompiles import timed
@@ -62,10 +63,12 @@ class Entry:
     the placement its inputs must have; `moves_inputs` is True when that is not
     where the arguments it was compiled for live (a program that lays values
     out over a mesh, e.g. with a sharding constraint, called on one-device
-    arguments): `run` then must not be given their buffers as they are."""
+    arguments): `run` then must not be given their buffers as they are.
+    `program`: what was compiled (inputs: the constants, then a call's
+    arguments), rerun op by op when a debugging switch finds a NaN or an inf."""
 
     __slots__ = ("exe", "launch", "collect", "const_bufs", "out_tree", "out_avals", "out_sh",
-                 "single", "donated", "key", "where", "moves_inputs")
+                 "single", "donated", "key", "where", "moves_inputs", "program")
 
     def __init__(self, exe: runtime.Executable, out_avals: list[ShapedArray],
                  out_tree: PyTreeDef | None = None, const_bufs: Sequence[Any] = (),
@@ -86,6 +89,7 @@ class Entry:
         self.single = out_tree == LEAF
         self.donated = tuple(donated)
         self.key: Any = None
+        self.program: Program | None = None
 
     def run(self, bufs: list[Any]) -> Any:
         """One call on input buffers `bufs` (constants excluded); the outputs as
@@ -97,6 +101,8 @@ class Entry:
         except Exception:
             raise_if_deleted(bufs)
             raise
+        if _config.debug_nans or _config.debug_infs:
+            check_outputs(self, bufs, outs)
         if self.single:
             return Array(outs[0], self.out_avals[0], self.out_sh[0])
         arrays = list(map(Array, outs, self.out_avals, self.out_sh))   # one per output
@@ -145,6 +151,23 @@ class Entry:
     def hlo_text(self) -> str:
         """The optimized HLO XLA compiled (after its passes, unlike the StableHLO text)."""
         return self.exe.hlo_text()
+
+
+def _no_check(entry: Entry, bufs: list[Any], outs: list[Any]) -> None:
+    """Stands in until funcgrad.debug_nans installs its check."""
+
+
+# What the debug_nans/debug_infs switches run on a call's input and output buffers
+# (`Entry.run` asks the switches first, so a call pays nothing while they are off).
+# funcgrad.debug_nans installs it when funcgrad is imported: it reruns programs
+# through this module, so it sits in a layer above and cannot be imported here.
+check_outputs: Callable[[Entry, list[Any], list[Any]], None] = _no_check
+
+
+def set_output_check(check: Callable[[Entry, list[Any], list[Any]], None]) -> None:
+    """Install `check` as what the debug switches run after each compiled call."""
+    global check_outputs
+    check_outputs = check
 
 
 def raise_if_deleted(bufs: Iterable[Any]) -> None:
@@ -207,7 +230,9 @@ def compile_staged(program: Program, name: str, placement: Placement = None, *,
                   for i, c in enumerate(consts)]
     if type(placement) is Partitioned and nc:
         placement = placement._replace(in_shardings=placement.in_shardings[nc:])
-    return Entry(exe, program.out_avals, out_tree, const_bufs, donated, placement, moves)
+    entry = Entry(exe, program.out_avals, out_tree, const_bufs, donated, placement, moves)
+    entry.program = program
+    return entry
 
 
 def mesh_of(program: Program) -> Any:

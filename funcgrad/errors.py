@@ -30,3 +30,9 @@ class UnsupportedError(NotImplementedError):
 class UnboundAxisError(NameError):
     """A collective (psum, all_gather, axis_index, ...) names an axis that no
     enclosing vmap(axis_name=...) or shard_map mesh binds."""
+
+
+class KeyReuseError(TypeError):
+    """A random key was consumed twice (config ``check_key_reuse``): the second use
+    would repeat the first one's random numbers. Names both uses' source lines.
+    A TypeError, like JAX's ``jax.errors.KeyReuseError``."""

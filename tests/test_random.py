@@ -15,6 +15,15 @@ from funcgrad.errors import UnsupportedError
 N = 100_000          # samples for moment checks: 5 standard errors is the tolerance
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _keys_drawn_twice():
+    """These tests draw from one key twice on purpose (determinism, eager == jit):
+    the key-reuse check, on in eager code by default, is off for this module."""
+    fg.config.update("check_key_reuse", False)
+    yield
+    fg.config.update("check_key_reuse", None)
+
+
 def _close_mean(x: np.ndarray, mean: float, var: float, sigmas: float = 5.0) -> None:
     se = np.sqrt(var / x.size)
     assert abs(x.mean() - mean) < sigmas * se, (x.mean(), mean, se)

@@ -521,8 +521,8 @@ def test_random_keys_under_vmap_match_a_loop() -> None:
     keys = fr.split(fr.key(7), 4)
 
     def sample(k: Any, n: Any) -> Any:
-        k1, k2 = fr.split(fr.fold_in(k, n))
-        return fr.normal(k1, (3,)) + fr.uniform(k2, (3,)), fr.permutation(k2, 5)
+        k1, k2, k3 = fr.split(fr.fold_in(k, n), 3)
+        return fr.normal(k1, (3,)) + fr.uniform(k2, (3,)), fr.permutation(k3, 5)
 
     ns = fnp.arange(4)
     got = fg.vmap(sample)(keys, ns)

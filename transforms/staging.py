@@ -8,15 +8,41 @@ pass them as operands. Python scalars become Literals.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
 
 from funcgrad import config, core
+from funcgrad.config import config as _cfg
 from funcgrad.config import compile_time_eval as _compile_time_eval
 from funcgrad.core import Primitive, ShapedArray, Trace, Tracer
 from funcgrad.ir import (Atom, Eqn, Literal, Program, Var, check_program, eqn_has_effects,
                          extend_scope, reset_scope)
+
+# The user's source line of the equation an interpreter is replaying (eval_program,
+# the backward pass), "" when none: the equations it turns into under a
+# transformation (its JVP, transpose, batched form) name the line the user wrote,
+# where the interpreter's own frames would name only the transformation's call.
+replay_source: ContextVar[str] = ContextVar("funcgrad_replay_source", default="")
+_replaying = replay_source.get
+
+
+class replaying:
+    """``with replaying(source):`` equations made in the block name `source` (the
+    block changes nothing when it is "")."""
+
+    __slots__ = ("source", "token")
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def __enter__(self) -> None:
+        self.token = replay_source.set(self.source) if self.source else None
+
+    def __exit__(self, *exc: object) -> None:
+        if self.token is not None:
+            replay_source.reset(self.token)
 
 
 class StagingTracer(Tracer):
@@ -125,7 +151,9 @@ class StagingTrace(Trace):
         outvars = tuple(Var(a) for a in out_avals)
         # source lines serve error messages about staged programs; eagerly staged
         # functions (which have a materializer) run at once, so skip the frame walk
-        source = core.user_source_line() if self.materializer is None else ""
+        # unless a debugging switch will name lines in what they compute
+        source = _replaying() or (core.user_source_line() if self.materializer is None
+                                  or _cfg.debug_nans or _cfg.debug_infs else "")
         self.eqns.append(Eqn(prim, tuple(atoms), params, outvars, source))
         return [StagingTracer(self, v) for v in outvars]
 
@@ -233,11 +261,17 @@ def eval_program(program: Program, args: Sequence[Any]) -> list[Any]:
         return a if type(a) is Literal else env[id(a)]
 
     for eqn in program.eqns:
-        if eqn.scope:       # what the equation becomes keeps its named scope
-            with extend_scope(eqn.scope):
+        # what the equation becomes keeps its source line and named scope
+        token = replay_source.set(eqn.source) if eqn.source else None
+        try:
+            if eqn.scope:
+                with extend_scope(eqn.scope):
+                    outs = eqn.prim.bind(*(read(a) for a in eqn.inputs), **eqn.params)
+            else:
                 outs = eqn.prim.bind(*(read(a) for a in eqn.inputs), **eqn.params)
-        else:
-            outs = eqn.prim.bind(*(read(a) for a in eqn.inputs), **eqn.params)
+        finally:
+            if token is not None:
+                replay_source.reset(token)
         if not eqn.prim.multiple_results:
             outs = [outs]
         for v, o in zip(eqn.outvars, outs, strict=True):

@@ -37,7 +37,8 @@ from funcgrad.errors import UnsupportedError
 from funcgrad.ir import (Atom, Eqn, Literal, Program, Var, check_program, has_effects,
                          subprograms)
 from funcgrad.transforms.programs import cached, merge, named, no_tracers
-from funcgrad.transforms.staging import eval_program, hoist_consts, prune, trace_to_program
+from funcgrad.transforms.staging import (eval_program, hoist_consts, prune, replay_source,
+                                         trace_to_program)
 
 
 class PartialEvalTracer(Tracer):
@@ -128,8 +129,11 @@ class PartialEvalTrace(Trace):
         atoms = tuple(self.to_atom(a) for a in args)
         out_avals = prim.abstract_eval(*(a.aval for a in atoms), **params)
         outvars = tuple(Var(a) for a in out_avals)
-        # no source line: linear programs are internal, and this path is hot
-        self.eqns.append(Eqn(prim, atoms, params, outvars))
+        # the source line of the equation replayed; else, while a debugging switch
+        # wants lines for NaNs made in the backward pass, the user's (this path is
+        # hot: the frame walk is skipped otherwise)
+        self.eqns.append(Eqn(prim, atoms, params, outvars, replay_source.get() or (
+            core.user_source_line() if config.debug_nans or config.debug_infs else "")))
         return [PartialEvalTracer(self, v) for v in outvars]
 
     def to_program(self, outs: Sequence[Any], name: str) -> tuple[Program, list[Any]]:
