@@ -27,6 +27,8 @@ MODULES = {
     "linalg": "issue 13: linear algebra",
     "convolution": "issue 15: lax.conv_general_dilated",
     "pooling": "issue 15: lax.reduce_window (max-pool)",
+    "while_grad": "issue 16: beyond JAX (while_loop reverse mode)",
+    "safe_where": "issue 16: beyond JAX (NaN-free where)",
 }
 
 

@@ -118,20 +118,23 @@ def _pow_dy(t: Any, ans: Any, x: Any, y: Any) -> Any:
 defjvp_elementwise(P.pow_p, _pow_dx, _pow_dy)
 
 
-def _balanced(x: Any, ans: Any, y: Any) -> Any:
-    """1 where x alone attains the max/min, 1/2 where x and y tie, else 0 (like JAX).
+def _balanced(t: Any, ans: Any, x: Any, y: Any) -> Any:
+    """t where x alone attains the max/min, t/2 where x and y tie, else 0 (like JAX).
 
     At a tie the derivative is a convention: the mean of the one-sided ones, which
-    is what central differences see; the second derivative there is 0."""
-    x_wins = P.eq_p.bind(x, ans)
-    tie = select(P.eq_p.bind(y, ans), const(ans, 1), const(ans, 0.5))
-    return select(x_wins, const(ans, 0), tie)
+    is what central differences see; the second derivative there is 0. The losing
+    operand is cut off by a select, not by a factor 0, so reverse mode knows its
+    cotangent is an exact zero and an infinite partial behind it cannot make it
+    NaN (the gradient of clip(sqrt(x), 1, 2) at x = 0 is 0)."""
+    x_attains = P.eq_p.bind(x, ans)
+    share = select(P.eq_p.bind(y, ans), const(ans, 1), const(ans, 0.5))
+    return select(x_attains, const(t, 0), mul(t, share))
 
 
-defjvp_elementwise(P.max_p, lambda t, ans, x, y: mul(t, _balanced(x, ans, y)),
-                   lambda t, ans, x, y: mul(t, _balanced(y, ans, x)))
-defjvp_elementwise(P.min_p, lambda t, ans, x, y: mul(t, _balanced(x, ans, y)),
-                   lambda t, ans, x, y: mul(t, _balanced(y, ans, x)))
+defjvp_elementwise(P.max_p, lambda t, ans, x, y: _balanced(t, ans, x, y),
+                   lambda t, ans, x, y: _balanced(t, ans, y, x))
+defjvp_elementwise(P.min_p, lambda t, ans, x, y: _balanced(t, ans, x, y),
+                   lambda t, ans, x, y: _balanced(t, ans, y, x))
 defjvp_elementwise(P.atan2_p, lambda t, ans, x, y: mul(t, div(y, add(square(x), square(y)))),
                    lambda t, ans, x, y: mul(t, div(neg(x), add(square(x), square(y)))))
 

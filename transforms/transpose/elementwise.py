@@ -7,7 +7,8 @@ from funcgrad import primitives as P
 from funcgrad.errors import UnsupportedError
 from funcgrad.transforms.programs import (UndefinedPrimal, aval, convert, is_undefined, neg,
                                           unbroadcast, weak_scalar)
-from funcgrad.transforms.transpose.interpreter import transpose_rules
+from funcgrad.transforms.transpose.interpreter import (KEEP, SCALE, SELECT, mask_policy,
+                                                       transpose_rules)
 
 
 def _add_transpose(ct: Any, x: Any, y: Any) -> list[Any]:
@@ -75,6 +76,20 @@ def _select_n_transpose(ct: Any, which: Any, *cases: Any) -> list[Any]:
 
 
 transpose_rules[P.select_n_p] = _select_n_transpose
+
+# how each rule treats a cotangent that a select zeroed (see `mask_policy`)
+mask_policy[P.select_n_p] = SELECT
+mask_policy[P.mul_p] = SCALE
+mask_policy[P.div_p] = SCALE
+mask_policy[P.add_p] = KEEP
+mask_policy[P.sub_p] = KEEP
+mask_policy[P.neg_p] = KEEP
+mask_policy[P.conj_p] = KEEP
+mask_policy[P.real_p] = KEEP
+mask_policy[P.imag_p] = KEEP
+mask_policy[P.complex_p] = KEEP
+mask_policy[P.convert_element_type_p] = KEEP
+mask_policy[P.integer_pow_p] = KEEP
 
 
 def _neg_transpose(ct: Any, x: UndefinedPrimal) -> list[Any]:

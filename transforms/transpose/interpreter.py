@@ -16,20 +16,37 @@ for single-result primitives (never a symbolic zero: such equations are
 skipped) and a list, possibly holding `Zero`s, for multiple-result ones.
 Cotangents of broadcast operands are summed back with `unbroadcast`. Linear
 operands always arrive as `UndefinedPrimal(aval)` (one convention for every rule).
+
+Untaken cases of a select get exact zeros, never NaN (NB: JAX's get NaN, which
+its users dodge with a second `where`). The transpose of select_n hands each
+case the cotangent where that case was picked and a zero elsewhere; a rule
+further back that multiplies by a partial (mul or div by a residual) would
+turn that zero into NaN wherever the partial is infinite or NaN (sqrt at 0,
+log at 0, any out-of-domain value the select discarded). So the pass keeps,
+beside such a cotangent, the selects that zeroed it (its `Mask`), carries it
+through the rules that keep zeros zero, and selects a multiplying rule's result
+through it once more (`mask_policy` says which rule does what). Taken lanes are
+bit-identical to the plain transpose; a Program without select never gets a
+mask, so its transpose is exactly the plain one.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from typing import Any, Protocol
 
+import numpy as np
+
+from funcgrad import primitives as P
 from funcgrad.config import LRUCache
 from funcgrad.core import Primitive
 from funcgrad.errors import UnsupportedError
 from funcgrad.ir import Literal, Program, Var, extend_scope
-from funcgrad.transforms.programs import (UndefinedPrimal, Zero, add_tangents, cached, is_undefined,
-                                          named, no_tracers, tangent_aval)
-from funcgrad.transforms.staging import hoist_consts, trace_to_program
+from funcgrad.transforms.programs import (UndefinedPrimal, Zero, add_tangents, aval, cached,
+                                          is_undefined, named, no_tracers, tangent_aval,
+                                          unbroadcast, weak_scalar)
+from funcgrad.transforms.staging import hoist_consts, replaying, trace_to_program
 
 
 class TransposeRule(Protocol):
@@ -41,6 +58,90 @@ class TransposeRule(Protocol):
 
 
 transpose_rules: dict[Primitive, Callable[..., Sequence[Any | None]]] = {}
+
+
+# ---------------------------------------------------------------------------
+# Masks: cotangents known to be zero outside the picked case of a select
+
+Cond = tuple[Any, int, int]
+"""(which, case, number of cases): the cotangent is zero wherever `which`
+(broadcast NumPy-style to the cotangent's shape) is not `case`."""
+Mask = tuple[Cond, ...]
+"""Conditions that all hold: zero wherever any one fails."""
+
+SELECT, KEEP, SCALE, UNIFORM = "select", "keep", "scale", "uniform"
+mask_policy: dict[Primitive, str] = {}
+"""How a rule treats a masked cotangent; a primitive not listed drops the mask.
+
+SELECT (select_n): each case's cotangent gets the incoming mask plus its own case.
+KEEP: elementwise with NumPy broadcasting, zero in gives zero out; the mask
+carries over to each operand whose shape its predicates still fit.
+SCALE: elementwise, multiplies by a non-linear operand: the product is selected
+through the mask before it is summed to the operand's shape (a finite Literal
+factor cannot make NaN, so there it acts as KEEP).
+UNIFORM: zero in gives zero out but elements move; only conditions whose
+predicate is a single value carry over."""
+
+_mask_untaken = True
+"""Off only to compare against the plain transpose (benchmarks, tests)."""
+
+
+def _fits(which: Any, shape: tuple[int, ...]) -> bool:
+    """Does `which` broadcast to `shape` (so each element of `shape` has one predicate)?"""
+    w = aval(which).shape
+    lead = len(shape) - len(w)
+    return lead >= 0 and all(a in (1, b) for a, b in zip(w, shape[lead:], strict=True))
+
+
+def _carry(mask: Mask, shape: tuple[int, ...], kind: str | None) -> Mask:
+    if kind == UNIFORM:
+        return tuple(c for c in mask if math.prod(aval(c[0]).shape) == 1 and _fits(c[0], shape))
+    return tuple(c for c in mask if _fits(c[0], shape))
+
+
+def _common(a: Mask, b: Mask) -> Mask:
+    """The mask of a sum: the conditions under which both terms are zero."""
+    return tuple(c for c in a if any(c[0] is d[0] and c[1] == d[1] for d in b))
+
+
+def _apply_mask(x: Any, mask: Mask) -> Any:
+    """`x` where every condition of `mask` holds, exact zeros elsewhere."""
+    zero = weak_scalar(0, aval(x).dtype)
+    for which, case, n in mask:
+        x = P.select_n_p.bind(which, *(x if j == case else zero for j in range(n)))
+    return x
+
+
+def _finite_literal(x: Any) -> bool:
+    return type(x) is Literal and bool(np.all(np.isfinite(x.val)))
+
+
+def _masked_transpose(rule: Callable[..., Sequence[Any | None]], kind: str | None, mask: Mask,
+                      ct: Any, eargs: list[Any], params: dict[str, Any]
+                      ) -> tuple[Sequence[Any | None], list[Mask]]:
+    """Run a single-result rule on a (maybe) masked cotangent; return the operands'
+    cotangents and their masks."""
+    if kind == SCALE and mask and not all(is_undefined(a) or _finite_literal(a) for a in eargs):
+        # the product in the cotangent's own shape, selected, then summed back
+        shape = aval(ct).shape
+        wide = [UndefinedPrimal(a.aval.update(shape=shape)) if is_undefined(a) else a
+                for a in eargs]
+        cts_in: Sequence[Any | None] = [
+            None if c is None or type(c) is Zero else unbroadcast(_apply_mask(c, mask), a.aval)
+            for c, a in zip(rule(ct, *wide, **params), eargs, strict=True)]
+    else:
+        cts_in = rule(ct, *eargs, **params)
+    masks: list[Mask] = []
+    for i, a in enumerate(eargs):
+        if not is_undefined(a) or kind is None:
+            masks.append(())
+            continue
+        own = mask
+        if kind == SELECT and i > 0:
+            which = eargs[0]
+            own = (*mask, (which, i - 1, len(eargs) - 1))
+        masks.append(_carry(own, a.aval.shape, kind))
+    return cts_in, masks
 
 
 def backward_pass(program: Program, args: Sequence[Any], cts_out: Sequence[Any]) -> list[Any]:
@@ -76,12 +177,21 @@ def backward_pass(program: Program, args: Sequence[Any], cts_out: Sequence[Any])
                 env[id(v)] = o
 
     ct_env: dict[int, Any] = {}
+    masks: dict[int, Mask] = {}
 
-    def write(a: Any, ct: Any) -> None:
+    def write(a: Any, ct: Any, mask: Mask = ()) -> None:
         if ct is None or type(ct) is Zero or not is_linear(a):
             return
         prev = ct_env.get(id(a))
-        ct_env[id(a)] = ct if prev is None else add_tangents(prev, ct)
+        if prev is None:
+            ct_env[id(a)] = ct
+            if mask:
+                masks[id(a)] = mask
+            return
+        ct_env[id(a)] = add_tangents(prev, ct)
+        kept = _common(masks.pop(id(a), ()), mask)
+        if kept:
+            masks[id(a)] = kept
 
     for atom, ct in zip(program.outvars, cts_out, strict=True):
         write(atom, ct)
@@ -97,16 +207,23 @@ def backward_pass(program: Program, args: Sequence[Any], cts_out: Sequence[Any])
                 "Reverse mode and linear_transpose need a function that is linear in the "
                 "values being transposed.")
         eargs = [UndefinedPrimal(a.aval) if is_linear(a) else read(a) for a in eqn.inputs]
-        # the backward pass's equations keep the named scope of the one they transpose
-        with extend_scope(eqn.scope) if eqn.scope else nullcontext():
+        out_masks = [masks.pop(id(v), ()) for v in eqn.outvars] if masks else [()]
+        kind = mask_policy.get(eqn.prim) if _mask_untaken else None
+        in_masks: list[Mask] = []
+        # the backward pass's equations keep the named scope and the source line of the
+        # one they transpose
+        with extend_scope(eqn.scope) if eqn.scope else nullcontext(), replaying(eqn.source):
             if eqn.prim.multiple_results:
                 cts_in = rule([Zero(tangent_aval(v.aval)) if c is None else c
                                for v, c in zip(eqn.outvars, cts, strict=True)],
                               *eargs, **eqn.params)
+            elif kind is not None and (out_masks[0] or kind == SELECT):
+                cts_in, in_masks = _masked_transpose(rule, kind, out_masks[0], cts[0], eargs,
+                                                     eqn.params)
             else:
                 cts_in = rule(cts[0], *eargs, **eqn.params)
-        for a, ct in zip(eqn.inputs, cts_in, strict=True):
-            write(a, ct)
+        for i, (a, ct) in enumerate(zip(eqn.inputs, cts_in, strict=True)):
+            write(a, ct, in_masks[i] if in_masks else ())
     return [ct_env.get(id(v), Zero(tangent_aval(v.aval))) if id(v) in linear else None
             for v in inputs]
 

@@ -6,7 +6,7 @@ from typing import Any
 from funcgrad import primitives as P
 from funcgrad.errors import UnsupportedError
 from funcgrad.transforms.programs import UndefinedPrimal, aval, is_undefined
-from funcgrad.transforms.transpose.interpreter import transpose_rules
+from funcgrad.transforms.transpose.interpreter import UNIFORM, mask_policy, transpose_rules
 
 
 def _dot_transpose_operand(ct: Any, other: Any, operand_ndim: int, dims: P.DotDims,
@@ -66,3 +66,7 @@ def _cumsum_transpose(ct: Any, x: UndefinedPrimal, *, axis: int, reverse: bool) 
 
 transpose_rules[P.reduce_sum_p] = _reduce_sum_transpose
 transpose_rules[P.cumsum_p] = _cumsum_transpose
+# a cotangent a select zeroed stays zero, but only a single-valued predicate still
+# says where (see `mask_policy`)
+mask_policy[P.reduce_sum_p] = UNIFORM
+mask_policy[P.cumsum_p] = UNIFORM

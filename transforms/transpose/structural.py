@@ -8,7 +8,7 @@ from funcgrad import primitives as P
 from funcgrad.errors import UnsupportedError
 from funcgrad.transforms.programs import (UndefinedPrimal, Zero, aval, convert, instantiate,
                                           is_undefined, tangent_aval, weak_scalar, zeros)
-from funcgrad.transforms.transpose.interpreter import transpose_rules
+from funcgrad.transforms.transpose.interpreter import KEEP, UNIFORM, mask_policy, transpose_rules
 
 
 def _pad_transpose(ct: Any, x: Any, v: Any, *,
@@ -162,3 +162,19 @@ def _copy_transpose(ct: Any, x: UndefinedPrimal) -> list[Any]:
 transpose_rules[P.split_p] = _split_transpose
 transpose_rules[P.tile_p] = _tile_transpose
 transpose_rules[P.copy_p] = _copy_transpose
+
+# how each rule treats a cotangent that a select zeroed (see `mask_policy`): these
+# move elements, so only a single-valued predicate still says which are zero
+mask_policy[P.pad_p] = UNIFORM
+mask_policy[P.concatenate_p] = UNIFORM
+mask_policy[P.dynamic_slice_p] = UNIFORM
+mask_policy[P.dynamic_update_slice_p] = UNIFORM
+mask_policy[P.broadcast_in_dim_p] = UNIFORM
+mask_policy[P.reshape_p] = UNIFORM
+mask_policy[P.squeeze_p] = UNIFORM
+mask_policy[P.expand_dims_p] = UNIFORM
+mask_policy[P.transpose_p] = UNIFORM
+mask_policy[P.rev_p] = UNIFORM
+mask_policy[P.slice_p] = UNIFORM
+mask_policy[P.tile_p] = UNIFORM
+mask_policy[P.copy_p] = KEEP
