@@ -25,8 +25,9 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Result:
-    """One row of the table. Times are seconds per call; `target` is the largest
-    acceptable ours/theirs ratio (None: shown for information only)."""
+    """One row of the table. Times are seconds per call (or, with ``unit="B"``,
+    sizes in bytes); `target` is the largest acceptable ours/theirs ratio (None:
+    shown for information only)."""
 
     workload: str
     competitor: str
@@ -36,6 +37,7 @@ class Result:
     note: str = ""
     skipped: str = ""          # why the row was not measured ("not available: ...")
     error: str = ""            # the workload raised: a regression, reported as ERROR
+    unit: str = "s"            # "s": seconds per call; "B": bytes
 
     @property
     def ratio(self) -> float | None:
@@ -178,9 +180,25 @@ def not_available(side: Side, names: Sequence[str]) -> str:
     return f"not available: fg.{', fg.'.join(missing)} missing" if missing else ""
 
 
-def fmt_time(seconds: float | None) -> str:
+def compare_workloads(workloads: dict[str, tuple[Any, str, float | None, Sequence[str]]],
+                      quick: bool, ours: Side, jx: Side) -> list[Result]:
+    """Run each workload ``name: (bench, competitor, target, needed fg names)``; one
+    whose names funcgrad lacks is a SKIP row, one that raises an ERROR row."""
+    results: list[Result] = []
+    for name, (bench, competitor, target, needs) in workloads.items():
+        why = not_available(ours, needs)
+        if why:
+            results.append(skipped(name, competitor, why, target))
+            continue
+        results.extend(attempt(name, competitor, target, lambda b=bench: b(quick, ours, jx)))
+    return results
+
+
+def fmt_time(seconds: float | None, unit: str = "s") -> str:
     if seconds is None:
         return "-"
+    if unit == "B":
+        return f"{seconds:,.0f} B"
     if seconds < 1e-3:
         return f"{seconds * 1e6:.1f} us"
     if seconds < 1.0:
@@ -195,8 +213,8 @@ def table(results: Sequence[Result]) -> str:
     for r in results:
         ratio = f"{r.ratio:.2f}" if r.ratio is not None else "-"
         target = f"<= {r.target:g}" if r.target is not None else "-"
-        theirs = f"{fmt_time(r.theirs)} ({r.competitor})"
-        rows.append((r.workload, fmt_time(r.ours), theirs, ratio, target, r.status))
+        theirs = f"{fmt_time(r.theirs, r.unit)} ({r.competitor})"
+        rows.append((r.workload, fmt_time(r.ours, r.unit), theirs, ratio, target, r.status))
     widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
               for i, h in enumerate(header)]
     line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))

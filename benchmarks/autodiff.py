@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks._harness import (Result, Side, attempt, check_close, funcgrad_side, jax_side,
-                                 not_available, one_shot, per_call, rng_arrays, skipped)
+from benchmarks._harness import (Result, Side, check_close, compare_workloads,
+                                 funcgrad_side, jax_side, one_shot, per_call, rng_arrays)
 
 EAGER_GRAD_TARGET = 1.0
 FIRST_CALL_TARGET = 1.0
@@ -153,14 +153,7 @@ WORKLOADS = {
 
 
 def compare(quick: bool, ours: Side, jx: Side) -> list[Result]:
-    results: list[Result] = []
-    for name, (bench, competitor, target, needs) in WORKLOADS.items():
-        why = not_available(ours, needs)
-        if why:
-            results.append(skipped(name, competitor, why, target))
-            continue
-        results.extend(attempt(name, competitor, target, lambda b=bench: b(quick, ours, jx)))
-    return results
+    return compare_workloads(WORKLOADS, quick, ours, jx)
 
 
 def run(quick: bool) -> list[Result]:

@@ -90,8 +90,7 @@ def _measure(quick: bool, ours: Side, jx: Side) -> list[Result]:
     rows = [Result(f"{name} vs JAX scan", "JAX", t_o, t_j, TIME_TARGET)]
     m_o, m_j = _temp_bytes(g_o), _temp_bytes(g_j)
     rows.append(Result(f"temp memory of {name} vs JAX scan", "JAX", m_o, m_j, MEMORY_TARGET,
-                       note=f"these columns are bytes, not seconds: funcgrad {m_o:,} B, "
-                            f"JAX {m_j:,} B"))
+                       note="XLA's temporary buffers of the compiled programs", unit="B"))
     return rows
 
 
