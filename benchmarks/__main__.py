@@ -29,6 +29,7 @@ MODULES = {
     "pooling": "issue 15: lax.reduce_window (max-pool)",
     "while_grad": "issue 16: beyond JAX (while_loop reverse mode)",
     "safe_where": "issue 16: beyond JAX (NaN-free where)",
+    "compile_cache": "issue 17: persistent compilation cache",
 }
 
 

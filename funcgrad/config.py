@@ -1,12 +1,14 @@
 """Global switches, read at trace time, and the bounded caches they govern.
 
-Four knobs exist: the default float width (decision 4: float64 unless a
-user working on accelerators asks for float32), `enable_checks`, which
-re-verifies every Program a transform produces (the test suite turns it on),
-`disable_jit` (JAX's ``jax_disable_jit``: jit-decorated functions run op by
-op, for debugging), and `cache_size`, the most entries any one of funcgrad's
-caches keeps. Two switches are also set per block of code, by the context
-managers of funcgrad.scopes: `jit_disabled_here` and `compile_time_eval`.
+The knobs: the default float width (decision 4: float64 unless a user
+working on accelerators asks for float32), `enable_checks`, which re-verifies
+every Program a transform produces (the test suite turns it on), `disable_jit`
+(JAX's ``jax_disable_jit``: jit-decorated functions run op by op, for
+debugging), `cache_size`, the most entries any one of funcgrad's caches
+keeps, `compilation_cache_dir` (the persistent cache's directory, None: off),
+and the debugging switches described on `_Config`. Two switches are also set
+per block of code, by the context managers of funcgrad.scopes:
+`jit_disabled_here` and `compile_time_eval`.
 
 Every cache in the library is an `LRUCache` (decision 7): bounded, safe to
 share between threads, and registered here, so that `clear_caches` empties
@@ -16,6 +18,7 @@ float) cannot leave a stale program behind.
 from __future__ import annotations
 
 import functools
+import os
 import threading
 import weakref
 from collections import OrderedDict
@@ -55,7 +58,7 @@ class _Config:
 
     __slots__ = ("default_float", "enable_checks", "disable_jit", "cache_size", "_on_change",
                  "debug_nans", "debug_infs", "check_key_reuse", "check_bounds",
-                 "explain_recompiles", "log_compiles")
+                 "explain_recompiles", "log_compiles", "compilation_cache_dir")
 
     def __init__(self) -> None:
         self.default_float = "float64"
@@ -68,6 +71,10 @@ class _Config:
         self.check_bounds = False
         self.explain_recompiles: bool | None = None
         self.log_compiles = False
+        # where compiled executables and traced programs persist across processes
+        # (funcgrad.xla_backend.compilation_cache); None: nowhere
+        self.compilation_cache_dir: str | None = os.environ.get(
+            "FUNCGRAD_COMPILATION_CACHE_DIR", "~/.cache/funcgrad")
         self.cache_size = _DEFAULT_CACHE_SIZE
         self._on_change: list[Callable[[], None]] = []
 
@@ -87,9 +94,15 @@ class _Config:
             for cache in _all_caches():
                 cache.trim()
             return
+        if name == "compilation_cache_dir":
+            if value is not None and not isinstance(value, (str, os.PathLike)):
+                raise ValueError("config option 'compilation_cache_dir' takes a directory (a "
+                                 f"str or path) or None (no persistent cache), got {value!r}")
+            self.compilation_cache_dir = None if value is None else os.fspath(value)
+            return
         if name not in _ALLOWED:
             raise ValueError(f"unknown config option {name!r}; known: "
-                             f"{sorted([*_ALLOWED, 'cache_size'])}")
+                             f"{sorted([*_ALLOWED, 'cache_size', 'compilation_cache_dir'])}")
         if not any(value is v or (type(value) is type(v) and value == v)
                    for v in _ALLOWED[name]):
             raise ValueError(f"config option {name!r} takes one of {_ALLOWED[name]}, got {value!r}")
@@ -101,7 +114,8 @@ class _Config:
                 callback()
 
     def __repr__(self) -> str:
-        names = ("default_float", "enable_checks", "disable_jit", "cache_size", *list(_ALLOWED)[3:])
+        names = ("default_float", "enable_checks", "disable_jit", "cache_size", *list(_ALLOWED)[3:],
+                 "compilation_cache_dir")
         return "Config(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in names) + ")"
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from funcgrad import core, dispatch, dtypes, tree
+from funcgrad import core, dispatch, dtypes, persistent, tree
 from funcgrad.array import Array
 from funcgrad.config import LRUCache
 from funcgrad.config import config as _config
@@ -131,7 +131,10 @@ class Jitted:
                             or self._sharded)
         self._entries = LRUCache("jit executables", executable_of=dispatch.executable_of)
         self._staged = LRUCache("jit programs")
-        self._history = TraceHistory()
+        # funcgrad's own jitted helpers are retraced per shape by design: not explained
+        # unless explain_recompiles is True
+        self._history = TraceHistory(
+            auto=not (getattr(fun, "__module__", None) or "").startswith("funcgrad."))
         self._get = self._entries.get
         self._touch = self._entries.move_to_end
         self._name = getattr(fun, "__name__", "fn")
@@ -308,9 +311,9 @@ class Jitted:
             entry = self._entries.lookup((key, device))
         if entry is None:
             dispatch.check_alive(leaves)
-            staged = self._stage(key, statics, dyn_args, dyn_kwargs, in_tree, avals)
-            compiled = self._compile(staged, self._with_outputs(device, staged),
-                                     self._donated(args, kwargs))
+            # traced before, by this process or another: the program kept on disk
+            compiled = persistent.compiled(self, key, device, self._donated(args, kwargs),
+                                           (statics, dyn_args, dyn_kwargs, in_tree, avals))
             if compiled.moves_inputs:
                 ckey = (key, device)
             entry = self._entries.put(ckey, compiled)

@@ -44,17 +44,19 @@ class Signature:
 class TraceHistory:
     """The traces of one jitted function: how many, and the last few signatures."""
 
-    __slots__ = ("count", "recent")
+    __slots__ = ("count", "recent", "auto")
 
-    def __init__(self) -> None:
+    def __init__(self, auto: bool = True) -> None:
         self.count = 0
+        self.auto = auto        # explained from AUTO_AFTER traces on when the switch is None
         self.recent: collections.deque[Signature] = collections.deque(maxlen=_KEPT)
 
     def record(self, fun_name: str, sig: Signature) -> None:
         """Note a trace of `sig`; log why, when the switch asks for it."""
         self.count += 1
         explain = config.explain_recompiles
-        if self.count > 1 and (explain or (explain is None and self.count > AUTO_AFTER)):
+        if self.count > 1 and (explain or (explain is None and self.auto
+                                           and self.count > AUTO_AFTER)):
             logger.warning("%s", explanation(fun_name, self.count, sig, list(self.recent)))
         self.recent.append(sig)
 

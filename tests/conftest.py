@@ -6,12 +6,16 @@ Profiles: ``dev`` (quick, the default), ``ci`` (more examples) and ``smoke``
 The whole suite runs with eight CPU devices (``FUNCGRAD_NUM_CPU_DEVICES``, read
 when the client starts), so that sharded tests have a mesh; everything else runs
 on the default device, device 0, as it does on a one-device machine.
+The persistent compilation cache is off (``FUNCGRAD_COMPILATION_CACHE_DIR=""``):
+every run compiles afresh, as on a new machine, and writes nothing to the home
+directory; tests/test_compilation_cache.py turns it on in temporary directories.
 """
 from __future__ import annotations
 
 import os
 
 os.environ.setdefault("FUNCGRAD_NUM_CPU_DEVICES", "8")
+os.environ["FUNCGRAD_COMPILATION_CACHE_DIR"] = ""
 
 import jax  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402

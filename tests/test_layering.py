@@ -215,7 +215,7 @@ RULE_PACKAGES = ("funcgrad.transforms.jvp", "funcgrad.transforms.transpose",
                  "funcgrad.transforms.batching", "funcgrad.transforms.partial_eval")
 PUBLIC = ("funcgrad.dispatch", "funcgrad.eager", "funcgrad.jit", "funcgrad.autodiff",
           "funcgrad.vmap", "funcgrad.control_flow", "funcgrad.custom_rules", "funcgrad.remat",
-          "funcgrad.eager_grad", "funcgrad.recompiles",
+          "funcgrad.eager_grad", "funcgrad.recompiles", "funcgrad.persistent",
           "funcgrad.api", "funcgrad.shard_map")
 NAMESPACES = ("funcgrad", "funcgrad.transforms", "funcgrad.xla_backend")
 LAYERS = (VOCABULARY, BACKEND, HANDLES, SHARED, RULE_PACKAGES, PUBLIC)

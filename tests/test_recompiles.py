@@ -153,3 +153,15 @@ def test_memory_analysis_sees_arguments_outputs_and_scratch():
     assert m.argument_size_in_bytes == 8000
     assert m.output_size_in_bytes == 24
     assert m.temp_size_in_bytes >= 8000        # the sorted copy lives in scratch memory
+
+
+def test_funcgrads_own_jitted_helpers_are_explained_only_when_asked(caplog, switches):
+    fg.config.update("explain_recompiles", None)
+    with caplog.at_level(logging.WARNING, logger="funcgrad"):
+        for n in range(recompiles.AUTO_AFTER + 3):       # fnp.exp is jitted inside funcgrad
+            fnp.exp(fnp.ones(n + 100))
+    assert _explained(caplog) == []
+    fg.config.update("explain_recompiles", True)
+    with caplog.at_level(logging.WARNING, logger="funcgrad"):
+        fnp.exp(fnp.ones(99))
+    assert len(_explained(caplog)) == 1

@@ -19,6 +19,7 @@ from __future__ import annotations
 import operator as _operator
 import os
 import re
+import time
 from collections.abc import Sequence
 from typing import Any, NamedTuple, NoReturn
 
@@ -38,6 +39,7 @@ from jax.sharding import SingleDeviceSharding as _SingleDeviceSharding
 
 from funcgrad.sharding import (Mesh, NamedSharding, PartitionSpec, SingleDeviceSharding,
                                spec_from_tiles)
+from funcgrad.xla_backend import compilation_cache
 
 Buffer = Any            # a PJRT device buffer (jaxlib ArrayImpl)
 Device = Any
@@ -330,8 +332,7 @@ class Executable:
                     _parse(text, ctx), _xc.DeviceList(self.devices), options,
                     host_callbacks=self._callbacks)
         else:
-            self._loaded = client().compile_and_load(text, _xc.DeviceList(self.devices),
-                                                     options)
+            self._loaded = _compile_cached(text, self.devices, options)
         self.text_size = len(text)
         if type(placement) is Partitioned:
             self.in_shardings: tuple[Any, ...] = placement.in_shardings
@@ -484,6 +485,47 @@ def _named_from_hlo(mesh: Mesh, ndim: int, proto: Any, i: int) -> NamedSharding:
     raise RuntimeError(f"XLA laid output {i} out as {hlo}, which no PartitionSpec over "
                        f"{mesh} describes; give this output a sharding (jit's out_shardings "
                        "or lax.with_sharding_constraint)")
+
+
+def backend_fingerprint(devices: Sequence[Device] = ()) -> tuple[Any, ...]:
+    """What a compiled program depends on besides its text and options: the platform
+    and its version, and each device's id and kind."""
+    c = client()
+    return (c.platform, c.platform_version,
+            tuple((d.id, d.device_kind) for d in (devices or (default_device(),))))
+
+
+def _compile_cached(text: str, devices: tuple[Device, ...], options: Any) -> Any:
+    """`compile_and_load`, through the on-disk executable cache
+    (funcgrad.xla_backend.compilation_cache) when it is on and this process is the
+    only one: an executable other processes join collectives with is compiled by
+    each of them. Programs with host callbacks never come here (their callbacks
+    are Python objects of this process)."""
+    device_list = _xc.DeviceList(devices)
+    if compilation_cache.cache_dir() is None or process_count() > 1:
+        return client().compile_and_load(text, device_list, options)
+    key = compilation_cache.executable_key(text, options.SerializeAsString(),
+                                           backend_fingerprint(devices))
+    blob = compilation_cache.read("exe", key)
+    if blob is not None:
+        try:
+            loaded = client().deserialize_executable(blob, device_list, options)
+        except _jax.errors.JaxRuntimeError as e:
+            compilation_cache.discard("exe", key, f"XLA cannot load it ({e})")
+        else:
+            compilation_cache.count("executable_hits")
+            return loaded
+    compilation_cache.count("executable_misses")
+    start = time.perf_counter()
+    loaded = client().compile_and_load(text, device_list, options)
+    if compilation_cache.worth_writing(time.perf_counter() - start):
+        try:
+            blob = client().serialize_executable(loaded)
+        except _jax.errors.JaxRuntimeError:    # a program XLA cannot serialize: not kept
+            return loaded
+        if compilation_cache.write("exe", key, blob):
+            compilation_cache.count("executable_writes")
+    return loaded
 
 
 def compile_text(text: str, in_types: Sequence[tuple[tuple[int, ...], np.dtype]],
