@@ -67,3 +67,18 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: igno
     for n, name in sorted(counts, reverse=True)[:12]:
         terminalreporter.write_line(f"{n:6d}  {name}")
     terminalreporter.write_line(f"{sum(n for n, _ in counts):6d}  total in {len(counts)} files")
+
+
+# Tests that each take tens of seconds (a subprocess, a whole notebook, mypy over the
+# packages, every benchmark module): run first, so that under `-n 2` they overlap
+# the many short tests instead of leaving one worker busy at the end of the run.
+SLOW_FIRST = ("tests/test_typecheck.py", "tests/test_notebooks.py",
+              "tests/test_benchmarks_smoke.py", "tests/test_distributed.py",
+              "tests/test_compilation_cache.py", "tests/test_readme.py")
+
+
+def pytest_collection_modifyitems(session, config, items):  # type: ignore[no-untyped-def]
+    def rank(item) -> int:  # type: ignore[no-untyped-def]
+        path = item.nodeid.split("::")[0]
+        return SLOW_FIRST.index(path) if path in SLOW_FIRST else len(SLOW_FIRST)
+    items.sort(key=rank)        # stable: the order within each group is kept
