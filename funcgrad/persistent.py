@@ -252,8 +252,10 @@ class _Keyer:
             module = fun.__globals__.get("__name__")
             if _is_library(module):
                 self.strict = False
-                return ("library function", module, fun.__code__.co_qualname,
-                        self._cells(fun, names), self._defaults(fun))
+                # its code too: two closures made by one library function share a
+                # qualified name (inverse_time_decay's staircase and smooth schedules)
+                return ("library function", module, code.co_qualname, code.co_firstlineno,
+                        self.code(code), self._cells(fun, names), self._defaults(fun))
             self.strict = True
             env = fun.__globals__
             impure = (names & _IMPURE_BUILTINS) - env.keys()

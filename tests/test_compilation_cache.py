@@ -213,6 +213,15 @@ def test_a_new_jit_of_the_same_function_loads_its_trace(cache):
     assert cc.stats()["trace_misses"] == 1
 
 
+def test_closures_of_one_library_function_are_told_apart(cache):
+    from funcgrad.example_libraries import optimizers as fo
+    smooth = fo.inverse_time_decay(1.0, 2, 0.5)
+    stairs = fo.inverse_time_decay(1.0, 2, 0.5, staircase=True)
+    assert float(fg.jit(smooth)(3)) == 1.0 / (1 + 0.5 * 3 / 2)
+    assert float(fg.jit(stairs)(3)) == 1.0 / (1 + 0.5 * 1)
+    assert cc.stats()["trace_hits"] == 0
+
+
 def test_a_corrupt_trace_entry_is_retraced_and_overwritten(cache):
     x = np.arange(3.0)
     want = np.asarray(fg.jit(_scaled)(x, 1.0)["sum"])
