@@ -172,7 +172,15 @@ def jax_sharding(sharding: Any) -> Any:
     return s
 
 
+_scalar_avals: dict[np.dtype, Any] = {}     # one per dtype: bounded
+
+
 def _jax_aval(shape: tuple[int, ...], dtype: np.dtype) -> Any:
+    if shape == ():         # a scalar argument of a jitted call: made once per dtype
+        aval = _scalar_avals.get(dtype)
+        if aval is None:
+            aval = _scalar_avals[dtype] = _JaxAval((), dtype)
+        return aval
     return _JaxAval(shape, dtype)
 
 
