@@ -1,4 +1,5 @@
-"""funcgrad.scipy.special: SciPy's special functions over funcgrad arrays.
+"""The error-function, log-gamma, logistic and log-sum-exp parts of
+`funcgrad.scipy.special`, and the operand helpers the other parts share.
 
 Each is a composition of primitives (erf, erfc, erf_inv, lgamma, digamma,
 logistic and plain arithmetic), so it runs eagerly and under jit, grad and
