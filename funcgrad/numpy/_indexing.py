@@ -73,6 +73,7 @@ def getitem(x: Any, idx: Any) -> Any:
     x = asarray_operand(x)
     shape = aval_of(x).shape
     items = [concrete_int(i) for i in _expand_index(idx, len(shape))]
+    eager = type(x) is Array
     starts, limits, strides, rev_dims, squeeze_dims = [], [], [], [], []
     dynamic: list[tuple[int, Any]] = []
     out_axis_of_none: list[int] = []
@@ -104,8 +105,13 @@ def getitem(x: Any, idx: Any) -> Any:
             if not -n <= i < n:
                 raise IndexError(f"index {i} is out of bounds for axis {dim} with size {n}")
             i %= n
-            starts.append(i)
-            limits.append(i + 1)
+            if eager:     # an operand: one executable per index structure, not per value
+                starts.append(0)
+                limits.append(n)
+                dynamic.append((dim, np.int64(i)))
+            else:         # staged: a static slice XLA sees through
+                starts.append(i)
+                limits.append(i + 1)
             strides.append(1)
             squeeze_dims.append(dim)
         else:   # a traced integer scalar
@@ -132,7 +138,7 @@ def getitem(x: Any, idx: Any) -> Any:
         idxs: list[Any] = [zero] * len(cur)
         sizes = list(cur)
         for d, it in dynamic:
-            idxs[d] = wrap_index(it, cur[d])
+            idxs[d] = it if type(it) is np.int64 else wrap_index(it, cur[d])
             sizes[d] = 1
         x = P.dynamic_slice_p.bind(x, *idxs, slice_sizes=tuple(sizes))
     if squeeze_dims:
