@@ -30,6 +30,7 @@ MODULES = {
     "while_grad": "issue 16: beyond JAX (while_loop reverse mode)",
     "safe_where": "issue 16: beyond JAX (NaN-free where)",
     "compile_cache": "issue 17: persistent compilation cache",
+    "ode": "issue 14: scientific stack (odeint adjoint)",
 }
 
 

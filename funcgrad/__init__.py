@@ -44,6 +44,7 @@ import funcgrad.tree_util as tree_util  # noqa: F401
 import funcgrad.debug as debug  # noqa: F401
 import funcgrad.debug_nans as _debug_nans  # noqa: F401 (installs the NaN check)
 import funcgrad.nn as nn  # noqa: F401
+from funcgrad.scipy.integrate import odeint
 
 __version__ = "0.1.0"
 
@@ -60,3 +61,4 @@ __all__ += ["tree_util"]
 __all__ += ["disable_jit", "ensure_compile_time_eval", "eval_shape", "jacobian", "named_scope"]
 __all__ += ["ad_checkpoint", "checkpoint_policies", "closure_convert", "custom_gradient"]
 __all__ += ["nn"]
+__all__ += ["odeint"]
