@@ -20,6 +20,7 @@ from benchmarks._harness import Result, table
 # module name -> the issue whose targets it measures
 MODULES = {
     "dispatch": "issue 2: foundation",
+    "eager": "issue 17: eager work in notebooks",
     "autodiff": "issue 3: autodiff",
     "batching": "issue 4: vmap",
     "control_flow": "issue 5: control flow",
