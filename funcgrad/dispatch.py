@@ -346,6 +346,20 @@ def scalar_buffer(value: Any, aval: ShapedArray, placement: Placement = None) ->
     return buf
 
 
+def scalar_argument(value: Any, aval: ShapedArray) -> runtime.Buffer:
+    """A jitted call's Python-scalar argument on the default device: the cached copy
+    when there is one (a constant passed again and again), else a fresh transfer
+    that is not cached — such arguments are mostly new values (a time step, a
+    loop counter), and caching each would cost more than the copy saves."""
+    key: tuple[Any, ...] = (aval.dtype, value, None)
+    if not value or type(value) is complex:
+        key = (*key, np.asarray(value, aval.dtype).tobytes())
+    buf = _scalars.get(key)
+    if buf is None:
+        buf = runtime.scalar_to_device(value, aval.dtype)
+    return buf
+
+
 def buffer_for(x: Any, aval: ShapedArray, target: Any = None) -> runtime.Buffer:
     """A device buffer for an argument, at `target`: None (the default device), a
     Device or a NamedSharding."""

@@ -25,7 +25,7 @@ from funcgrad.config import LRUCache
 from funcgrad.config import config as _config
 from funcgrad.config import jit_disabled, jit_disabled_here
 from funcgrad.core import ShapedArray, Tracer
-from funcgrad.dispatch import Entry, Partitioned, Placement, placement, scalar_buffer
+from funcgrad.dispatch import Entry, Partitioned, Placement, placement, scalar_argument
 # dispatch's helpers for Programs built at run time, under the names eager autodiff imports
 from funcgrad.dispatch import compile_program, run_compiled, run_program
 from funcgrad.ir import Program
@@ -175,7 +175,7 @@ class Jitted:
                 elif t is float or t is int:
                     aval = _scalar_aval(a)
                     key.append(aval)
-                    bufs.append(scalar_buffer(a, aval))
+                    bufs.append(scalar_argument(a, aval))
                 else:
                     break
             else:
