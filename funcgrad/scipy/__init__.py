@@ -10,3 +10,9 @@ from __future__ import annotations
 from funcgrad.scipy import linalg, sparse, special, stats
 
 __all__ = ["linalg", "sparse", "special", "stats"]
+
+from funcgrad.scipy import integrate  # noqa: E402
+__all__ += ["integrate"]
+
+from funcgrad.scipy import fft, interpolate, ndimage, signal  # noqa: E402
+__all__ += ["fft", "interpolate", "ndimage", "signal"]
