@@ -2,10 +2,10 @@
 
 Each sampler is a jitted function of (key, parameters) with the shape and
 dtype static, so an eager call is one compiled executable and a call under
-`jit`/`vmap`/`grad` is one call primitive. Rejection samplers (gamma, poisson)
-run a fixed number of vectorised rounds and keep each element's first
-accepted proposal, so there is no data-dependent loop and the result is the
-same eagerly, under `jit` and under `vmap`.
+`jit`/`vmap`/`grad` is one call primitive. The Poisson sampler runs a fixed
+number of vectorised rounds and keeps each element's first accepted proposal,
+so there is no data-dependent loop and the result is the same eagerly, under
+`jit` and under `vmap`. (The gamma family lives in `_gamma`.)
 """
 from __future__ import annotations
 
@@ -18,8 +18,7 @@ import numpy as np
 from funcgrad import dtypes
 from funcgrad import primitives as P
 from funcgrad.config import LRUCache
-from funcgrad.core import ShapedArray, Tracer
-from funcgrad.errors import UnsupportedError
+from funcgrad.core import ShapedArray
 from funcgrad.ir import Literal
 from funcgrad.jit import jit
 from funcgrad.numpy._util import asarray_operand, aval_of, convert
@@ -170,50 +169,6 @@ def _first_accepted(accept: Any, cand: Any, fallback: Any) -> Any:
     return P.reduce_sum_p.bind(P.select_n_p.bind(pick, zero, cand), axes=(0,))
 
 
-# Marsaglia-Tsang accepts with probability > 0.95 for shape >= 1 (all we call it
-# with): 12 rounds leave a rejected-everywhere element with probability < 1e-15.
-_GAMMA_ROUNDS = 12
-
-
-def _log_gamma_t(key: Any, a: Any, shape: tuple[int, ...], dt: np.dtype) -> Any:
-    """log of Gamma(a, 1) samples (Marsaglia & Tsang 2000), in log space for small a."""
-    a = _bcast(convert(a, dt, False), shape)
-    one = _c(1.0, dt)
-    small = P.lt_p.bind(a, one)
-    alpha = P.select_n_p.bind(small, a, P.add_p.bind(a, one))   # boost a < 1 to a + 1
-    d = P.sub_p.bind(alpha, _c(1 / 3, dt))
-    c = P.rsqrt_p.bind(P.mul_p.bind(_c(9.0, dt), d))
-    k_norm, k_unif, k_boost = _subkeys(key, 3)
-    rshape = (_GAMMA_ROUNDS, *shape)
-    x = _normal_real(k_norm, rshape, dt)
-    log_u = _log1m_unit(k_unif, rshape, dt)
-    v = P.add_p.bind(one, P.mul_p.bind(c, x))
-    v = P.mul_p.bind(P.mul_p.bind(v, v), v)
-    pos = P.gt_p.bind(v, _c(0.0, dt))
-    safe_v = P.select_n_p.bind(pos, one, v)
-    log_v = P.log_p.bind(safe_v)
-    # accept when log u < x^2/2 + d (1 - v + log v)
-    bound = P.add_p.bind(P.mul_p.bind(_c(0.5, dt), P.mul_p.bind(x, x)),
-                         P.mul_p.bind(d, P.add_p.bind(P.sub_p.bind(one, safe_v), log_v)))
-    accept = P.and_p.bind(pos, P.lt_p.bind(log_u, bound))
-    cand = P.add_p.bind(P.log_p.bind(_bcast(d, rshape)), log_v)
-    log_g = _first_accepted(accept, cand, P.log_p.bind(d))
-    # Gamma(a) = Gamma(a + 1) * U**(1/a) for a < 1
-    boost = P.div_p.bind(_log1m_unit(k_boost, shape, dt), a)
-    log_g = P.select_n_p.bind(small, log_g, P.add_p.bind(log_g, boost))
-    bad = P.not_p.bind(P.gt_p.bind(a, _c(0.0, dt)))      # a <= 0 or nan
-    return P.select_n_p.bind(bad, log_g, _c(np.nan, dt))
-
-
-def _logsumexp_last(x: Any) -> Any:
-    nd = aval_of(x).ndim
-    m = P.reduce_max_p.bind(x, axes=(nd - 1,))
-    m = P.select_n_p.bind(P.is_finite_p.bind(m), P.mul_p.bind(m, _c(0.0, aval_of(m).dtype)), m)
-    m = P.expand_dims_p.bind(m, dimensions=(nd - 1,))
-    s = P.reduce_sum_p.bind(P.exp_p.bind(P.sub_p.bind(x, m)), axes=(nd - 1,))
-    return P.add_p.bind(P.log_p.bind(P.expand_dims_p.bind(s, dimensions=(nd - 1,))), m)
-
-
 # ---------------------------------------------------------------------------
 # jitted implementations: (key, array parameters..., static shape, static dtype)
 
@@ -289,26 +244,6 @@ def _truncated_normal_impl(key: Any, lower: Any, upper: Any, shape: tuple[int, .
     inf = _c(np.inf, dt)
     out = P.max_p.bind(out, P.nextafter_p.bind(lower, inf))
     return P.min_p.bind(out, P.nextafter_p.bind(upper, P.neg_p.bind(inf)))
-
-
-def _gamma_impl(key: Any, a: Any, shape: tuple[int, ...], dt: np.dtype) -> Any:
-    return P.exp_p.bind(_log_gamma_t(key, a, shape, dt))
-
-
-def _beta_impl(key: Any, a: Any, b: Any, shape: tuple[int, ...], dt: np.dtype) -> Any:
-    ka, kb = _subkeys(key, 2)
-    la = _log_gamma_t(ka, a, shape, dt)
-    lb = _log_gamma_t(kb, b, shape, dt)
-    # a/(a+b) in log space: stays accurate when both gammas underflow (tiny a, b)
-    m = P.max_p.bind(la, lb)
-    lse = P.add_p.bind(m, P.log_p.bind(P.add_p.bind(P.exp_p.bind(P.sub_p.bind(la, m)),
-                                                    P.exp_p.bind(P.sub_p.bind(lb, m)))))
-    return P.exp_p.bind(P.sub_p.bind(la, lse))
-
-
-def _dirichlet_impl(key: Any, alpha: Any, shape: tuple[int, ...], dt: np.dtype) -> Any:
-    lg = _log_gamma_t(key, alpha, shape, dt)
-    return P.exp_p.bind(P.sub_p.bind(lg, _logsumexp_last(lg)))
 
 
 def _exponential_impl(key: Any, shape: tuple[int, ...], dt: np.dtype) -> Any:
@@ -410,30 +345,6 @@ def _mvn_impl(key: Any, mean: Any, factor: Any, shape: tuple[int, ...], dt: np.d
     return P.add_p.bind(_bcast(mean, (*shape, n)), fz)
 
 
-def _no_shape_gradient(fname: str, params: str) -> Any:
-    """A custom_jvp identity on gamma-family samples whose JVP rule raises.
-
-    The rejection sampler's pathwise derivative in the shape parameters is not
-    the distribution's (that needs implicit reparameterisation), so rather than
-    return a biased gradient, differentiating with respect to them fails loudly.
-    """
-    from funcgrad.custom_rules import custom_jvp
-
-    def ident(sample: Any, *shape_params: Any) -> Any:
-        return sample
-
-    guarded = custom_jvp(ident)
-
-    @guarded.defjvp
-    def _raise(primals: Any, tangents: Any) -> Any:
-        raise UnsupportedError(f"funcgrad.random.{fname}: gradients with respect to {params} "
-                               "are not implemented (the sampler has no reparameterisation "
-                               "gradient yet); wrap them in fg.stop_gradient to treat them as "
-                               "constants")
-
-    return guarded
-
-
 _jitted = LRUCache("random samplers")
 
 
@@ -445,19 +356,6 @@ def _jit(impl: Any, nstatic: int) -> Any:
         npos = len(inspect.signature(impl).parameters)
         hit = _jitted.put(name, jit(impl, static_argnums=tuple(range(npos - nstatic, npos))))
     return hit
-
-
-_guards = LRUCache("random gradient guards")
-
-
-def _guard(fname: str, params: str, out: Any, *shape_params: Any) -> Any:
-    """`out`, made to refuse differentiation in `shape_params` when they are traced."""
-    if not any(isinstance(p, Tracer) for p in shape_params):
-        return out
-    guard = _guards.lookup(fname)
-    if guard is None:
-        guard = _guards.put(fname, _no_shape_gradient(fname, params))
-    return guard(out, *shape_params)
 
 
 # ---------------------------------------------------------------------------
@@ -619,51 +517,6 @@ def truncated_normal(key: Any, lower: Any, upper: Any, shape: Shape = None,
     dt = _float_dtype(dtype, "truncated_normal")
     shp = _result_shape(_shape(shape, "truncated_normal"), "truncated_normal", lower, upper)
     return _jit(_truncated_normal_impl, 2)(k, _param(lower, dt), _param(upper, dt), shp, dt)
-
-
-def gamma(key: Any, a: Any, shape: Shape = None, dtype: Any = None) -> Any:
-    """Gamma(a, 1) samples (Marsaglia-Tsang; nan where a <= 0).
-
-    NB: differentiating with respect to `a` raises (no implicit
-    reparameterisation gradient yet); so do beta's and dirichlet's parameters.
-    """
-    k = check_key(key, "gamma")
-    dt = _float_dtype(dtype, "gamma")
-    shp = _result_shape(_shape(shape, "gamma"), "gamma", a)
-    ap = _param(a, dt)
-    out = _jit(_gamma_impl, 2)(k, ap, shp, dt)
-    return _guard("gamma", "a", out, ap)
-
-
-def beta(key: Any, a: Any, b: Any, shape: Shape = None, dtype: Any = None) -> Any:
-    """Beta(a, b) samples, as G_a / (G_a + G_b) computed in log space."""
-    k = check_key(key, "beta")
-    dt = _float_dtype(dtype, "beta")
-    shp = _result_shape(_shape(shape, "beta"), "beta", a, b)
-    ap, bp = _param(a, dt), _param(b, dt)
-    return _guard("beta", "a and b", _jit(_beta_impl, 2)(k, ap, bp, shp, dt), ap, bp)
-
-
-def dirichlet(key: Any, alpha: Any, shape: Shape = None, dtype: Any = None) -> Any:
-    """Dirichlet(alpha) samples; the last axis of `alpha` holds the concentrations.
-
-    The result has shape ``shape + alpha.shape[-1:]``.
-    """
-    k = check_key(key, "dirichlet")
-    dt = _float_dtype(dtype, "dirichlet")
-    al = _param(alpha, dt)
-    ashape = aval_of(al).shape
-    if len(ashape) < 1:
-        raise ValueError("funcgrad.random.dirichlet: alpha must have at least one axis, got "
-                         "a scalar")
-    shp = _shape(shape, "dirichlet")
-    if shp is None:
-        shp = ashape[:-1]
-    elif P.broadcast_shapes("dirichlet", shp, ashape[:-1]) != shp:
-        raise ValueError(f"funcgrad.random.dirichlet: alpha of shape {ashape} does not "
-                         f"broadcast to shape={shp} + {ashape[-1:]}")
-    return _guard("dirichlet", "alpha", _jit(_dirichlet_impl, 2)(k, al, (*shp, ashape[-1]), dt),
-                  al)
 
 
 def poisson(key: Any, lam: Any, shape: Shape = None, dtype: Any = None) -> Any:
