@@ -3,6 +3,7 @@
 Functions take ``(x, loc=0, scale=1)`` like ``scipy.stats.norm``'s methods and
 broadcast their arguments; integer inputs compute in the default float.
 Tails are accurate: `logcdf`/`logsf` use `log_ndtr`, `ppf`/`isf` use `ndtri`.
+A non-positive scale gives nan, as in SciPy.
 """
 from __future__ import annotations
 
@@ -11,22 +12,21 @@ from typing import Any
 
 import funcgrad.numpy as fnp
 from funcgrad.numpy._eager import eager_jit
-from funcgrad.scipy.special import _common_float, log_ndtr, ndtr, ndtri
+from funcgrad.scipy.special import log_ndtr, ndtr, ndtri
+from funcgrad.scipy.stats._common import invalid, quantile_args, standardize
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
 
-def _standardize(fname: str, x: Any, loc: Any, scale: Any) -> tuple[Any, Any]:
-    x, loc, scale = _common_float(f"norm.{fname}", x, loc, scale)
-    return fnp.divide(fnp.subtract(x, loc), scale), scale
 
 
 @eager_jit()
 def logpdf(x: Any, loc: Any = 0, scale: Any = 1) -> Any:
     """log density: -z**2/2 - log(scale) - log(sqrt(2 pi)), z = (x - loc) / scale."""
-    z, scale = _standardize("logpdf", x, loc, scale)
-    return fnp.subtract(fnp.subtract(fnp.multiply(fnp.multiply(z, z), -0.5), fnp.log(scale)),
-                        _LOG_SQRT_2PI)
+    z, scale, bad = standardize("norm.logpdf", x, loc, scale)
+    val = fnp.subtract(fnp.subtract(fnp.multiply(fnp.multiply(z, z), -0.5), fnp.log(scale)),
+                       _LOG_SQRT_2PI)
+    return invalid(val, bad)
 
 
 @eager_jit()
@@ -38,43 +38,43 @@ def pdf(x: Any, loc: Any = 0, scale: Any = 1) -> Any:
 @eager_jit()
 def cdf(x: Any, loc: Any = 0, scale: Any = 1) -> Any:
     """P(X <= x)."""
-    z, _ = _standardize("cdf", x, loc, scale)
-    return ndtr(z)
+    z, _, bad = standardize("norm.cdf", x, loc, scale)
+    return invalid(ndtr(z), bad)
 
 
 @eager_jit()
 def logcdf(x: Any, loc: Any = 0, scale: Any = 1) -> Any:
     """log P(X <= x), accurate deep in the lower tail."""
-    z, _ = _standardize("logcdf", x, loc, scale)
-    return log_ndtr(z)
+    z, _, bad = standardize("norm.logcdf", x, loc, scale)
+    return invalid(log_ndtr(z), bad)
 
 
 @eager_jit()
 def sf(x: Any, loc: Any = 0, scale: Any = 1) -> Any:
     """P(X > x) = cdf(-x), accurate in the upper tail."""
-    z, _ = _standardize("sf", x, loc, scale)
-    return ndtr(fnp.negative(z))
+    z, _, bad = standardize("norm.sf", x, loc, scale)
+    return invalid(ndtr(fnp.negative(z)), bad)
 
 
 @eager_jit()
 def logsf(x: Any, loc: Any = 0, scale: Any = 1) -> Any:
     """log P(X > x)."""
-    z, _ = _standardize("logsf", x, loc, scale)
-    return log_ndtr(fnp.negative(z))
+    z, _, bad = standardize("norm.logsf", x, loc, scale)
+    return invalid(log_ndtr(fnp.negative(z)), bad)
 
 
 @eager_jit()
 def ppf(q: Any, loc: Any = 0, scale: Any = 1) -> Any:
     """The quantile function (inverse of `cdf`): loc + scale * ndtri(q)."""
-    q, loc, scale = _common_float("norm.ppf", q, loc, scale)
-    return fnp.add(loc, fnp.multiply(scale, ndtri(q)))
+    q, loc, scale, bad = quantile_args("norm.ppf", q, loc, scale)
+    return invalid(fnp.add(loc, fnp.multiply(scale, ndtri(q))), bad)
 
 
 @eager_jit()
 def isf(q: Any, loc: Any = 0, scale: Any = 1) -> Any:
     """The inverse survival function: loc - scale * ndtri(q)."""
-    q, loc, scale = _common_float("norm.isf", q, loc, scale)
-    return fnp.subtract(loc, fnp.multiply(scale, ndtri(q)))
+    q, loc, scale, bad = quantile_args("norm.isf", q, loc, scale)
+    return invalid(fnp.subtract(loc, fnp.multiply(scale, ndtri(q))), bad)
 
 
 __all__ = ["cdf", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
