@@ -4,14 +4,14 @@ Every function is a composition of primitives, so it runs eagerly and under
 jit, grad and vmap; results have SciPy's dtypes (integers and bools compute in
 the default float, float32 stays float32). The parts live in private modules
 by family: `_basic` (error functions, log-gamma, logistic, log-sum-exp),
-`_gamma`, `_bessel`, `_integrals` (exponential, Fresnel, sine/cosine and
-Faddeeva integrals, Owen's T, Spence), `_hyper` (hypergeometric) and
-`_elementary` (Box-Cox, KL divergence).
+`_gamma`, `_bessel`, `_integrals` (exponential integrals, Dawson, erfcx,
+Owen's T, Spence) and `_elementary` (Box-Cox, KL divergence). Not yet here
+from jax.scipy.special: hyp1f1, hyp2f1, fresnel, sici, wofz, sph_harm_y.
 """
 from __future__ import annotations
 
 from funcgrad.scipy.special._basic import (
-    _common_float, _real_float, betaln, digamma, entr, erf, erfc, erfcinv, erfinv, expit,
+    betaln, digamma, entr, erf, erfc, erfcinv, erfinv, expit,
     gammaln, log_expit, log_ndtr, log_softmax, logit, logsumexp, ndtr, ndtri, psi, rel_entr,
     softmax, xlog1py, xlogy,
 )
@@ -32,6 +32,3 @@ __all__ = ["bernoulli", "bessel_jn", "beta", "betainc", "betaln", "boxcox", "box
            "kl_div", "log_expit", "log_ndtr", "log_softmax", "loggamma", "logit", "logsumexp",
            "multigammaln", "ndtr", "ndtri", "owens_t", "poch", "polygamma", "psi", "rel_entr",
            "softmax", "spence", "xlog1py", "xlogy", "zeta"]
-
-# re-exported for funcgrad.scipy.stats, which shares the operand conversion
-_shared = (_common_float, _real_float)
