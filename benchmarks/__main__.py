@@ -32,6 +32,8 @@ MODULES = {
     "safe_where": "issue 16: beyond JAX (NaN-free where)",
     "compile_cache": "issue 17: persistent compilation cache",
     "ode": "issue 14: scientific stack (odeint adjoint)",
+    "stats": "issue 14: scientific stack (stats.multivariate_normal)",
+    "optimize": "issue 14: scientific stack (optimize.minimize BFGS)",
 }
 
 

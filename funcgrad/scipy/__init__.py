@@ -16,3 +16,6 @@ __all__ += ["integrate"]
 
 from funcgrad.scipy import fft, interpolate, ndimage, signal  # noqa: E402
 __all__ += ["fft", "interpolate", "ndimage", "signal"]
+
+from funcgrad.scipy import optimize  # noqa: E402
+__all__ += ["optimize"]
