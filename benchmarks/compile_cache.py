@@ -75,6 +75,7 @@ def first_call(side: str, directory: str, quick: bool, split: bool = False) -> d
     import funcgrad as fg
     import funcgrad.numpy as fnp
     from funcgrad.xla_backend import compilation_cache
+    fg.config.update("compilation_cache_dir", directory)     # also where funcgrad was imported
     loss = _loss(fnp)
     start = time.perf_counter()
     g = fg.jit(fg.grad(loss))(params, x, y)
@@ -90,7 +91,7 @@ def first_call(side: str, directory: str, quick: bool, split: bool = False) -> d
 def _phases(fg: Any, loss: Any, params: Any, x: Any, y: Any) -> dict[str, float]:
     from funcgrad import dispatch
     from funcgrad.xla_backend import runtime
-    os.environ["FUNCGRAD_COMPILATION_CACHE_DIR"] = ""
+    fg.config.update("compilation_cache_dir", None)
     fg.clear_caches()
     t0 = time.perf_counter()
     program = fg.jit(fg.grad(loss)).trace(params, x, y)
@@ -127,6 +128,8 @@ def _in_new_process(side: str, directory: str, split: bool = False) -> dict[str,
 def _in_this_process(side: str, directory: str) -> tuple[dict[str, Any], dict[str, Any]]:
     saved = {k: os.environ.get(k) for k in ("FUNCGRAD_COMPILATION_CACHE_DIR",
                                              "FUNCGRAD_COMPILATION_CACHE_MIN_SECS")}
+    import funcgrad as fg
+    saved_dir = fg.config.compilation_cache_dir
     try:
         cold = first_call(side, directory, quick=True)
         if side == "JAX":
@@ -137,6 +140,7 @@ def _in_this_process(side: str, directory: str) -> tuple[dict[str, Any], dict[st
             fg.clear_caches()
         warm = first_call(side, directory, quick=True)
     finally:
+        fg.config.update("compilation_cache_dir", saved_dir)
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
