@@ -34,7 +34,7 @@ def _reads(quick: bool, ours: Side, jx: Side) -> Result:
         return go
 
     assert reads(ours)(-1) == reads(jx)(-1)     # a shape the timed repetitions do not use
-    t_ours, t_jax = one_shot(reads(ours), reads(jx), repeats=2 if quick else 5)
+    t_ours, t_jax = one_shot(reads(ours), reads(jx), repeats=1 if quick else 5)
     return Result(f"{n_reads} eager scalar reads x[i, j], first time", "JAX", t_ours, t_jax,
                   READS_TARGET, note="includes float() of each read; a new array shape per "
                                      "repetition")
