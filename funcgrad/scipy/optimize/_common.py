@@ -8,6 +8,7 @@ from typing import Any
 
 import funcgrad.numpy as fnp
 from funcgrad import dtypes
+from funcgrad.api import jacfwd
 from funcgrad.shape_eval import eval_shape
 
 
@@ -88,3 +89,17 @@ def nonneg_float(fname: str, name: str, v: Any) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
         raise ValueError(f"{fname}: {name} must be a non-negative number, got {v!r}")
     return float(v)
+
+
+def value_and_jac(fun: Callable[[Any], Any]) -> Callable[[Any], tuple[Any, Any]]:
+    """``x -> (fun(x), d fun / d x)`` from one forward-mode pass: the value is the
+    primal of the Jacobian's own evaluation, returned as its auxiliary output."""
+    def twice(x: Any) -> tuple[Any, Any]:
+        y = fun(x)
+        return y, y
+    jac = jacfwd(twice, has_aux=True)
+
+    def vj(x: Any) -> tuple[Any, Any]:
+        j, v = jac(x)
+        return v, j
+    return vj

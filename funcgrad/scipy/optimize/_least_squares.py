@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 import funcgrad.numpy as fnp
 from funcgrad import lax
-from funcgrad.api import grad, jacfwd
+from funcgrad.api import grad
 from funcgrad.scipy.optimize import _common as C
 from funcgrad.scipy.optimize._implicit import implicit_solution
 
@@ -39,18 +39,9 @@ class LeastSquaresResult(NamedTuple):
     success: Any
 
 
-def _value_and_jac(r: Callable[[Any], Any]) -> Callable[[Any], tuple[Any, Any]]:
-    jac = jacfwd(lambda x: (r(x), r(x)), has_aux=True)
-
-    def vj(x: Any) -> tuple[Any, Any]:
-        j, v = jac(x)
-        return v, j
-    return vj
-
-
 def _levenberg_marquardt(r: Callable[[Any], Any], x0: Any, ftol: float, xtol: float,
                          gtol: float, max_nfev: int) -> tuple[Any, ...]:
-    vj = _value_and_jac(r)
+    vj = C.value_and_jac(r)
     f0, j0 = vj(x0)
     i0 = fnp.zeros((), "int64")
     scale0 = fnp.max(fnp.diag(j0.T @ j0))
@@ -162,7 +153,7 @@ def least_squares(fun: Callable[..., Any], x0: Any, method: str = "trf",
         return x, (status, nfev, njev)
 
     x, (status, nfev, njev) = implicit_solution(grad(cost), x0, solve)
-    f, j = _value_and_jac(r)(x)
+    f, j = C.value_and_jac(r)(x)
     g = j.T @ f
     return LeastSquaresResult(x=x, cost=0.5 * fnp.dot(f, f), fun=f, jac=j, grad=g,
                               optimality=fnp.max(fnp.abs(g), initial=0.0), nfev=nfev,

@@ -11,7 +11,6 @@ from typing import Any, NamedTuple
 
 import funcgrad.numpy as fnp
 from funcgrad import lax
-from funcgrad.api import jacfwd
 from funcgrad.scipy.optimize import _common as C
 from funcgrad.scipy.optimize._implicit import implicit_solution
 
@@ -33,18 +32,9 @@ class RootResult(NamedTuple):
     njev: Any
 
 
-def _value_and_jac(F: Callable[[Any], Any]) -> Callable[[Any], tuple[Any, Any]]:
-    jac = jacfwd(lambda x: (F(x), F(x)), has_aux=True)
-
-    def vj(x: Any) -> tuple[Any, Any]:
-        j, v = jac(x)
-        return v, j
-    return vj
-
-
 def _hybr(F: Callable[[Any], Any], x0: Any, xtol: float, maxfev: int,
           factor: float) -> tuple[Any, ...]:
-    vj = _value_and_jac(F)
+    vj = C.value_and_jac(F)
     f0, j0 = vj(x0)
     xnorm = fnp.linalg.norm(x0)
     delta0 = factor * fnp.where(xnorm > 0, xnorm, 1.0)
@@ -98,7 +88,7 @@ def _hybr(F: Callable[[Any], Any], x0: Any, xtol: float, maxfev: int,
 
 
 def _newton(F: Callable[[Any], Any], x0: Any, xtol: float, maxiter: int) -> tuple[Any, ...]:
-    vj = _value_and_jac(F)
+    vj = C.value_and_jac(F)
     f0, j0 = vj(x0)
     i0 = fnp.zeros((), "int64")
 
@@ -191,6 +181,6 @@ def root(fun: Callable[..., Any], x0: Any, args: tuple[Any, ...] = (), method: s
             return x, (status, nit, nfev, njev)
 
     x, (status, nit, nfev, njev) = implicit_solution(F, x0, solve)
-    fx, jx = _value_and_jac(F)(x)
+    fx, jx = C.value_and_jac(F)(x)
     return RootResult(x=x, success=status == 0, status=status, fun=fx, jac=jx, nit=nit,
                       nfev=nfev, njev=njev)
