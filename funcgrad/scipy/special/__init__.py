@@ -5,8 +5,8 @@ jit, grad and vmap; results have SciPy's dtypes (integers and bools compute in
 the default float, float32 stays float32). The parts live in private modules
 by family: `_basic` (error functions, log-gamma, logistic, log-sum-exp),
 `_gamma`, `_bessel`, `_integrals` (exponential integrals, Dawson, erfcx,
-Owen's T, Spence) and `_elementary` (Box-Cox, KL divergence). Not yet here
-from jax.scipy.special: hyp1f1, hyp2f1, fresnel, sici, wofz, sph_harm_y.
+Owen's T, Spence) and `_elementary` (Box-Cox, KL divergence). JAX's
+hyp1f1, hyp2f1, fresnel, sici, wofz and sph_harm_y are not here yet.
 """
 from __future__ import annotations
 

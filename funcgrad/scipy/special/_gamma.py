@@ -175,26 +175,26 @@ def _igamma_edges(a: Any, x: Any, lower: bool) -> tuple[Any, Any]:
     return fnp.logical_or(a_zero, bad), edge
 
 
+def _regularized(fname: str, prim: Any, lower: bool, a: Any, x: Any) -> Any:
+    """P(a, x) (`lower`) or Q(a, x) by `prim`, with SciPy's edge cases."""
+    a, x = _common_float(fname, a, x)
+    shape = fnp.broadcast_shapes(aval_of(a).shape, aval_of(x).shape)
+    a, x = fnp.broadcast_to(a, shape), fnp.broadcast_to(x, shape)
+    masked, edge = _igamma_edges(a, x, lower)
+    a_s, x_s = fnp.where(masked, 1.0, a), fnp.where(masked, 1.0, x)
+    return convert(fnp.where(masked, edge, prim.bind(a_s, x_s)), aval_of(a).dtype)
+
+
 @eager_jit()
 def gammainc(a: Any, x: Any) -> Any:
     """The regularized lower incomplete gamma function P(a, x), differentiable in a and x."""
-    a, x = _common_float("gammainc", a, x)
-    shape = fnp.broadcast_shapes(aval_of(a).shape, aval_of(x).shape)
-    a, x = fnp.broadcast_to(a, shape), fnp.broadcast_to(x, shape)
-    masked, edge = _igamma_edges(a, x, True)
-    a_s, x_s = fnp.where(masked, 1.0, a), fnp.where(masked, 1.0, x)
-    return convert(fnp.where(masked, edge, P.igamma_p.bind(a_s, x_s)), aval_of(a).dtype)
+    return _regularized("gammainc", P.igamma_p, True, a, x)
 
 
 @eager_jit()
 def gammaincc(a: Any, x: Any) -> Any:
     """The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x)."""
-    a, x = _common_float("gammaincc", a, x)
-    shape = fnp.broadcast_shapes(aval_of(a).shape, aval_of(x).shape)
-    a, x = fnp.broadcast_to(a, shape), fnp.broadcast_to(x, shape)
-    masked, edge = _igamma_edges(a, x, False)
-    a_s, x_s = fnp.where(masked, 1.0, a), fnp.where(masked, 1.0, x)
-    return convert(fnp.where(masked, edge, P.igammac_p.bind(a_s, x_s)), aval_of(a).dtype)
+    return _regularized("gammaincc", P.igammac_p, False, a, x)
 
 
 @eager_jit(("d",))
