@@ -31,10 +31,10 @@ import funcgrad.numpy as fnp
 from funcgrad import core, dtypes, lax, tree
 from funcgrad import primitives as P
 from funcgrad.api import closure_convert, custom_jvp, jit, jvp, vjp, vmap
+from funcgrad.control_flow import stage
 from funcgrad.core import ShapedArray
 from funcgrad.ir import Program
 from funcgrad.scipy.integrate import _dopri
-from funcgrad.transforms.staging import hoist_consts, trace_to_program
 
 __all__ = ["odeint"]
 
@@ -166,9 +166,10 @@ class _Sensitivities:
                         ct_avals: Sequence[ShapedArray]) -> tuple[Program, list[Any]]:
         key = (tuple(res_avals), tuple(t_avals))
         if key not in self._programs:
-            program, consts = trace_to_program(self._forward, [*res_avals, *t_avals],
-                                               name="odeint_tangents", kind="odeint")
-            self._programs[key] = (hoist_consts(program), list(consts))
+            avals = [*res_avals, *t_avals]
+            staged = stage(self._forward, tree.flatten(tuple(range(len(avals))))[1], avals,
+                           "odeint's sensitivity equations")
+            self._programs[key] = (staged.program, list(staged.consts))
         return self._programs[key]
 
     def _forward(self, *xs: Any) -> list[Any]:
